@@ -1,0 +1,330 @@
+import * as z from 'zod/mini';
+import { MemoryTokenCache, type TokenCache } from './auth/token-cache.js';
+import { TokenManager } from './auth/token-manager.js';
+import { DarajaConfigError, type DarajaConfigIssue } from './errors.js';
+import type { RequestOptions } from './http/transport.js';
+import { Transport } from './http/transport.js';
+import { createLog, type DarajaLogger } from './logger.js';
+import { Stk, type StkTransactionType } from './stk/stk.js';
+import { validateCallbackUrl } from './utils/url.js';
+
+/** Which Daraja to talk to. */
+export type DarajaEnvironment = 'sandbox' | 'production';
+
+/** Base URL of each Daraja environment. */
+export const DARAJA_BASE_URLS: Readonly<Record<DarajaEnvironment, string>> = Object.freeze({
+  sandbox: 'https://sandbox.safaricom.co.ke',
+  production: 'https://api.safaricom.co.ke',
+});
+/** Default timeout of each attempt, in ms. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Default number of retries for operations that are safe to repeat (OAuth, STK query). */
+export const DEFAULT_MAX_RETRIES = 2;
+/** Default delay before the first retry, in ms. */
+export const DEFAULT_RETRY_BASE_DELAY_MS = 500;
+/** Default cap of a single retry delay, in ms. */
+export const DEFAULT_RETRY_MAX_DELAY_MS = 8_000;
+
+/** Options of {@link Daraja}. Only `consumerKey` and `consumerSecret` are required. */
+export interface DarajaOptions {
+  /** Consumer key of your Daraja app. Env: `MPESA_CONSUMER_KEY`. */
+  consumerKey: string;
+  /** Consumer secret of your Daraja app. Never logged. Env: `MPESA_CONSUMER_SECRET`. */
+  consumerSecret: string;
+  /** `sandbox` or `production`. Env: `MPESA_ENVIRONMENT`. @defaultValue `'sandbox'` */
+  environment?: DarajaEnvironment;
+  /** Overrides the environment's base URL, e.g. the local simulator. Env: `MPESA_BASE_URL`. */
+  baseUrl?: string;
+  /** Business shortcode for STK push (PayBill number, or store number for Buy Goods). Env: `MPESA_SHORTCODE`. */
+  shortcode?: string | number;
+  /** Lipa na M-Pesa Online passkey. Never logged. Env: `MPESA_PASSKEY`. */
+  passkey?: string;
+  /** Default callback URL for STK push. HTTPS in production. Env: `MPESA_CALLBACK_URL`. */
+  callbackUrl?: string;
+  /** Default STK transaction type. @defaultValue `'CustomerBuyGoodsOnline'` when `tillNumber` is set, else `'CustomerPayBillOnline'` */
+  transactionType?: StkTransactionType;
+  /** Till number for Buy Goods (sent as PartyB). Env: `MPESA_TILL_NUMBER`. */
+  tillNumber?: string | number;
+  /** Timeout of each attempt, in ms. @defaultValue {@link DEFAULT_TIMEOUT_MS} */
+  timeoutMs?: number;
+  /** Retries for OAuth and STK query (STK push is never retried). @defaultValue {@link DEFAULT_MAX_RETRIES} */
+  maxRetries?: number;
+  /** Delay before the first retry, in ms; doubles each time, with jitter. @defaultValue {@link DEFAULT_RETRY_BASE_DELAY_MS} */
+  retryBaseDelayMs?: number;
+  /** Cap of a single retry delay, in ms. @defaultValue {@link DEFAULT_RETRY_MAX_DELAY_MS} */
+  retryMaxDelayMs?: number;
+  /** The `fetch` to use (for proxies, tests or instrumentation). @defaultValue `globalThis.fetch` */
+  fetch?: typeof globalThis.fetch;
+  /** Where access tokens are kept; share one across processes with your own. @defaultValue a {@link MemoryTokenCache} */
+  tokenCache?: TokenCache;
+  /** Receives redacted logs (`console`, pino, …). @defaultValue silent */
+  logger?: DarajaLogger;
+}
+
+/** Environment variables read by {@link Daraja.fromEnv}, by option. */
+export const DARAJA_ENV_VARS = Object.freeze({
+  environment: 'MPESA_ENVIRONMENT',
+  consumerKey: 'MPESA_CONSUMER_KEY',
+  consumerSecret: 'MPESA_CONSUMER_SECRET',
+  shortcode: 'MPESA_SHORTCODE',
+  passkey: 'MPESA_PASSKEY',
+  callbackUrl: 'MPESA_CALLBACK_URL',
+  baseUrl: 'MPESA_BASE_URL',
+  tillNumber: 'MPESA_TILL_NUMBER',
+} as const);
+
+/** Options that {@link Daraja.fromEnv} requires, from the environment or its `overrides`. */
+const REQUIRED_FROM_ENV = ['consumerKey', 'consumerSecret', 'shortcode', 'passkey'] as const;
+
+const required = (what: string) =>
+  z
+    .string({ error: `required: ${what}.` })
+    .check(z.refine((s) => s.trim() !== '', { error: `required: ${what}; it is empty.` }));
+
+const isHttpUrl = (s: string) => {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && !/\s/.test(s);
+  } catch {
+    return false;
+  }
+};
+const wholeNumber = (min: number, max: number, what: string) =>
+  z.number({ error: `must be a number (${what}).` }).check(
+    z.refine((n) => Number.isInteger(n) && n >= min && n <= max, {
+      error: `must be a whole number from ${min} to ${max} (${what}).`,
+    }),
+  );
+const hasMethods =
+  (...names: string[]) =>
+  (v: unknown) =>
+    typeof v === 'object' &&
+    v !== null &&
+    names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+const OptionsSchema = z.strictObject({
+  consumerKey: required('the consumer key of your Daraja app'),
+  consumerSecret: required('the consumer secret of your Daraja app'),
+  environment: z.optional(z.enum(['sandbox', 'production'], { error: 'must be "sandbox" or "production".' })),
+  baseUrl: z.optional(
+    z.string({ error: 'must be a URL string.' }).check(
+      z.refine(isHttpUrl, {
+        error:
+          'must be an absolute http(s) URL without a trailing path, e.g. http://127.0.0.1:4010 for the simulator.',
+      }),
+    ),
+  ),
+  shortcode: z.optional(
+    z.union([z.string(), z.number()], { error: 'must be the shortcode digits, e.g. "174379".' }).check(
+      z.refine((v) => /^\d{5,7}$/.test(String(v).trim()), {
+        error: 'must be 5 to 7 digits, e.g. "174379" (the sandbox shortcode).',
+      }),
+    ),
+  ),
+  passkey: z.optional(required('the Lipa na M-Pesa Online passkey from the Daraja portal')),
+  callbackUrl: z.optional(z.string({ error: 'must be a URL string.' })),
+  transactionType: z.optional(
+    z.enum(['CustomerPayBillOnline', 'CustomerBuyGoodsOnline'], {
+      error: 'must be "CustomerPayBillOnline" (PayBill) or "CustomerBuyGoodsOnline" (till).',
+    }),
+  ),
+  tillNumber: z.optional(
+    z
+      .union([z.string(), z.number()], { error: 'must be the till number digits.' })
+      .check(z.refine((v) => /^\d{5,8}$/.test(String(v).trim()), { error: 'must be 5 to 8 digits.' })),
+  ),
+  timeoutMs: z.optional(wholeNumber(1, 600_000, 'milliseconds per attempt')),
+  maxRetries: z.optional(wholeNumber(0, 10, 'retries for OAuth and STK query')),
+  retryBaseDelayMs: z.optional(wholeNumber(0, 60_000, 'milliseconds')),
+  retryMaxDelayMs: z.optional(wholeNumber(0, 300_000, 'milliseconds')),
+  fetch: z.optional(
+    z.custom<typeof globalThis.fetch>((v) => typeof v === 'function', { error: 'must be a fetch function.' }),
+  ),
+  tokenCache: z.optional(
+    z.custom<TokenCache>(hasMethods('get', 'set', 'delete'), {
+      error: 'must be an object with get, set and delete methods (see TokenCache).',
+    }),
+  ),
+  logger: z.optional(
+    z.custom<DarajaLogger>((v) => typeof v === 'object' && v !== null, {
+      error: 'must be a logger object such as console or a pino logger.',
+    }),
+  ),
+});
+
+function validateOptions(options: unknown, fieldName: (key: string) => string): DarajaOptions {
+  const issues: DarajaConfigIssue[] = [];
+  const result = OptionsSchema.safeParse(options);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys)
+          issues.push({ field: key, message: 'unknown option; check its spelling.' });
+      } else {
+        const key = issue.path.length > 0 ? String(issue.path[0]) : 'options';
+        issues.push({ field: fieldName(key), message: issue.message });
+      }
+    }
+  }
+  const o = (typeof options === 'object' && options !== null ? options : {}) as Partial<DarajaOptions>;
+  const production = o.environment === 'production' && o.baseUrl === undefined;
+  if (typeof o.callbackUrl === 'string') {
+    const problem = validateCallbackUrl(o.callbackUrl, production);
+    if (problem) issues.push({ field: fieldName('callbackUrl'), message: problem });
+  }
+  if (o.transactionType === 'CustomerBuyGoodsOnline' && o.tillNumber === undefined) {
+    issues.push({
+      field: fieldName('tillNumber'),
+      message: 'required for Buy Goods: the till number (PartyB). The shortcode is the store number.',
+    });
+  }
+  if (issues.length > 0) throw new DarajaConfigError(issues);
+  return result.data as DarajaOptions;
+}
+
+/**
+ * The Daraja client. Construct it once and share it: it caches the access token and shares one OAuth
+ * request between concurrent calls.
+ *
+ * @example
+ * ```ts
+ * import { Daraja } from 'daraja-sdk';
+ *
+ * const daraja = new Daraja({
+ *   consumerKey: process.env.MPESA_CONSUMER_KEY!,
+ *   consumerSecret: process.env.MPESA_CONSUMER_SECRET!,
+ *   environment: 'sandbox',
+ *   shortcode: '174379',
+ *   passkey: process.env.MPESA_PASSKEY!,
+ *   callbackUrl: 'https://example.com/mpesa/callback',
+ * });
+ * const { checkoutRequestId } = await daraja.stk.push({
+ *   phoneNumber: '0712345678', amount: 100, accountReference: 'PRO-42',
+ * });
+ * ```
+ */
+export class Daraja {
+  /** M-Pesa Express: `stk.push()` and `stk.query()`. */
+  readonly stk: Stk;
+  /** The environment in use. */
+  readonly environment: DarajaEnvironment;
+  /** The base URL requests go to. */
+  readonly baseUrl: string;
+  readonly #tokens: TokenManager;
+
+  /**
+   * @param options - Credentials, STK defaults and injectable dependencies.
+   * @throws {@link DarajaConfigError} listing every invalid option.
+   */
+  constructor(options: DarajaOptions) {
+    const o = validateOptions(options, (k) => k);
+    this.environment = o.environment ?? 'sandbox';
+    this.baseUrl = (o.baseUrl ?? DARAJA_BASE_URLS[this.environment]).replace(/\/+$/, '');
+    const log = createLog(o.logger);
+    const transport = new Transport({
+      baseUrl: this.baseUrl,
+      timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      retry: {
+        maxRetries: o.maxRetries ?? DEFAULT_MAX_RETRIES,
+        baseDelayMs: o.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS,
+        maxDelayMs: o.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS,
+      },
+      fetch: o.fetch,
+      log,
+    });
+    this.#tokens = new TokenManager({
+      transport,
+      cache: o.tokenCache ?? new MemoryTokenCache(),
+      scope: o.baseUrl === undefined ? this.environment : this.baseUrl,
+      consumerKey: o.consumerKey,
+      consumerSecret: o.consumerSecret,
+      log,
+    });
+    transport.setTokenSource(this.#tokens);
+    const tillNumber = o.tillNumber === undefined ? undefined : String(o.tillNumber).trim();
+    this.stk = new Stk({
+      transport,
+      log,
+      production: this.environment === 'production',
+      shortcode: o.shortcode === undefined ? undefined : String(o.shortcode).trim(),
+      passkey: o.passkey,
+      callbackUrl: o.callbackUrl,
+      transactionType: o.transactionType ?? (tillNumber ? 'CustomerBuyGoodsOnline' : 'CustomerPayBillOnline'),
+      tillNumber,
+    });
+  }
+
+  /**
+   * Build a client from environment variables: `MPESA_CONSUMER_KEY`, `MPESA_CONSUMER_SECRET`,
+   * `MPESA_SHORTCODE` and `MPESA_PASSKEY` (required), `MPESA_ENVIRONMENT` (`sandbox` by default),
+   * `MPESA_CALLBACK_URL`, `MPESA_BASE_URL` and `MPESA_TILL_NUMBER` (optional).
+   *
+   * @param env - Where to read the variables. @defaultValue `process.env`
+   * @param overrides - Options that take precedence over the environment (e.g. `logger`, `fetch`).
+   * @throws {@link DarajaConfigError} listing every missing or invalid variable at once.
+   *
+   * @example
+   * ```ts
+   * const daraja = Daraja.fromEnv(process.env, { logger: console });
+   * ```
+   */
+  static fromEnv(
+    env: Record<string, string | undefined> = typeof process === 'undefined' ? {} : process.env,
+    overrides: Partial<DarajaOptions> = {},
+  ): Daraja {
+    const fromEnv: Record<string, unknown> = {};
+    for (const [option, variable] of Object.entries(DARAJA_ENV_VARS)) {
+      const value = env[variable]?.trim();
+      if (value !== undefined && value !== '') fromEnv[option] = value;
+    }
+    const options = { ...fromEnv, ...overrides } as Record<string, unknown>;
+    const issues: DarajaConfigIssue[] = [];
+    for (const option of REQUIRED_FROM_ENV) {
+      if (options[option] === undefined) {
+        issues.push({ field: DARAJA_ENV_VARS[option], message: `is not set (${describeRequired(option)}).` });
+      }
+    }
+    const name = (key: string) =>
+      key in fromEnv && !(key in overrides) ? ((DARAJA_ENV_VARS as Record<string, string>)[key] ?? key) : key;
+    try {
+      validateOptions(options, name);
+    } catch (error) {
+      if (!(error instanceof DarajaConfigError)) throw error;
+      for (const issue of error.issues) {
+        // Missing required values were reported above with the variable's name.
+        if (!REQUIRED_FROM_ENV.some((o) => o === issue.field && options[o] === undefined)) issues.push(issue);
+      }
+    }
+    if (issues.length > 0) throw new DarajaConfigError(issues);
+    return new Daraja(options as unknown as DarajaOptions);
+  }
+
+  /**
+   * Fetch an access token now (or return the cached one). Calls made through the client do this for
+   * you; use it to check credentials at start-up.
+   *
+   * @returns Resolves when a valid token is available. The token itself is not returned, to keep it out
+   * of application code and logs.
+   */
+  async verifyCredentials(options: RequestOptions = {}): Promise<void> {
+    await this.#tokens.get(options);
+  }
+
+  /** Keeps secrets out of `console.log(daraja)` and `util.inspect`. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Daraja { environment: '${this.environment}', baseUrl: '${this.baseUrl}' }`;
+  }
+}
+
+function describeRequired(option: (typeof REQUIRED_FROM_ENV)[number]): string {
+  switch (option) {
+    case 'consumerKey':
+      return 'the consumer key of your app on developer.safaricom.co.ke';
+    case 'consumerSecret':
+      return 'the consumer secret of your app on developer.safaricom.co.ke';
+    case 'shortcode':
+      return 'your PayBill or store number; 174379 in the sandbox';
+    case 'passkey':
+      return 'the Lipa na M-Pesa Online passkey; the sandbox one is on the Daraja test credentials page';
+  }
+}

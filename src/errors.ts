@@ -1,0 +1,300 @@
+/**
+ * The `DarajaError` tree. Every error the SDK throws is a `DarajaError`; branch on the subclass
+ * (or the `is*` guards, which also work across duplicated copies of this package) to decide what to do.
+ *
+ * No error message, property or `util.inspect()` output contains a consumer secret, an access token,
+ * the STK passkey or password, or a full phone number.
+ *
+ * @module
+ */
+
+/** The operation an error came from, e.g. `stk.push`, `stk.query` or `oauth`. */
+export type DarajaOperation = string;
+
+/** Options shared by every {@link DarajaError}. */
+export interface DarajaErrorOptions {
+  /** The underlying error, kept for debugging. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error thrown by `daraja-sdk`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await daraja.stk.push({ phoneNumber, amount, accountReference });
+ * } catch (error) {
+ *   if (isDarajaError(error)) console.error(error.name, error.message);
+ * }
+ * ```
+ */
+export class DarajaError extends Error {
+  override name = 'DarajaError';
+
+  constructor(message: string, options: DarajaErrorOptions = {}) {
+    super(
+      message.startsWith('[daraja]') ? message : `[daraja] ${message}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+  }
+}
+
+/** One problem found in the client's options or environment variables. */
+export interface DarajaConfigIssue {
+  /** The option (`consumerKey`) or environment variable (`MPESA_CONSUMER_KEY`) at fault. */
+  field: string;
+  /** What is wrong and how to fix it. */
+  message: string;
+}
+
+/**
+ * The client's options (or environment variables) are missing or invalid. Thrown synchronously by
+ * `new Daraja()` and `Daraja.fromEnv()`, listing every problem at once.
+ */
+export class DarajaConfigError extends DarajaError {
+  override name = 'DarajaConfigError';
+  /** Every problem found, not only the first. */
+  readonly issues: readonly DarajaConfigIssue[];
+
+  constructor(issues: readonly DarajaConfigIssue[], options: DarajaErrorOptions = {}) {
+    const list = issues.map((i) => `  - ${i.field}: ${i.message}`).join('\n');
+    super(
+      `[daraja] Invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${list}`,
+      options,
+    );
+    this.issues = issues;
+  }
+}
+
+/**
+ * An argument failed validation before any request was sent, e.g. a phone number that is not a Kenyan
+ * mobile number or an amount with cents. `field` names the argument and the message says how to fix it.
+ */
+export class DarajaValidationError extends DarajaError {
+  override name = 'DarajaValidationError';
+  /** The argument at fault, e.g. `phoneNumber` or `amount`. */
+  readonly field: string;
+
+  constructor(field: string, message: string, options: DarajaErrorOptions = {}) {
+    super(`[daraja] ${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/** The fields of an error answer from Daraja. */
+export interface DarajaApiErrorDetails {
+  /** The operation that failed, e.g. `stk.push`. */
+  operation: DarajaOperation;
+  /** HTTP status of the answer. */
+  status: number;
+  /** Daraja's `requestId`, when the body carried one. */
+  requestId?: string | undefined;
+  /** Daraja's `errorCode` (e.g. `400.002.02`), or a `ResponseCode` / Apigee fault code. */
+  errorCode?: string | undefined;
+  /** Daraja's `errorMessage`, or the gateway's fault string. */
+  errorMessage?: string | undefined;
+  /** The response body: parsed JSON when it was JSON, otherwise the text (truncated to 2 kB). */
+  body: unknown;
+}
+
+/**
+ * Daraja answered with an error. Carries the HTTP `status`, Daraja's `requestId`, `errorCode` and
+ * `errorMessage`, and the raw `body` (HTML and empty bodies from Daraja's gateway included).
+ */
+export class DarajaApiError extends DarajaError {
+  override name = 'DarajaApiError';
+  /** The operation that failed, e.g. `stk.push`. */
+  readonly operation: DarajaOperation;
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** Daraja's `requestId`, when present. */
+  readonly requestId: string | undefined;
+  /** Daraja's `errorCode`, e.g. `400.002.02` or `500.001.1001`. */
+  readonly errorCode: string | undefined;
+  /** Daraja's `errorMessage`, e.g. `Bad Request - Invalid PhoneNumber`. */
+  readonly errorMessage: string | undefined;
+  /** The response body: parsed JSON, or text for HTML and other non-JSON answers. */
+  readonly body: unknown;
+
+  constructor(details: DarajaApiErrorDetails, message?: string, options: DarajaErrorOptions = {}) {
+    super(message ?? describeApiError(details), options);
+    this.operation = details.operation;
+    this.status = details.status;
+    this.requestId = details.requestId;
+    this.errorCode = details.errorCode;
+    this.errorMessage = details.errorMessage;
+    this.body = details.body;
+  }
+}
+
+/**
+ * Authentication failed: Daraja rejected the consumer key and secret, or rejected the access token
+ * again after the SDK fetched a fresh one.
+ */
+export class DarajaAuthError extends DarajaApiError {
+  override name = 'DarajaAuthError';
+}
+
+/**
+ * Daraja says the transaction does not exist, e.g. an STK query for an unknown `CheckoutRequestID`
+ * ("The transaction does not Exist").
+ */
+export class DarajaNotFoundError extends DarajaApiError {
+  override name = 'DarajaNotFoundError';
+}
+
+/** Options of a {@link DarajaNetworkError}. */
+export interface DarajaNetworkErrorOptions extends DarajaErrorOptions {
+  /** The operation that failed. */
+  operation: DarajaOperation;
+}
+
+/** No answer came back from Daraja: the connection failed, was reset or was aborted. */
+export class DarajaNetworkError extends DarajaError {
+  override name = 'DarajaNetworkError';
+  /** The operation that failed. */
+  readonly operation: DarajaOperation;
+
+  constructor(message: string, options: DarajaNetworkErrorOptions) {
+    super(message, options);
+    this.operation = options.operation;
+  }
+}
+
+/** Daraja did not answer within the timeout (`timeoutMs`). */
+export class DarajaTimeoutError extends DarajaNetworkError {
+  override name = 'DarajaTimeoutError';
+  /** The timeout that was exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(message: string, options: DarajaNetworkErrorOptions & { timeoutMs: number }) {
+    super(message, options);
+    this.timeoutMs = options.timeoutMs;
+  }
+}
+
+/**
+ * A money-moving request (an STK push) may have reached Daraja, but no clear answer came back: a
+ * timeout, a connection reset after the request was written, a 5xx without a Daraja error body, or an
+ * unreadable success. The customer may already have the prompt on their phone.
+ *
+ * **Do not resend.** The SDK never does. Wait for the callback, or reconcile later. `cause` holds the
+ * underlying {@link DarajaTimeoutError}, {@link DarajaNetworkError} or {@link DarajaApiError}.
+ */
+export class DarajaUnknownOutcomeError extends DarajaError {
+  override name = 'DarajaUnknownOutcomeError';
+  /** The operation whose outcome is unknown. */
+  readonly operation: DarajaOperation;
+
+  constructor(operation: DarajaOperation, cause: unknown) {
+    super(
+      `[daraja] ${operation}: the request may have reached Daraja but no clear answer came back (${describeCause(cause)}). ` +
+        'It was NOT resent, to avoid a second prompt. Wait for the callback or reconcile the payment; do not retry blindly.',
+      { cause },
+    );
+    this.operation = operation;
+  }
+}
+
+/** Options of a {@link DarajaCallbackError}. */
+export interface DarajaCallbackErrorOptions extends DarajaErrorOptions {
+  /** A stable machine-readable reason, e.g. `invalid_body` or `missing_field`. */
+  reason: string;
+  /** Where in the body the problem is, e.g. `Body.stkCallback.ResultCode`. */
+  path?: string | undefined;
+}
+
+/** A callback body from Daraja is malformed or failed a check. `reason` and `path` say what was wrong. */
+export class DarajaCallbackError extends DarajaError {
+  override name = 'DarajaCallbackError';
+  /** A stable machine-readable reason, e.g. `invalid_body` or `missing_field`. */
+  readonly reason: string;
+  /** Where in the body the problem is, when it is one field. */
+  readonly path: string | undefined;
+
+  constructor(message: string, options: DarajaCallbackErrorOptions) {
+    super(`[daraja] Invalid callback: ${message}`, options);
+    this.reason = options.reason;
+    this.path = options.path;
+  }
+}
+
+function describeApiError(d: DarajaApiErrorDetails): string {
+  const code = d.errorCode ? ` ${d.errorCode}` : '';
+  const text = d.errorMessage ? `: ${d.errorMessage}` : d.body === '' ? ' (empty body)' : '';
+  const request = d.requestId ? ` (requestId ${d.requestId})` : '';
+  return `[daraja] ${d.operation} failed with HTTP ${d.status}${code}${text}${request}`;
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof DarajaTimeoutError) return `no answer within ${cause.timeoutMs} ms`;
+  if (cause instanceof DarajaApiError) return `HTTP ${cause.status}`;
+  if (cause instanceof Error) return cause.message.replace(/^\[daraja\] /, '');
+  return 'unknown failure';
+}
+
+function hasName(value: unknown, names: readonly string[]): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { name?: unknown }).name === 'string' &&
+    names.includes((value as { name: string }).name)
+  );
+}
+
+const API_NAMES = ['DarajaApiError', 'DarajaAuthError', 'DarajaNotFoundError'] as const;
+const NETWORK_NAMES = ['DarajaNetworkError', 'DarajaTimeoutError'] as const;
+const ALL_NAMES = [
+  'DarajaError',
+  'DarajaConfigError',
+  'DarajaValidationError',
+  ...API_NAMES,
+  ...NETWORK_NAMES,
+  'DarajaUnknownOutcomeError',
+  'DarajaCallbackError',
+] as const;
+
+/**
+ * True for any error thrown by `daraja-sdk`. Compares `name`, so it also recognises errors from another
+ * copy of the package (e.g. one bundled by a dependency), where `instanceof` would fail.
+ */
+export function isDarajaError(value: unknown): value is DarajaError {
+  return value instanceof DarajaError || hasName(value, ALL_NAMES);
+}
+/** True for a {@link DarajaConfigError}, from any copy of the package. */
+export function isDarajaConfigError(value: unknown): value is DarajaConfigError {
+  return hasName(value, ['DarajaConfigError']);
+}
+/** True for a {@link DarajaValidationError}, from any copy of the package. */
+export function isDarajaValidationError(value: unknown): value is DarajaValidationError {
+  return hasName(value, ['DarajaValidationError']);
+}
+/** True for a {@link DarajaApiError} or one of its subclasses, from any copy of the package. */
+export function isDarajaApiError(value: unknown): value is DarajaApiError {
+  return hasName(value, API_NAMES);
+}
+/** True for a {@link DarajaAuthError}, from any copy of the package. */
+export function isDarajaAuthError(value: unknown): value is DarajaAuthError {
+  return hasName(value, ['DarajaAuthError']);
+}
+/** True for a {@link DarajaNotFoundError}, from any copy of the package. */
+export function isDarajaNotFoundError(value: unknown): value is DarajaNotFoundError {
+  return hasName(value, ['DarajaNotFoundError']);
+}
+/** True for a {@link DarajaNetworkError} or {@link DarajaTimeoutError}, from any copy of the package. */
+export function isDarajaNetworkError(value: unknown): value is DarajaNetworkError {
+  return hasName(value, NETWORK_NAMES);
+}
+/** True for a {@link DarajaTimeoutError}, from any copy of the package. */
+export function isDarajaTimeoutError(value: unknown): value is DarajaTimeoutError {
+  return hasName(value, ['DarajaTimeoutError']);
+}
+/** True for a {@link DarajaUnknownOutcomeError}, from any copy of the package. */
+export function isDarajaUnknownOutcomeError(value: unknown): value is DarajaUnknownOutcomeError {
+  return hasName(value, ['DarajaUnknownOutcomeError']);
+}
+/** True for a {@link DarajaCallbackError}, from any copy of the package. */
+export function isDarajaCallbackError(value: unknown): value is DarajaCallbackError {
+  return hasName(value, ['DarajaCallbackError']);
+}

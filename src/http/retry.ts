@@ -1,0 +1,92 @@
+/** Retry settings for operations that are safe to repeat (OAuth, STK query). */
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  /** Delay before the first retry, in ms; doubles each retry. */
+  baseDelayMs: number;
+  /** Upper bound of any single delay, in ms (also caps `Retry-After`). */
+  maxDelayMs: number;
+}
+
+/** @internal What went wrong with one attempt, as far as retrying is concerned. */
+export type AttemptFailure =
+  /** The request provably never left: connection refused, DNS or TLS failure. */
+  | { kind: 'not_sent' }
+  /** No answer: timeout, reset, abort after sending. The request may have been processed. */
+  | { kind: 'no_answer' }
+  /** Daraja (or its gateway) answered with an error status. */
+  | { kind: 'http'; status: number; errorCode: string | undefined };
+
+/**
+ * @internal
+ * The retry ladder, one rule per line, first match wins:
+ * 1. out of retries → stop;
+ * 2. the request never left (refused, DNS, TLS) → retry, even for a money-moving call;
+ * 3. a money-moving call (STK push) → stop: anything else may have reached Daraja;
+ * 4. no answer (timeout, reset) → retry;
+ * 5. 429 → retry;
+ * 6. 5xx with a Daraja business answer (`500.001.*` such as "being processed", "wrong credentials",
+ *    "does not exist"; `500.002.*` duplicate) → stop: asking again gives the same answer;
+ * 7. other 5xx (gateway HTML, spike arrest `500.003.02`, quota, busy) → retry;
+ * 8. other 4xx → stop: the request is wrong and will stay wrong.
+ */
+export function shouldRetry(
+  failure: AttemptFailure,
+  attempt: number,
+  policy: RetryPolicy,
+  moneyMoving: boolean,
+): boolean {
+  if (attempt >= policy.maxRetries) return false;
+  if (failure.kind === 'not_sent') return true;
+  if (moneyMoving) return false;
+  if (failure.kind === 'no_answer') return true;
+  if (failure.status === 429) return true;
+  if (failure.status >= 500) {
+    const code = failure.errorCode ?? '';
+    return !(code.startsWith('500.001') || code.startsWith('500.002'));
+  }
+  return false;
+}
+
+/**
+ * @internal
+ * Capped exponential backoff with jitter: `min(max, base·2^attempt)` scaled by a random factor in
+ * [0.5, 1], never below `base / 2`. A `Retry-After` (seconds or HTTP date) longer than that is honoured
+ * up to `maxDelayMs`.
+ */
+export function backoffDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  retryAfter?: string | null,
+  random: () => number = Math.random,
+): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  let delay = Math.max(policy.baseDelayMs / 2, exp * (0.5 + random() * 0.5));
+  const after = parseRetryAfter(retryAfter);
+  if (after !== undefined && after > delay) delay = after;
+  return Math.min(policy.maxDelayMs, Math.round(delay));
+}
+
+function parseRetryAfter(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** @internal Wait `ms`, or stop early when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

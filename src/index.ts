@@ -1,0 +1,67 @@
+/**
+ * `daraja-sdk`: a typed, money-safe client for Safaricom's M-Pesa Daraja API.
+ *
+ * @packageDocumentation
+ */
+export type { CachedToken, TokenCache } from './auth/token-cache.js';
+export { MemoryTokenCache } from './auth/token-cache.js';
+export { DEFAULT_TOKEN_REFRESH_MARGIN_MS } from './auth/token-manager.js';
+export type { DarajaEnvironment, DarajaOptions } from './client.js';
+export {
+  DARAJA_BASE_URLS,
+  DARAJA_ENV_VARS,
+  Daraja,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  DEFAULT_TIMEOUT_MS,
+} from './client.js';
+export type {
+  DarajaApiErrorDetails,
+  DarajaCallbackErrorOptions,
+  DarajaConfigIssue,
+  DarajaErrorOptions,
+  DarajaNetworkErrorOptions,
+  DarajaOperation,
+} from './errors.js';
+export {
+  DarajaApiError,
+  DarajaAuthError,
+  DarajaCallbackError,
+  DarajaConfigError,
+  DarajaError,
+  DarajaNetworkError,
+  DarajaNotFoundError,
+  DarajaTimeoutError,
+  DarajaUnknownOutcomeError,
+  DarajaValidationError,
+  isDarajaApiError,
+  isDarajaAuthError,
+  isDarajaCallbackError,
+  isDarajaConfigError,
+  isDarajaError,
+  isDarajaNetworkError,
+  isDarajaNotFoundError,
+  isDarajaTimeoutError,
+  isDarajaUnknownOutcomeError,
+  isDarajaValidationError,
+} from './errors.js';
+export type { RequestOptions } from './http/transport.js';
+export type { DarajaLogger, DarajaLogLevel } from './logger.js';
+export type { PaymentStatus } from './payment-status.js';
+export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './payment-status.js';
+export type { ResultCodeEntry, ResultCodeInfo } from './stk/result-codes.js';
+export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './stk/result-codes.js';
+export type { StkPushParams, StkPushResponse, StkQueryResult, StkTransactionType } from './stk/stk.js';
+export {
+  STK_ACCOUNT_REFERENCE_MAX,
+  STK_MAX_AMOUNT,
+  STK_MIN_AMOUNT,
+  STK_TRANSACTION_DESC_MAX,
+  Stk,
+} from './stk/stk.js';
+export { maskPhoneNumber, maskPhoneNumbersInText, redact } from './utils/mask.js';
+export { stkPassword } from './utils/password.js';
+export { normalizePhoneNumber, tryNormalizePhoneNumber } from './utils/phone.js';
+export { darajaTimestamp, parseDarajaTimestamp } from './utils/timestamp.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,2 @@
+/** The version of `daraja-sdk`. */
+export const VERSION = '0.0.0';

@@ -1,0 +1,139 @@
+import { inspect } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
+import * as sdk from '../../src/index.js';
+import {
+  DarajaApiError,
+  DarajaAuthError,
+  DarajaCallbackError,
+  DarajaConfigError,
+  DarajaError,
+  DarajaNetworkError,
+  DarajaNotFoundError,
+  DarajaTimeoutError,
+  DarajaUnknownOutcomeError,
+  DarajaValidationError,
+} from '../../src/index.js';
+
+const api = {
+  operation: 'stk.push',
+  status: 400,
+  requestId: 'r-1',
+  errorCode: '400.002.02',
+  errorMessage: 'Bad Request - Invalid Amount',
+  body: { errorCode: '400.002.02' },
+};
+
+const samples: Array<[string, () => DarajaError, (e: unknown) => boolean]> = [
+  [
+    'DarajaConfigError',
+    () => new DarajaConfigError([{ field: 'consumerKey', message: 'required' }]),
+    sdk.isDarajaConfigError,
+  ],
+  [
+    'DarajaValidationError',
+    () => new DarajaValidationError('amount', 'must be whole'),
+    sdk.isDarajaValidationError,
+  ],
+  ['DarajaApiError', () => new DarajaApiError(api), sdk.isDarajaApiError],
+  ['DarajaAuthError', () => new DarajaAuthError({ ...api, status: 401 }), sdk.isDarajaAuthError],
+  ['DarajaNotFoundError', () => new DarajaNotFoundError({ ...api, status: 500 }), sdk.isDarajaNotFoundError],
+  [
+    'DarajaNetworkError',
+    () => new DarajaNetworkError('down', { operation: 'oauth' }),
+    sdk.isDarajaNetworkError,
+  ],
+  [
+    'DarajaTimeoutError',
+    () => new DarajaTimeoutError('slow', { operation: 'oauth', timeoutMs: 5 }),
+    sdk.isDarajaTimeoutError,
+  ],
+  [
+    'DarajaUnknownOutcomeError',
+    () => new DarajaUnknownOutcomeError('stk.push', new Error('reset')),
+    sdk.isDarajaUnknownOutcomeError,
+  ],
+  [
+    'DarajaCallbackError',
+    () => new DarajaCallbackError('no Body', { reason: 'invalid_body', path: 'Body' }),
+    sdk.isDarajaCallbackError,
+  ],
+];
+
+describe('DarajaError tree', () => {
+  it.each(samples)('%s has its name, is a DarajaError and passes its guard', (name, make, guard) => {
+    const e = make();
+    expect(e.name).toBe(name);
+    expect(e).toBeInstanceOf(DarajaError);
+    expect(e).toBeInstanceOf(Error);
+    expect(sdk.isDarajaError(e)).toBe(true);
+    expect(guard(e)).toBe(true);
+    expect(e.message.startsWith('[daraja]')).toBe(true);
+  });
+
+  it('guards reject every other class and non-errors', () => {
+    for (const [name, , guard] of samples) {
+      for (const [otherName, make] of samples) {
+        if (otherName === name) continue;
+        const e = make();
+        const related =
+          (name === 'DarajaApiError' && ['DarajaAuthError', 'DarajaNotFoundError'].includes(otherName)) ||
+          (name === 'DarajaNetworkError' && otherName === 'DarajaTimeoutError');
+        expect(guard(e), `${name} guard on ${otherName}`).toBe(related);
+      }
+      expect(guard(new Error('x'))).toBe(false);
+      expect(guard(null)).toBe(false);
+      expect(guard('DarajaApiError')).toBe(false);
+    }
+  });
+
+  it('guards work across module copies, where instanceof fails', async () => {
+    vi.resetModules();
+    const copy = await import('../../src/errors.js'); // a fresh module instance after resetModules
+    const foreign = new copy.DarajaApiError(api);
+    expect(foreign instanceof DarajaApiError).toBe(false);
+    expect(sdk.isDarajaApiError(foreign)).toBe(true);
+    expect(sdk.isDarajaError(foreign)).toBe(true);
+    const foreignTimeout = new copy.DarajaTimeoutError('t', { operation: 'x', timeoutMs: 1 });
+    expect(sdk.isDarajaTimeoutError(foreignTimeout)).toBe(true);
+    expect(sdk.isDarajaNetworkError(foreignTimeout)).toBe(true);
+  });
+
+  it('API errors carry status, requestId, errorCode, errorMessage and the raw body', () => {
+    const e = new DarajaApiError(api);
+    expect(e).toMatchObject({
+      operation: 'stk.push',
+      status: 400,
+      requestId: 'r-1',
+      errorCode: '400.002.02',
+      errorMessage: 'Bad Request - Invalid Amount',
+    });
+    expect(e.body).toEqual({ errorCode: '400.002.02' });
+    expect(e.message).toContain('HTTP 400 400.002.02: Bad Request - Invalid Amount (requestId r-1)');
+  });
+
+  it('a config error lists every issue', () => {
+    const e = new DarajaConfigError([
+      { field: 'MPESA_CONSUMER_KEY', message: 'is not set' },
+      { field: 'MPESA_PASSKEY', message: 'is not set' },
+    ]);
+    expect(e.issues).toHaveLength(2);
+    expect(e.message).toContain('2 problems');
+    expect(e.message).toContain('MPESA_CONSUMER_KEY');
+    expect(e.message).toContain('MPESA_PASSKEY');
+  });
+
+  it('unknown outcome explains not to resend and keeps the cause', () => {
+    const cause = new DarajaTimeoutError('slow', { operation: 'stk.push', timeoutMs: 50 });
+    const e = new DarajaUnknownOutcomeError('stk.push', cause);
+    expect(e.cause).toBe(cause);
+    expect(e.message).toContain('no answer within 50 ms');
+    expect(e.message).toMatch(/NOT resent/);
+  });
+
+  it('serialises without losing its class name', () => {
+    const e = new DarajaValidationError('amount', 'bad');
+    expect(String(e)).toBe('DarajaValidationError: [daraja] amount: bad');
+    expect(inspect(e)).toContain('DarajaValidationError');
+    expect(JSON.parse(JSON.stringify(e))).toMatchObject({ name: 'DarajaValidationError', field: 'amount' });
+  });
+});
