@@ -1,17 +1,21 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
+const shared: Options = {
   entry: {
     index: 'src/index.ts',
   },
-  format: ['esm', 'cjs'],
   target: 'node20',
   platform: 'node',
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   sourcemap: true,
-  clean: true,
   treeshake: true,
   splitting: true,
+  removeNodeProtocol: false,
+};
+
+export default defineConfig([
+  // ESM imports ky and zod from node_modules, so bundlers can share them with the app.
+  { ...shared, format: ['esm'] },
   // ky ships ESM only: inline it into the CJS build so `require('daraja-sdk')` works.
-  noExternal: ['ky'],
-});
+  { ...shared, format: ['cjs'], noExternal: ['ky'] },
+]);

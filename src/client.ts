@@ -63,13 +63,21 @@ export interface DarajaOptions {
 
 /** Environment variables read by {@link Daraja.fromEnv}, by option. */
 export const DARAJA_ENV_VARS = Object.freeze({
+  /** `sandbox` or `production`. */
   environment: 'MPESA_ENVIRONMENT',
+  /** The app's consumer key (required). */
   consumerKey: 'MPESA_CONSUMER_KEY',
+  /** The app's consumer secret (required). */
   consumerSecret: 'MPESA_CONSUMER_SECRET',
+  /** The STK shortcode (required). */
   shortcode: 'MPESA_SHORTCODE',
+  /** The Lipa na M-Pesa Online passkey (required). */
   passkey: 'MPESA_PASSKEY',
+  /** The default STK callback URL. */
   callbackUrl: 'MPESA_CALLBACK_URL',
+  /** A base URL overriding the environment's, e.g. the simulator. */
   baseUrl: 'MPESA_BASE_URL',
+  /** The till number for Buy Goods. */
   tillNumber: 'MPESA_TILL_NUMBER',
 } as const);
 

@@ -30,6 +30,7 @@ export interface DarajaErrorOptions {
  * ```
  */
 export class DarajaError extends Error {
+  /** Always `'DarajaError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaError';
 
   constructor(message: string, options: DarajaErrorOptions = {}) {
@@ -53,6 +54,7 @@ export interface DarajaConfigIssue {
  * `new Daraja()` and `Daraja.fromEnv()`, listing every problem at once.
  */
 export class DarajaConfigError extends DarajaError {
+  /** Always `'DarajaConfigError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaConfigError';
   /** Every problem found, not only the first. */
   readonly issues: readonly DarajaConfigIssue[];
@@ -72,6 +74,7 @@ export class DarajaConfigError extends DarajaError {
  * mobile number or an amount with cents. `field` names the argument and the message says how to fix it.
  */
 export class DarajaValidationError extends DarajaError {
+  /** Always `'DarajaValidationError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaValidationError';
   /** The argument at fault, e.g. `phoneNumber` or `amount`. */
   readonly field: string;
@@ -103,6 +106,7 @@ export interface DarajaApiErrorDetails {
  * `errorMessage`, and the raw `body` (HTML and empty bodies from Daraja's gateway included).
  */
 export class DarajaApiError extends DarajaError {
+  /** Always `'DarajaApiError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaApiError';
   /** The operation that failed, e.g. `stk.push`. */
   readonly operation: DarajaOperation;
@@ -133,6 +137,7 @@ export class DarajaApiError extends DarajaError {
  * again after the SDK fetched a fresh one.
  */
 export class DarajaAuthError extends DarajaApiError {
+  /** Always `'DarajaAuthError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaAuthError';
 }
 
@@ -141,6 +146,7 @@ export class DarajaAuthError extends DarajaApiError {
  * ("The transaction does not Exist").
  */
 export class DarajaNotFoundError extends DarajaApiError {
+  /** Always `'DarajaNotFoundError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaNotFoundError';
 }
 
@@ -152,6 +158,7 @@ export interface DarajaNetworkErrorOptions extends DarajaErrorOptions {
 
 /** No answer came back from Daraja: the connection failed, was reset or was aborted. */
 export class DarajaNetworkError extends DarajaError {
+  /** Always `'DarajaNetworkError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaNetworkError';
   /** The operation that failed. */
   readonly operation: DarajaOperation;
@@ -164,6 +171,7 @@ export class DarajaNetworkError extends DarajaError {
 
 /** Daraja did not answer within the timeout (`timeoutMs`). */
 export class DarajaTimeoutError extends DarajaNetworkError {
+  /** Always `'DarajaTimeoutError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaTimeoutError';
   /** The timeout that was exceeded, in milliseconds. */
   readonly timeoutMs: number;
@@ -183,6 +191,7 @@ export class DarajaTimeoutError extends DarajaNetworkError {
  * underlying {@link DarajaTimeoutError}, {@link DarajaNetworkError} or {@link DarajaApiError}.
  */
 export class DarajaUnknownOutcomeError extends DarajaError {
+  /** Always `'DarajaUnknownOutcomeError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaUnknownOutcomeError';
   /** The operation whose outcome is unknown. */
   readonly operation: DarajaOperation;
@@ -207,6 +216,7 @@ export interface DarajaCallbackErrorOptions extends DarajaErrorOptions {
 
 /** A callback body from Daraja is malformed or failed a check. `reason` and `path` say what was wrong. */
 export class DarajaCallbackError extends DarajaError {
+  /** Always `'DarajaCallbackError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
   override name = 'DarajaCallbackError';
   /** A stable machine-readable reason, e.g. `invalid_body` or `missing_field`. */
   readonly reason: string;

@@ -1,4 +1,4 @@
-import { redact } from './utils/mask.js';
+import { maskPhoneNumbersInText, redact } from './utils/mask.js';
 
 /** A log level used by the SDK. */
 export type DarajaLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -51,7 +51,11 @@ export function createLog(logger: DarajaLogger | undefined, base: Record<string,
     if (typeof fn !== 'function') return noop;
     return (message: string, fields: Record<string, unknown> = {}) => {
       try {
-        fn.call(logger, redact({ ...base, ...fields }) as Record<string, unknown>, `[daraja] ${message}`);
+        fn.call(
+          logger,
+          redact({ ...base, ...fields }) as Record<string, unknown>,
+          `[daraja] ${maskPhoneNumbersInText(message)}`,
+        );
       } catch {
         // A broken logger must never break a payment.
       }

@@ -1,0 +1,61 @@
+// Shared helpers for the benchmarks: a local Daraja-like server and a throughput runner.
+import { createServer } from 'node:http';
+
+/** A local HTTP server answering OAuth and STK push like Daraja does (keep-alive, small JSON). */
+export async function startServer() {
+  let n = 0;
+  const server = createServer((req, res) => {
+    req.resume(); // read (and drop) the request body, as a real server must
+    req.on('end', () => {
+      if (req.url.startsWith('/oauth/v1/generate')) {
+        const text = '{"access_token":"bench-token-0000000000","expires_in":"3599"}';
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': text.length });
+        return res.end(text);
+      }
+      n += 1;
+      const text = JSON.stringify({
+        MerchantRequestID: `29115-34620561-${n}`,
+        CheckoutRequestID: `ws_CO_19122019102036392${n}`,
+        ResponseCode: '0',
+        ResponseDescription: 'Success. Request accepted for processing',
+        CustomerMessage: 'Success. Request accepted for processing',
+      });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/** Run `fn` `total` times with `concurrency` in flight; returns operations per second. */
+export async function throughput(fn, { total, concurrency }) {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return total / seconds;
+}
+
+/** Alternate the contenders for `rounds` rounds and keep each one's median, so drift hits both. */
+export async function compare(contenders, options) {
+  const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (const fn of Object.values(contenders)) await throughput(fn, { ...options, total: options.warmup }); // warm-up
+  for (let r = 0; r < options.rounds; r++) {
+    for (const [name, fn] of Object.entries(contenders)) samples[name].push(await throughput(fn, options));
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+export const fmt = (n) => Math.round(n).toLocaleString('en-US');

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalDaraja } from '../helpers/local-daraja.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+let scratch: string;
+let daraja: Awaited<ReturnType<typeof startLocalDaraja>>;
+
+// Build, `npm pack`, and install the tarball into a scratch project, as a user would.
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'daraja-sdk-pack-'));
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], {
+    cwd: root,
+    maxBuffer: 1 << 24,
+  });
+  const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as [{ filename: string }];
+  await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(scratch, filename)], {
+    cwd: scratch,
+  });
+  daraja = await startLocalDaraja();
+}, 180_000);
+
+afterAll(async () => {
+  await daraja?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+// Each script pushes through the installed package against a local server, so ky (inlined in the CJS
+// build, imported in the ESM build) and zod really run.
+const script = (load: string) => `
+${load}
+const d = new m.Daraja({ consumerKey: 'k', consumerSecret: 's', shortcode: '174379', passkey: 'p',
+  callbackUrl: 'https://example.com/cb', baseUrl: process.env.BASE_URL });
+const r = await d.stk.push({ phoneNumber: '0712345678', amount: 1, accountReference: 'PKG' });
+let validation = '';
+try { await d.stk.push({ phoneNumber: '0812345678', amount: 1, accountReference: 'PKG' }); } catch (e) { validation = e.name + ':' + m.isDarajaValidationError(e); }
+console.log(JSON.stringify({ resolved: RESOLVED, phone: m.normalizePhoneNumber('+254 712 345 678'), checkout: r.checkoutRequestId, validation }));
+`;
+
+async function node(args: string[]) {
+  const { stdout } = await run(process.execPath, args, {
+    cwd: scratch,
+    env: { ...process.env, BASE_URL: daraja.baseUrl },
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>;
+}
+
+describe('the packed package', () => {
+  it('works with require()', async () => {
+    const code = `(async () => { ${script("const m = require('daraja-sdk'); const RESOLVED = require.resolve('daraja-sdk');")} })().catch((e) => { console.error(e); process.exit(1); });`;
+    const out = await node(['-e', code]);
+    expect(out.resolved).toMatch(/node_modules\/daraja-sdk\/dist\/index\.cjs$/);
+    expect(out.phone).toBe('254712345678');
+    expect(out.checkout).toMatch(/^ws_CO_/);
+    expect(out.validation).toBe('DarajaValidationError:true');
+  });
+
+  it('works with import()', async () => {
+    const code = script(
+      "const m = await import('daraja-sdk'); const RESOLVED = import.meta.resolve('daraja-sdk');",
+    );
+    const out = await node(['--input-type=module', '-e', code]);
+    expect(out.resolved).toMatch(/node_modules\/daraja-sdk\/dist\/index\.js$/);
+    expect(out.phone).toBe('254712345678');
+    expect(out.checkout).toMatch(/^ws_CO_/);
+    expect(out.validation).toBe('DarajaValidationError:true');
+  });
+
+  it('ships only dist, README, CHANGELOG and package.json', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
+    const files = (
+      JSON.parse(stdout.slice(stdout.indexOf('['))) as [{ files: { path: string }[] }]
+    )[0].files.map((f) => f.path);
+    for (const f of files) expect(f).toMatch(/^(dist\/|README\.md$|CHANGELOG\.md$|package\.json$|LICENSE$)/);
+    expect(files).toContain('dist/index.cjs');
+    expect(files).toContain('dist/index.d.cts');
+  });
+});
