@@ -14,11 +14,10 @@ let daraja: Awaited<ReturnType<typeof startLocalDaraja>>;
 // Build, `npm pack`, and install the tarball into a scratch project, as a user would.
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'daraja-sdk-pack-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], {
-    cwd: root,
-    maxBuffer: 1 << 24,
-  });
-  const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as [{ filename: string }];
+  // `npm pack` runs the prepack build, whose output shares stdout: find the tarball on disk instead.
+  await run('npm', ['pack', '--pack-destination', scratch], { cwd: root, maxBuffer: 1 << 24 });
+  const filename = (await readdir(scratch)).find((f) => f.endsWith('.tgz'));
+  if (!filename) throw new Error('npm pack produced no tarball');
   await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(scratch, filename)], {
     cwd: scratch,
