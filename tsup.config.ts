@@ -3,6 +3,8 @@ import { defineConfig, type Options } from 'tsup';
 const shared: Options = {
   entry: {
     index: 'src/index.ts',
+    postgres: 'src/postgres/index.ts',
+    testing: 'src/testing/index.ts',
   },
   target: 'node20',
   platform: 'node',

@@ -1,9 +1,19 @@
 // `npm run bench`: speed and size, each as a ratio to a baseline measured in the same run.
 // Runs against the built package (dist/), as users get it.
 import { gzipSync } from 'node:zlib';
+import { PGlite } from '@electric-sql/pglite';
 import { build } from 'esbuild';
 import ky from 'ky';
-import { Daraja, darajaTimestamp, stkPassword } from '../dist/index.js';
+import {
+  createPaymentFlow,
+  Daraja,
+  darajaTimestamp,
+  MemoryPaymentStore,
+  parseStkCallback,
+  stkPassword,
+} from '../dist/index.js';
+import { PostgresPaymentStore } from '../dist/postgres.js';
+import { buildStkCallback } from '../dist/testing.js';
 import { compare, fmt, startServer } from './lib.mjs';
 
 const SHORTCODE = '174379';
@@ -131,5 +141,164 @@ async function sizeBench() {
   console.log(`  minified bytes by package: ${parts.join(', ')}`);
 }
 
+/** Operations per second of a synchronous function, alternating contenders over rounds (medians). */
+function compareSync(contenders, { iterations, rounds }) {
+  const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (const fn of Object.values(contenders)) for (let i = 0; i < iterations / 10; i++) fn(i); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(contenders)) {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < iterations; i++) fn(i);
+      samples[name].push(iterations / (Number(process.hrtime.bigint() - t) / 1e9));
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+function parseBench() {
+  const text = JSON.stringify(
+    buildStkCallback({
+      checkoutRequestId: 'ws_CO_191220191020363925',
+      amount: 1,
+      mpesaReceiptNumber: 'NLJ7RT61SV',
+      phoneNumber: 254708374149,
+      withBalanceItem: true,
+    }),
+  );
+  // The baseline: the extraction most integrations write by hand (no validation at all).
+  const handWritten = () => {
+    const cb = JSON.parse(text).Body.stkCallback;
+    const items = {};
+    for (const item of cb.CallbackMetadata?.Item ?? []) items[item.Name] = item.Value;
+    return {
+      code: cb.ResultCode,
+      id: cb.CheckoutRequestID,
+      amount: items.Amount,
+      receipt: items.MpesaReceiptNumber,
+      date: items.TransactionDate,
+      phone: items.PhoneNumber,
+    };
+  };
+  const sdk = () => parseStkCallback(text);
+  const r = compareSync({ handWritten, sdk }, { iterations: 100_000, rounds: 5 });
+  console.log('\nparseStkCallback on a success callback given as JSON text (5 rounds of 100,000; medians)');
+  console.log(`  hand-written JSON.parse + extraction   ${fmt(r.handWritten).padStart(10)} /s   (baseline)`);
+  console.log(
+    `  parseStkCallback (validating)          ${fmt(r.sdk).padStart(10)} /s   ${(r.sdk / r.handWritten).toFixed(2)}x baseline`,
+  );
+}
+
+const IP = '196.201.214.200';
+const SECRET = 'bench-callback-secret-0123456789abcdef';
+
+/** Callbacks handled per second by the flow, against a minimal handler on the same storage. */
+async function handleCallbackBench(label, makeStore, minimal, count) {
+  const store = await makeStore();
+  const daraja = new Daraja({ consumerKey: 'k', consumerSecret: 's', baseUrl: 'http://127.0.0.1:9' });
+  const flow = createPaymentFlow({
+    daraja,
+    store,
+    callbackUrl: 'https://example.com/cb',
+    callbackSecret: SECRET,
+    onCompleted: () => {},
+  });
+  const requests = [];
+  for (let i = 0; i < count; i++) {
+    const id = `pay_bench_${label.length}_${i}`;
+    await store.create({
+      id,
+      ownerId: 'u',
+      amount: 100,
+      phoneNumber: '254708374149',
+      accountReference: 'B',
+      transactionDesc: 'Payment',
+      metadata: {},
+      idempotencyKey: null,
+      createdAt: new Date(),
+    });
+    await store.attachCheckout(
+      id,
+      { merchantRequestId: 'm', checkoutRequestId: `ws_CO_${label.length}_${i}` },
+      new Date(),
+    );
+    const url = new URL(flow.callbackUrlFor(id));
+    requests.push({
+      id,
+      request: {
+        body: buildStkCallback({
+          checkoutRequestId: `ws_CO_${label.length}_${i}`,
+          amount: 100,
+          phoneNumber: 254708374149,
+          mpesaReceiptNumber: `R${label.length}X${i}`.padEnd(10, 'Z'),
+        }),
+        url: url.pathname + url.search,
+        remoteAddress: IP,
+      },
+    });
+  }
+  const half = Math.floor(count / 2);
+  // Alternate: minimal handler on the first half, the flow on the second, then swap roles on fresh data is
+  // not possible (callbacks settle payments), so each side gets its own payments, measured back to back.
+  let t = process.hrtime.bigint();
+  for (const { id, request } of requests.slice(0, half)) await minimal(store, id, request.body);
+  const minimalRate = half / (Number(process.hrtime.bigint() - t) / 1e9);
+  t = process.hrtime.bigint();
+  for (const { request } of requests.slice(half)) {
+    const ack = await flow.handleCallback(request);
+    if (ack.outcome !== 'applied') throw new Error(`unexpected outcome ${ack.outcome} ${ack.reason}`);
+  }
+  const flowRate = (count - half) / (Number(process.hrtime.bigint() - t) / 1e9);
+  console.log(
+    `  ${label.padEnd(8)} minimal handler ${fmt(minimalRate).padStart(7)} /s (baseline)   flow.handleCallback ${fmt(flowRate).padStart(7)} /s   ${(flowRate / minimalRate).toFixed(2)}x`,
+  );
+}
+
+async function callbackBench() {
+  console.log(
+    '\nflow.handleCallback: one success callback per payment, sequential (token, address, amount and phone',
+  );
+  console.log(
+    'checks, compare-and-set, fulfilment claim, audit record) vs a minimal handler on the same storage',
+  );
+  // Minimal: parse by hand and set the status, nothing else (what an unsafe integration does).
+  const memoryMinimal = async (store, id, body) => {
+    const cb = body.Body.stkCallback;
+    await store.transition(id, {
+      status: 'completed',
+      resultCode: String(cb.ResultCode),
+      resultDesc: cb.ResultDesc,
+      mpesaReceiptNumber: null,
+      merchantRequestId: null,
+      checkoutRequestId: null,
+      callback: null,
+      settledBy: 'callback',
+      at: new Date(),
+    });
+  };
+  await handleCallbackBench('memory', async () => new MemoryPaymentStore(), memoryMinimal, 20_000);
+  const db = new PGlite();
+  const pgliteMinimal = async (_store, id, body) => {
+    const cb = body.Body.stkCallback;
+    await db.query(
+      "UPDATE daraja_payments SET status = 'completed', result_code = $2, completed_at = now(), updated_at = now() WHERE id = $1 AND status = 'pending'",
+      [id, String(cb.ResultCode)],
+    );
+  };
+  await handleCallbackBench(
+    'PGlite',
+    async () => {
+      const store = new PostgresPaymentStore(db);
+      await store.migrate();
+      return store;
+    },
+    pgliteMinimal,
+    2_000,
+  );
+  await db.close();
+}
+
 await stkPushBench();
+parseBench();
+await callbackBench();
 await sizeBench();

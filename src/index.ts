@@ -6,6 +6,15 @@
 export type { CachedToken, TokenCache } from './auth/token-cache.js';
 export { MemoryTokenCache } from './auth/token-cache.js';
 export { DEFAULT_TOKEN_REFRESH_MARGIN_MS } from './auth/token-manager.js';
+export type {
+  StkCallbackBase,
+  StkCallbackCancelled,
+  StkCallbackCompleted,
+  StkCallbackFailed,
+  StkCallbackResult,
+  StkCallbackTimeout,
+} from './callbacks/stk-callback.js';
+export { parseStkCallback } from './callbacks/stk-callback.js';
 export type { DarajaEnvironment, DarajaOptions } from './client.js';
 export {
   DARAJA_BASE_URLS,
@@ -50,6 +59,31 @@ export type { RequestOptions } from './http/transport.js';
 export type { DarajaLogger, DarajaLogLevel } from './logger.js';
 export type { PaymentStatus } from './payment-status.js';
 export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './payment-status.js';
+export type {
+  CallbackAck,
+  CallbackRequest,
+  CallbackResponse,
+  CallbackUrlParams,
+  InitiateParams,
+  InitiateResult,
+  PaymentFlow,
+  PaymentFlowOptions,
+  ReconcileSummary,
+} from './payments/flow.js';
+export { CALLBACK_ACK, CALLBACK_URL_PARAMS, createPaymentFlow } from './payments/flow.js';
+export { MemoryPaymentStore } from './payments/memory-store.js';
+export { SAFARICOM_CALLBACK_IPS } from './payments/security.js';
+export type {
+  CallbackEvent,
+  CallbackOutcome,
+  CreateResult,
+  NewPayment,
+  Payment,
+  PaymentStore,
+  PaymentTransition,
+  SettledBy,
+  TransitionResult,
+} from './payments/types.js';
 export type { ResultCodeEntry, ResultCodeInfo } from './stk/result-codes.js';
 export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './stk/result-codes.js';
 export type { StkPushParams, StkPushResponse, StkQueryResult, StkTransactionType } from './stk/stk.js';

@@ -20,6 +20,7 @@ const RULES: Array<[string, RegExp]> = [
   ['basic credentials', new RegExp(basic.replace(/[+/=]/g, '\\$&'))],
   ['access token', new RegExp(TOKEN_PREFIX)],
   ['authorization header', /\b(?:Bearer|Basic) [A-Za-z0-9+/=._-]{8,}/],
+  ['callback URL token', /token=[A-Za-z0-9_-]{16,}/],
 ];
 
 /** Find secrets, tokens and full phone numbers in captured log lines. */

@@ -9,6 +9,15 @@ export default function setup(project: TestProject) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   project.provide('logCaptureDir', dir);
+  if (!process.env['DATABASE_URL']) {
+    console.log(
+      '\nPostgreSQL server tests: SKIPPED, because DATABASE_URL is not set. The same store tests run on\n' +
+        'MemoryPaymentStore and on PGlite (real PostgreSQL in-process), which covers the SQL. To run them on a\n' +
+        'server: DATABASE_URL=postgres://user:pass@127.0.0.1:5432/db npm test (.ci/run does this).\n',
+    );
+  } else {
+    console.log(`\nPostgreSQL server tests: running against ${process.env['DATABASE_URL'].replace(/\/\/[^@]*@/, '//***@')}\n`);
+  }
   return () => {
     const lines = readdirSync(dir).flatMap((f) =>
       readFileSync(join(dir, f), 'utf8')

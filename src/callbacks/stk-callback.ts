@@ -1,0 +1,252 @@
+import { DarajaCallbackError } from '../errors.js';
+import { describeStkResultCode } from '../stk/result-codes.js';
+import { tryNormalizePhoneNumber } from '../utils/phone.js';
+import { parseDarajaTimestamp } from '../utils/timestamp.js';
+
+/** Fields every parsed STK callback has, whatever its outcome. */
+export interface StkCallbackBase {
+  /** Daraja's id of the original request. */
+  merchantRequestId: string | undefined;
+  /** The id returned by the STK push; matches the payment. */
+  checkoutRequestId: string;
+  /** The result code as a string (Daraja sends numbers and strings). */
+  resultCode: string;
+  /** Daraja's description. Its wording varies: switch on `status` or `resultCode`, never on this text. */
+  resultDesc: string;
+  /** Plain-words meaning of the result code, from the catalogue. */
+  meaning: string;
+  /** The body as received, for auditing. */
+  raw: unknown;
+}
+
+/** The customer paid (result code 0). */
+export interface StkCallbackCompleted extends StkCallbackBase {
+  /** Always `'completed'`. */
+  status: 'completed';
+  /** Amount paid, in shillings (`1` and `1.00` both give `1`). */
+  amount: number;
+  /** M-Pesa's receipt number, e.g. `NLJ7RT61SV`. */
+  mpesaReceiptNumber: string;
+  /** When M-Pesa processed the payment (sent as Nairobi time `YYYYMMDDHHmmss`). */
+  transactionDate: Date;
+  /**
+   * The payer's number normalised to `2547…`, when the callback carries a full number; `undefined` when
+   * it is missing, masked (`2547****5678`) or hashed. See `phoneNumberRaw`.
+   */
+  phoneNumber: string | undefined;
+  /** The `PhoneNumber` value as sent, as a string (full, masked or a SHA-256 hash), if present. */
+  phoneNumberRaw: string | undefined;
+}
+
+/** The customer cancelled the prompt (1032). */
+export interface StkCallbackCancelled extends StkCallbackBase {
+  /** Always `'cancelled'`. */
+  status: 'cancelled';
+}
+
+/** The customer could not be reached or did not answer in time (1037). */
+export interface StkCallbackTimeout extends StkCallbackBase {
+  /** Always `'timeout'`. */
+  status: 'timeout';
+}
+
+/** Any other result: insufficient funds, wrong PIN, expired, unknown codes… */
+export interface StkCallbackFailed extends StkCallbackBase {
+  /** Always `'failed'`. */
+  status: 'failed';
+}
+
+/** A parsed STK callback: a union on `status`. */
+export type StkCallbackResult =
+  | StkCallbackCompleted
+  | StkCallbackCancelled
+  | StkCallbackTimeout
+  | StkCallbackFailed;
+
+type Json = Record<string, unknown>;
+
+const MAX_TEXT = 64 * 1024;
+
+function own(obj: Json, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function fail(reason: string, message: string, path?: string): never {
+  throw new DarajaCallbackError(message, { reason, path });
+}
+
+function requireString(obj: Json, key: string, path: string, max = 200): string {
+  const v = own(obj, key);
+  if (typeof v !== 'string' || v.trim() === '')
+    fail('missing_field', `${path} must be a non-empty string.`, path);
+  if (v.length > max) fail('invalid_field', `${path} is longer than ${max} characters.`, path);
+  return v;
+}
+
+function readResultCode(v: unknown, path: string): string {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  if (typeof v === 'string' && /^[A-Za-z0-9_.-]{1,32}$/.test(v.trim())) return v.trim();
+  return fail('invalid_field', `${path} must be a number or a short code string.`, path);
+}
+
+function readAmount(v: unknown, path: string): number {
+  const n =
+    typeof v === 'number'
+      ? v
+      : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v)
+        ? Number(v)
+        : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0 || n > 1e9)
+    fail('invalid_field', `${path} must be a positive amount.`, path);
+  return n;
+}
+
+/**
+ * Parse the body Daraja POSTs to an STK push's `CallBackURL` into a typed result.
+ *
+ * Accepts Daraja's real variations: metadata items in any order, items with no `Value` (such as
+ * `Balance`), `ResultCode` as a number or a string, amounts as `1` or `1.00` (or numeric strings), a full,
+ * masked or hashed phone number, and unknown extra fields. Reads only the object's own properties, so
+ * `__proto__` or `constructor` keys in the body are inert.
+ *
+ * @param body - The parsed JSON body (or the raw JSON text).
+ * @returns A union on `status`: `completed` (with amount, receipt, date, phone), `cancelled` (1032),
+ * `timeout` (1037) or `failed` (any other code, kept as is).
+ * @throws {@link DarajaCallbackError} naming what is wrong (`reason` and `path`) for a malformed body.
+ *
+ * @example
+ * ```ts
+ * const result = parseStkCallback(req.body);
+ * if (result.status === 'completed') console.log(result.mpesaReceiptNumber, result.amount);
+ * ```
+ */
+export function parseStkCallback(body: unknown): StkCallbackResult {
+  let value = body;
+  if (typeof value === 'string' || value instanceof Uint8Array) {
+    const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+    if (text.length > MAX_TEXT) fail('too_large', `the body is larger than ${MAX_TEXT} bytes.`);
+    try {
+      value = JSON.parse(text);
+    } catch {
+      fail('invalid_json', 'the body is not valid JSON.');
+    }
+  }
+  if (!isObject(value)) fail('invalid_body', 'the body must be a JSON object with a "Body" field.');
+  const outer = own(value, 'Body');
+  if (!isObject(outer)) fail('missing_field', 'Body must be an object.', 'Body');
+  const cb = own(outer, 'stkCallback');
+  if (!isObject(cb)) fail('missing_field', 'Body.stkCallback must be an object.', 'Body.stkCallback');
+
+  const path = 'Body.stkCallback';
+  const checkoutRequestId = requireString(cb, 'CheckoutRequestID', `${path}.CheckoutRequestID`, 100);
+  const merchantRaw = own(cb, 'MerchantRequestID');
+  const merchantRequestId =
+    typeof merchantRaw === 'string' && merchantRaw.length <= 100 && merchantRaw !== ''
+      ? merchantRaw
+      : undefined;
+  if (!Object.hasOwn(cb, 'ResultCode'))
+    fail('missing_field', `${path}.ResultCode is missing.`, `${path}.ResultCode`);
+  const resultCode = readResultCode(own(cb, 'ResultCode'), `${path}.ResultCode`);
+  const descRaw = own(cb, 'ResultDesc');
+  if (descRaw !== undefined && typeof descRaw !== 'string')
+    fail('invalid_field', `${path}.ResultDesc must be a string.`, `${path}.ResultDesc`);
+  const info = describeStkResultCode(resultCode);
+  const resultDesc = typeof descRaw === 'string' ? descRaw.slice(0, 1000) : '';
+  // Results are built as plain literals: spreading a shared base and adding keys is several times
+  // slower in V8, and this runs for every callback.
+  if (info.status !== 'completed') {
+    // The catalogue never maps a code to `pending`; anything not completed/cancelled/timeout is failed.
+    const status = info.status === 'cancelled' || info.status === 'timeout' ? info.status : 'failed';
+    return {
+      status,
+      merchantRequestId,
+      checkoutRequestId,
+      resultCode: info.code,
+      resultDesc,
+      meaning: info.meaning,
+      raw: body,
+    };
+  }
+
+  const items = readItems(cb, path);
+  const amount = readAmount(items.get('Amount'), `${path}.CallbackMetadata.Item[Amount]`);
+  const receipt = items.get('MpesaReceiptNumber');
+  if (typeof receipt !== 'string' || !/^[A-Za-z0-9]{6,20}$/.test(receipt.trim())) {
+    fail(
+      'invalid_field',
+      'MpesaReceiptNumber must be a receipt such as "NLJ7RT61SV".',
+      `${path}.CallbackMetadata.Item[MpesaReceiptNumber]`,
+    );
+  }
+  const dateRaw = items.get('TransactionDate');
+  const transactionDate =
+    typeof dateRaw === 'number' || typeof dateRaw === 'string' ? parseDarajaTimestamp(dateRaw) : undefined;
+  if (!transactionDate) {
+    fail(
+      'invalid_field',
+      'TransactionDate must be a YYYYMMDDHHmmss timestamp.',
+      `${path}.CallbackMetadata.Item[TransactionDate]`,
+    );
+  }
+  const phone = items.get('PhoneNumber');
+  const phoneNumberRaw =
+    typeof phone === 'number' && Number.isSafeInteger(phone)
+      ? String(phone)
+      : typeof phone === 'string' && phone.length <= 128
+        ? phone
+        : undefined;
+  return {
+    status: 'completed',
+    merchantRequestId,
+    checkoutRequestId,
+    resultCode: info.code,
+    resultDesc,
+    meaning: info.meaning,
+    raw: body,
+    amount,
+    mpesaReceiptNumber: receipt.trim().toUpperCase(),
+    transactionDate,
+    phoneNumber: phoneNumberRaw === undefined ? undefined : tryNormalizePhoneNumber(phoneNumberRaw),
+    phoneNumberRaw,
+  };
+}
+
+/** Read `CallbackMetadata.Item` into a map by `Name`; items without `Value` are skipped. */
+function readItems(cb: Json, path: string): Map<string, unknown> {
+  const meta = own(cb, 'CallbackMetadata');
+  if (!isObject(meta)) {
+    fail('missing_field', 'a successful callback must carry CallbackMetadata.', `${path}.CallbackMetadata`);
+  }
+  let list = own(meta, 'Item');
+  if (isObject(list)) list = [list]; // a single item sent as an object
+  if (!Array.isArray(list) || list.length > 50) {
+    fail(
+      'invalid_field',
+      'CallbackMetadata.Item must be a list of {Name, Value}.',
+      `${path}.CallbackMetadata.Item`,
+    );
+  }
+  const items = new Map<string, unknown>();
+  for (const [i, item] of list.entries()) {
+    if (!isObject(item))
+      fail('invalid_field', `Item[${i}] must be an object.`, `${path}.CallbackMetadata.Item[${i}]`);
+    const name = own(item, 'Name');
+    if (typeof name !== 'string')
+      fail('invalid_field', `Item[${i}].Name must be a string.`, `${path}.CallbackMetadata.Item[${i}].Name`);
+    if (!Object.hasOwn(item, 'Value') || own(item, 'Value') === null) continue; // e.g. {"Name":"Balance"}
+    const v = own(item, 'Value');
+    if (items.has(name) && items.get(name) !== v) {
+      fail(
+        'conflicting_field',
+        `Item "${name}" appears twice with different values.`,
+        `${path}.CallbackMetadata.Item`,
+      );
+    }
+    items.set(name, v);
+  }
+  return items;
+}

@@ -1,0 +1,135 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+
+/**
+ * Addresses Safaricom's callbacks are known to come from: the union of the lists circulated as
+ * "Safaricom's published list" (daraja-api.md §18), including `196.201.212.69`, observed for sandbox STK
+ * callbacks. Safaricom publishes no official list in the Daraja 3.0 pages, so keep it configurable.
+ */
+export const SAFARICOM_CALLBACK_IPS: readonly string[] = Object.freeze([
+  '196.201.214.200',
+  '196.201.214.206',
+  '196.201.213.114',
+  '196.201.214.207',
+  '196.201.214.208',
+  '196.201.213.44',
+  '196.201.212.127',
+  '196.201.212.128',
+  '196.201.212.129',
+  '196.201.212.132',
+  '196.201.212.136',
+  '196.201.212.138',
+  '196.201.212.69',
+  '196.201.212.74',
+]);
+
+const TOKEN_CONTEXT = 'daraja-sdk:stk-callback:';
+// Key for the double-HMAC comparison below: random per process, never stored or sent.
+const COMPARE_KEY = randomBytes(32);
+
+/**
+ * @internal
+ * The per-payment callback token: base64url HMAC-SHA256 of the payment id under the flow's secret.
+ */
+export function callbackToken(secret: string, paymentId: string): string {
+  return createHmac('sha256', secret)
+    .update(TOKEN_CONTEXT + paymentId)
+    .digest('base64url');
+}
+
+/**
+ * @internal
+ * Check a callback token in constant time against every accepted secret (the first signs new URLs; the
+ * others are previous secrets kept during a rotation). Both sides are HMAC'd again so the comparison is
+ * always over two 32-byte digests: a wrong length neither throws nor returns early.
+ */
+export function verifyCallbackToken(secrets: readonly string[], paymentId: string, token: string): boolean {
+  const given = createHmac('sha256', COMPARE_KEY).update(token).digest();
+  let ok = false;
+  for (const secret of secrets) {
+    const expected = createHmac('sha256', COMPARE_KEY).update(callbackToken(secret, paymentId)).digest();
+    // Non-short-circuiting: every secret is compared.
+    ok = timingSafeEqual(given, expected) || ok;
+  }
+  return ok;
+}
+
+/** @internal Normalise an address: trim, strip the IPv6 zone and the IPv4-mapped prefix. */
+export function normalizeIp(address: string | undefined | null): string | undefined {
+  if (!address) return undefined;
+  let a = address.trim().toLowerCase();
+  if (a.startsWith('[') && a.includes(']')) a = a.slice(1, a.indexOf(']'));
+  a = a.replace(/%.*$/, '');
+  if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) a = a.slice(7);
+  return isIP(a) ? a : undefined;
+}
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((n, part) => (n << 8) + Number(part), 0) >>> 0;
+}
+
+/** @internal Does `ip` match an entry: an exact address, or an IPv4 CIDR block such as `196.201.212.0/24`? */
+export function ipMatches(list: readonly string[], ip: string | undefined): boolean {
+  if (!ip) return false;
+  for (const entry of list) {
+    const [base, bitsText] = entry.split('/');
+    if (bitsText === undefined) {
+      if (normalizeIp(base) === ip) return true;
+      continue;
+    }
+    const bits = Number(bitsText);
+    if (isIP(ip) !== 4 || isIP(base ?? '') !== 4 || !Number.isInteger(bits) || bits < 0 || bits > 32)
+      continue;
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+    if ((ipv4ToInt(ip) & mask) === (ipv4ToInt(base!) & mask)) return true;
+  }
+  return false;
+}
+
+/**
+ * @internal
+ * The address a request came from. `X-Forwarded-For` is honoured only when the connection comes from a
+ * trusted proxy, and then read from the right: each trusted hop is skipped and the first untrusted
+ * address is the client. (The leftmost value is whatever the client wrote, so it is never trusted.)
+ */
+export function clientAddress(
+  remoteAddress: string | undefined,
+  forwardedFor: string | undefined,
+  trustedProxies: readonly string[],
+): string | undefined {
+  let address = normalizeIp(remoteAddress);
+  if (!address || !forwardedFor || !ipMatches(trustedProxies, address)) return address;
+  const hops = forwardedFor.split(',').map((h) => h.trim());
+  while (address && ipMatches(trustedProxies, address) && hops.length > 0) {
+    address = normalizeIp(hops.pop());
+  }
+  return address;
+}
+
+/**
+ * @internal
+ * Compare the phone number of a callback with the payment's: `match`, `mismatch`, or `unverifiable`
+ * when it is absent or a hash of an unknown form. Masked numbers (`2547****5678`, `0715***123`) are
+ * compared on their visible digits.
+ */
+export function comparePhone(
+  expected: string,
+  fromCallback: string | undefined,
+): 'match' | 'mismatch' | 'unverifiable' {
+  if (fromCallback === undefined) return 'unverifiable';
+  const raw = fromCallback.replace(/\s/g, '');
+  if (/^[0-9a-f]{64}$/i.test(raw)) {
+    const forms = [expected, `0${expected.slice(3)}`, `+${expected}`];
+    return forms.some((f) => createHash('sha256').update(f).digest('hex') === raw.toLowerCase())
+      ? 'match'
+      : 'unverifiable';
+  }
+  if (raw.includes('*')) {
+    const prefix = raw.slice(0, raw.indexOf('*')).replace(/^\+/, '').replace(/^0/, '254');
+    const suffix = raw.slice(raw.lastIndexOf('*') + 1);
+    if (!/^\d*$/.test(prefix) || !/^\d*$/.test(suffix)) return 'mismatch';
+    return expected.startsWith(prefix) && expected.endsWith(suffix) ? 'match' : 'mismatch';
+  }
+  const digits = raw.replace(/^\+/, '').replace(/^0/, '254');
+  return digits === expected ? 'match' : 'mismatch';
+}

@@ -1,0 +1,11 @@
+/**
+ * `daraja-sdk/postgres`: a {@link PaymentStore} on PostgreSQL for `pg` (Pool or Client) and PGlite, with
+ * its schema migrations.
+ *
+ * @packageDocumentation
+ */
+export type { PaymentStore } from '../payments/types.js';
+export type { Migration } from './migrations.js';
+export { MIGRATIONS } from './migrations.js';
+export type { SqlClient, SqlResult } from './store.js';
+export { PostgresPaymentStore } from './store.js';

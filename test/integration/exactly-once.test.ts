@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaymentFlow, type Payment, type PaymentFlow, type PaymentStore } from '../../src/index.js';
+import { buildStkCallback } from '../../src/testing/index.js';
+import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP } from '../fixtures/constants.js';
+import { makeClient } from '../helpers/client.js';
+import { startLocalDaraja } from '../helpers/local-daraja.js';
+import { testLogger } from '../helpers/logger.js';
+import { reportSkip, STORE_KINDS } from '../helpers/stores.js';
+
+// Item 2 of the payments issue: for each store, 100 identical success callbacks delivered concurrently
+// through 2 flow instances sharing the store, racing checkStatus and reconcile (which query a local
+// Daraja over real HTTP), end in exactly 1 completed transition and exactly 1 onCompleted call.
+
+let daraja: Awaited<ReturnType<typeof startLocalDaraja>>;
+beforeAll(async () => {
+  daraja = await startLocalDaraja();
+});
+afterAll(() => daraja.close());
+
+/** Wrap a store to count the transitions that applied. */
+function counting(store: PaymentStore) {
+  const applied: string[] = [];
+  const wrapped = new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (key !== 'transition') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<PaymentStore['transition']>) => {
+        const result = await target.transition(...args);
+        if (result.applied) applied.push(`${args[0]}:${args[1].status}`);
+        return result;
+      };
+    },
+  });
+  return { store: wrapped, applied };
+}
+
+function instance(store: PaymentStore, fulfilled: Payment[]): PaymentFlow {
+  return createPaymentFlow({
+    daraja: makeClient({ baseUrl: daraja.baseUrl, maxRetries: 0 }),
+    store,
+    callbackUrl: FLOW_CALLBACK_URL,
+    callbackSecret: CALLBACK_SECRET,
+    onCompleted: async (p) => {
+      fulfilled.push(p);
+      await new Promise((r) => setTimeout(r, 5)); // a fulfilment that takes a little while
+    },
+    statusQueryIntervalMs: 0,
+    logger: testLogger,
+  });
+}
+
+for (const kind of STORE_KINDS) {
+  if (kind.skip) {
+    reportSkip(kind);
+    continue;
+  }
+  describe(`exactly once on ${kind.name}`, () => {
+    it('100 duplicate callbacks through 2 instances, racing checkStatus and reconcile: 1 transition, 1 fulfilment', async () => {
+      const { store, applied } = counting(await kind.make());
+      const fulfilled: Payment[] = [];
+      const a = instance(store, fulfilled);
+      const b = instance(store, fulfilled);
+      const payments: Payment[] = [];
+      for (let i = 0; i < 3; i++) {
+        payments.push(
+          (
+            await a.initiate({
+              ownerId: `user-${i}`,
+              amount: 100 + i,
+              phoneNumber: '0712345678',
+              accountReference: `RACE-${i}`,
+            })
+          ).payment,
+        );
+      }
+      for (const p of payments) daraja.state.queryAnswers.set(p.checkoutRequestId!, 0); // Daraja agrees: paid
+
+      const acks = [];
+      const races: Promise<unknown>[] = [];
+      for (const p of payments) {
+        const url = new URL(a.callbackUrlFor(p.id));
+        const body = buildStkCallback({
+          checkoutRequestId: p.checkoutRequestId!,
+          amount: p.amount,
+          phoneNumber: 254712345678,
+          mpesaReceiptNumber: `RCPT${p.amount}XYZ`,
+        });
+        for (let i = 0; i < 100; i++) {
+          const flow = i % 2 === 0 ? a : b;
+          acks.push(
+            flow.handleCallback({ body, url: url.pathname + url.search, remoteAddress: SAFARICOM_IP }),
+          );
+          if (i % 10 === 0) races.push((i % 20 === 0 ? a : b).checkStatus(p.id, { ownerId: p.ownerId }));
+        }
+      }
+      races.push(
+        a.reconcile({ olderThanMs: 0 }),
+        b.reconcile({ olderThanMs: 0 }),
+        a.reconcile({ olderThanMs: 0 }),
+      );
+      const results = await Promise.all(acks);
+      await Promise.all(races);
+
+      expect(results).toHaveLength(300);
+      for (const r of results) {
+        expect(r.status).toBe(200);
+        expect(r.body).toEqual({ ResultCode: 0, ResultDesc: 'Accepted' });
+        expect(['applied', 'duplicate']).toContain(r.outcome);
+      }
+      for (const p of payments) {
+        expect(
+          applied.filter((x) => x.startsWith(`${p.id}:`)),
+          p.id,
+        ).toEqual([`${p.id}:completed`]);
+        expect(fulfilled.filter((f) => f.id === p.id)).toHaveLength(1);
+        const stored = await store.get(p.id);
+        expect(stored?.status).toBe('completed');
+        expect(stored?.fulfilledAt).toBeInstanceOf(Date);
+        expect(stored?.fulfilmentAttempts).toBe(1);
+        const events = await store.listCallbacks({ paymentId: p.id });
+        expect(events).toHaveLength(100);
+        expect(events.filter((e) => e.outcome === 'applied').length).toBeLessThanOrEqual(1);
+      }
+    }, 60_000);
+  });
+}

@@ -1,0 +1,481 @@
+import { HttpResponse, http } from 'msw';
+import { describe, expect, it } from 'vitest';
+import {
+  CALLBACK_ACK,
+  createPaymentFlow,
+  DarajaConfigError,
+  DarajaUnknownOutcomeError,
+  DarajaValidationError,
+  MemoryPaymentStore,
+  type PaymentStore,
+} from '../../../src/index.js';
+import { buildStkPushResponse } from '../../../src/testing/index.js';
+import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP, SANDBOX } from '../../fixtures/constants.js';
+import { makeClient } from '../../helpers/client.js';
+import { callbackFor, initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
+import { darajaMock, useMsw } from '../../helpers/msw.js';
+
+const daraja = scriptedDaraja();
+const server = useMsw(darajaMock().oauth, ...daraja.handlers);
+
+describe('createPaymentFlow options', () => {
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      createPaymentFlow({
+        daraja: {} as never,
+        store: {} as never,
+        callbackUrl: 'not a url',
+        onCompleted: 'x' as never,
+        allowedIps: 'all' as never,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DarajaConfigError);
+    expect((error as DarajaConfigError).issues.map((i) => i.field).sort()).toEqual(
+      ['allowedIps', 'callbackSecret', 'callbackUrl', 'daraja', 'onCompleted', 'store'].sort(),
+    );
+  });
+  it('requires a callback secret of at least 32 characters unless tokens are off', () => {
+    const base = {
+      daraja: makeClient(),
+      store: new MemoryPaymentStore(),
+      callbackUrl: FLOW_CALLBACK_URL,
+      onCompleted: () => {},
+    };
+    expect(() => createPaymentFlow({ ...base, callbackSecret: 'short' })).toThrow(/callbackSecret/);
+    expect(() => createPaymentFlow({ ...base, verifyCallbackToken: false })).not.toThrow();
+    expect(() =>
+      createPaymentFlow({ ...base, callbackSecret: [CALLBACK_SECRET, 'x'.repeat(40)] }),
+    ).not.toThrow();
+  });
+  it('requires an https callback URL in production', () => {
+    expect(() =>
+      createPaymentFlow({
+        daraja: makeClient({ environment: 'production', callbackUrl: undefined }),
+        store: new MemoryPaymentStore(),
+        callbackUrl: 'http://merchant.example.com/cb',
+        callbackSecret: CALLBACK_SECRET,
+        onCompleted: () => {},
+      }),
+    ).toThrow(/https/);
+  });
+});
+
+describe('initiate', () => {
+  it('writes the pending record before the push, then records the push answer', async () => {
+    const { flow, store } = makeFlow();
+    let storedWhenPushed: unknown;
+    server.use(
+      http.post(`${SANDBOX}/mpesa/stkpush/v1/processrequest`, async ({ request }) => {
+        const body = (await request.json()) as { CallBackURL: string };
+        const id = new URL(body.CallBackURL).searchParams.get('payment')!;
+        storedWhenPushed = await store.get(id);
+        return HttpResponse.json(buildStkPushResponse('ws_CO_ORDER0001', 'm-order'));
+      }),
+    );
+    const result = await flow.initiate(initiateParams);
+    expect(storedWhenPushed).toMatchObject({
+      id: result.payment.id,
+      status: 'pending',
+      checkoutRequestId: null,
+    });
+    expect(result.outcome).toBe('sent');
+    expect(result.customerMessage).toMatch(/accepted/);
+    const p = result.payment;
+    expect(p).toMatchObject({
+      status: 'pending',
+      ownerId: 'user-1',
+      amount: 500,
+      phoneNumber: '254712345678',
+      metadata: { plan: 'pro' },
+      checkoutRequestId: 'ws_CO_ORDER0001',
+      merchantRequestId: 'm-order',
+    });
+    expect(p.id).toMatch(/^pay_[\w-]{22}$/);
+    expect(await store.getByCheckoutRequestId('ws_CO_ORDER0001')).toMatchObject({ id: p.id });
+  });
+
+  it('sends a per-payment callback URL with an unguessable token', async () => {
+    const { flow } = makeFlow();
+    const { payment } = await flow.initiate(initiateParams);
+    const url = new URL(String(daraja.state.pushes.at(-1)!['CallBackURL']));
+    expect(url.origin + url.pathname).toBe(FLOW_CALLBACK_URL);
+    expect(url.searchParams.get('payment')).toBe(payment.id);
+    expect(url.searchParams.get('token')).toMatch(/^[\w-]{43}$/);
+    expect(flow.callbackUrlFor(payment.id)).toBe(url.toString());
+  });
+
+  it('validates input before writing or sending anything', async () => {
+    const { flow, store } = makeFlow();
+    const before = daraja.state.pushes.length;
+    for (const bad of [
+      { amount: 10.5 },
+      { phoneNumber: '0812345678' },
+      { accountReference: 'THIRTEEN-CHAR' },
+      { ownerId: '' },
+      { metadata: [] },
+      { metadata: { n: 1n } },
+    ]) {
+      await expect(flow.initiate({ ...initiateParams, ...bad } as never)).rejects.toBeInstanceOf(
+        DarajaValidationError,
+      );
+    }
+    expect(daraja.state.pushes.length).toBe(before);
+    expect(
+      await store.claimDuePending({
+        createdBefore: new Date(Date.now() + 1e9),
+        now: new Date(),
+        nextCheckAt: new Date(),
+        limit: 10,
+      }),
+    ).toEqual([]);
+  });
+
+  it('makes a rejected push a failed payment with the reason, and reports it once', async () => {
+    const { flow, failed } = makeFlow();
+    daraja.state.pushMode = 'reject';
+    try {
+      const r = await flow.initiate(initiateParams);
+      expect(r.outcome).toBe('rejected');
+      expect(r.payment).toMatchObject({ status: 'failed', resultCode: '400.002.02', settledBy: 'push' });
+      expect(r.payment.resultDesc).toMatch(/Invalid PhoneNumber/);
+      expect(failed.map((p) => p.id)).toEqual([r.payment.id]);
+    } finally {
+      daraja.state.pushMode = 'ok';
+    }
+  });
+
+  it.each(['html-500', 'drop'] as const)(
+    'leaves an unknown outcome (%s) pending, never resent',
+    async (mode) => {
+      const { flow, failed } = makeFlow();
+      daraja.state.pushMode = mode;
+      const before = daraja.state.pushes.length;
+      try {
+        const r = await flow.initiate(initiateParams);
+        expect(r.outcome).toBe('unknown');
+        expect(r.error).toBeInstanceOf(DarajaUnknownOutcomeError);
+        expect(r.payment).toMatchObject({ status: 'pending', checkoutRequestId: null });
+        expect(daraja.state.pushes.length).toBe(before + 1);
+        expect(failed).toEqual([]);
+      } finally {
+        daraja.state.pushMode = 'ok';
+      }
+    },
+  );
+
+  it('sends one prompt per idempotency key', async () => {
+    const { flow } = makeFlow();
+    const before = daraja.state.pushes.length;
+    const [a, b] = await Promise.all([
+      flow.initiate({ ...initiateParams, idempotencyKey: 'checkout-form-1' }),
+      flow.initiate({ ...initiateParams, idempotencyKey: 'checkout-form-1' }),
+    ]);
+    expect([a.outcome, b.outcome].sort()).toEqual(['existing', 'sent']);
+    expect(a.payment.id).toBe(b.payment.id);
+    expect(daraja.state.pushes.length).toBe(before + 1);
+  });
+});
+
+describe('handleCallback', () => {
+  async function pending(f = makeFlow()) {
+    const { payment } = await f.flow.initiate(initiateParams);
+    return { ...f, payment };
+  }
+
+  it('settles a success once, fulfils once, stores the receipt and acks', async () => {
+    const { flow, store, fulfilled, payment } = await pending();
+    const request = callbackFor(flow, payment, { mpesaReceiptNumber: 'NLJ7RT61SV' });
+    const ack = await flow.handleCallback(request);
+    expect(ack).toEqual({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: { ResultCode: 0, ResultDesc: 'Accepted' },
+      outcome: 'applied',
+      reason: null,
+      paymentId: payment.id,
+    });
+    expect(ack.body).toBe(CALLBACK_ACK);
+    const p = await store.get(payment.id);
+    expect(p).toMatchObject({
+      status: 'completed',
+      mpesaReceiptNumber: 'NLJ7RT61SV',
+      resultCode: '0',
+      settledBy: 'callback',
+    });
+    expect(p?.fulfilledAt).toBeInstanceOf(Date);
+    expect(p?.callback).toEqual(request.body);
+    expect(fulfilled.map((x) => x.id)).toEqual([payment.id]);
+    expect(fulfilled[0]).toMatchObject({ status: 'completed', metadata: { plan: 'pro' } });
+
+    const again = await flow.handleCallback(request);
+    expect(again).toMatchObject({ status: 200, outcome: 'duplicate', reason: 'already_settled' });
+    expect(fulfilled).toHaveLength(1);
+    expect((await store.listCallbacks({ paymentId: payment.id })).map((e) => e.outcome)).toEqual([
+      'applied',
+      'duplicate',
+    ]);
+  });
+
+  it.each([
+    [1032, 'cancelled'],
+    [1037, 'timeout'],
+    [1, 'failed'],
+    [2001, 'failed'],
+    ['4242', 'failed'],
+  ] as const)('maps result %j to %s and reports the failure once', async (code, status) => {
+    const { flow, store, fulfilled, failed, payment } = await pending();
+    await flow.handleCallback(callbackFor(flow, payment, { resultCode: code }));
+    await flow.handleCallback(callbackFor(flow, payment, { resultCode: code }));
+    expect((await store.get(payment.id))?.status).toBe(status);
+    expect((await store.get(payment.id))?.resultCode).toBe(String(code));
+    expect(failed).toHaveLength(1);
+    expect(fulfilled).toHaveLength(0);
+  });
+
+  it('never lets a late, contradicting callback overwrite a final status', async () => {
+    const { flow, store, fulfilled, payment } = await pending();
+    await flow.handleCallback(callbackFor(flow, payment, { resultCode: 1032 }));
+    const late = await flow.handleCallback(callbackFor(flow, payment));
+    expect(late).toMatchObject({ outcome: 'rejected', reason: 'conflicts_with_cancelled' });
+    expect((await store.get(payment.id))?.status).toBe('cancelled');
+    expect(fulfilled).toHaveLength(0);
+  });
+
+  it('links a callback whose push answer was lost, by its URL token', async () => {
+    const { flow, store, fulfilled } = makeFlow();
+    daraja.state.pushMode = 'drop';
+    const { payment } = await flow.initiate(initiateParams).finally(() => {
+      daraja.state.pushMode = 'ok';
+    });
+    expect(payment.checkoutRequestId).toBeNull();
+    const ack = await flow.handleCallback(
+      callbackFor(flow, payment, { checkoutRequestId: 'ws_CO_LOSTANSWER1' }),
+    );
+    expect(ack.outcome).toBe('applied');
+    expect(await store.get(payment.id)).toMatchObject({
+      status: 'completed',
+      checkoutRequestId: 'ws_CO_LOSTANSWER1',
+    });
+    expect(fulfilled).toHaveLength(1);
+  });
+
+  it('acknowledges and keeps invalid bodies, changing nothing', async () => {
+    const { flow, store, payment } = await pending();
+    const url = callbackFor(flow, payment).url;
+    for (const body of [
+      '{not json',
+      '',
+      null,
+      42,
+      [],
+      { Body: {} },
+      { Body: { stkCallback: { CheckoutRequestID: 'x' } } },
+    ]) {
+      const ack = await flow.handleCallback({ body, url, remoteAddress: SAFARICOM_IP });
+      expect(ack.status).toBe(200);
+      expect(ack.body).toEqual({ ResultCode: 0, ResultDesc: 'Accepted' });
+      expect(ack.outcome).toBe('invalid');
+    }
+    expect((await store.get(payment.id))?.status).toBe('pending');
+    const events = await store.listCallbacks();
+    expect(events.filter((e) => e.outcome === 'invalid')).toHaveLength(7);
+    expect(events.at(-1)?.reason).toMatch(/missing_field at Body.stkCallback.ResultCode/);
+  });
+
+  it('never throws, even when the store fails', async () => {
+    const broken = new Proxy(new MemoryPaymentStore(), {
+      get: (target, key) =>
+        typeof (target as never)[key] === 'function'
+          ? () => Promise.reject(new Error('database unavailable'))
+          : (target as never)[key],
+    });
+    const { flow } = makeFlow({ store: broken as PaymentStore });
+    const ack = await flow.handleCallback(
+      callbackFor(flow, {
+        id: 'pay_x',
+        checkoutRequestId: 'ws_CO_1',
+        amount: 1,
+        phoneNumber: '254712345678',
+      } as never),
+    );
+    expect(ack).toMatchObject({
+      status: 200,
+      outcome: 'invalid',
+      body: { ResultCode: 0, ResultDesc: 'Accepted' },
+    });
+    expect(ack.reason).toMatch(/internal_error/);
+    await expect(flow.handleCallback(undefined as never)).resolves.toMatchObject({ status: 200 });
+  });
+
+  it('confirms a success with an STK query when asked', async () => {
+    const f = makeFlow({ confirmWithQuery: true });
+    const { payment } = await f.flow.initiate(initiateParams);
+    const id = payment.checkoutRequestId!;
+    daraja.state.answers.set(id, 'pending');
+    expect((await f.flow.handleCallback(callbackFor(f.flow, payment))).outcome).toBe('unconfirmed');
+    expect((await f.store.get(payment.id))?.status).toBe('pending');
+    daraja.state.answers.set(id, 1032);
+    expect(await f.flow.handleCallback(callbackFor(f.flow, payment))).toMatchObject({
+      outcome: 'rejected',
+      reason: 'query_says_cancelled',
+    });
+    expect(await f.store.get(payment.id)).toMatchObject({ status: 'cancelled', settledBy: 'query' });
+    expect(f.fulfilled).toHaveLength(0);
+
+    const second = (await f.flow.initiate(initiateParams)).payment;
+    daraja.state.answers.set(second.checkoutRequestId!, 0);
+    expect((await f.flow.handleCallback(callbackFor(f.flow, second))).outcome).toBe('applied');
+    expect(f.fulfilled.map((p) => p.id)).toEqual([second.id]);
+  });
+});
+
+describe('checkStatus', () => {
+  it('answers only the owner', async () => {
+    const { flow } = makeFlow();
+    const { payment } = await flow.initiate(initiateParams);
+    expect(await flow.checkStatus(payment.id, { ownerId: 'user-2' })).toBeUndefined();
+    expect(await flow.checkStatus('pay_does_not_exist', { ownerId: 'user-1' })).toBeUndefined();
+    expect((await flow.checkStatus(payment.id, { ownerId: 'user-1' }))?.id).toBe(payment.id);
+  });
+
+  it('queries Daraja while pending and settles and fulfils a missed callback', async () => {
+    const { flow, fulfilled } = makeFlow();
+    const { payment } = await flow.initiate(initiateParams);
+    daraja.state.answers.set(payment.checkoutRequestId!, 'pending');
+    expect((await flow.checkStatus(payment.id, { ownerId: 'user-1' }))?.status).toBe('pending');
+    daraja.state.answers.set(payment.checkoutRequestId!, 0);
+    const settled = await flow.checkStatus(payment.id, { ownerId: 'user-1' });
+    expect(settled).toMatchObject({ status: 'completed', settledBy: 'query', resultCode: '0' });
+    expect(settled?.fulfilledAt).toBeInstanceOf(Date);
+    expect(fulfilled).toHaveLength(1);
+    const queries = daraja.state.queries.length;
+    await flow.checkStatus(payment.id, { ownerId: 'user-1' });
+    expect(daraja.state.queries.length).toBe(queries); // final: no more queries
+  });
+
+  it('queries at most once per interval per payment', async () => {
+    const { flow } = makeFlow({ statusQueryIntervalMs: 60_000 });
+    const { payment } = await flow.initiate(initiateParams);
+    const before = daraja.state.queries.length;
+    await Promise.all([1, 2, 3].map(() => flow.checkStatus(payment.id, { ownerId: 'user-1' })));
+    await flow.checkStatus(payment.id, { ownerId: 'user-1' });
+    expect(daraja.state.queries.length - before).toBe(1);
+  });
+
+  it('keeps a payment pending when the query fails', async () => {
+    const { flow } = makeFlow();
+    const { payment } = await flow.initiate(initiateParams);
+    daraja.state.answers.set(payment.checkoutRequestId!, 'error');
+    expect((await flow.checkStatus(payment.id, { ownerId: 'user-1' }))?.status).toBe('pending');
+  });
+});
+
+describe('reconcile', () => {
+  it('settles, keeps "being processed" pending, and gives up after the horizons', async () => {
+    let now = new Date('2026-05-01T08:00:00Z');
+    const { flow, store, fulfilled, failed } = makeFlow({
+      now: () => now,
+      giveUpAfterMs: 3_600_000,
+      unknownOutcomeGiveUpAfterMs: 900_000,
+    });
+    const paid = (await flow.initiate(initiateParams)).payment;
+    const processing = (await flow.initiate(initiateParams)).payment;
+    daraja.state.pushMode = 'html-500';
+    const unknown = (await flow.initiate(initiateParams).finally(() => (daraja.state.pushMode = 'ok')))
+      .payment;
+    daraja.state.answers.set(paid.checkoutRequestId!, 0);
+    daraja.state.answers.set(processing.checkoutRequestId!, 'pending');
+
+    expect((await flow.reconcile({ olderThanMs: 60_000 })).checked).toBe(0); // too young
+    now = new Date(now.getTime() + 120_000);
+    const first = await flow.reconcile({ olderThanMs: 60_000 });
+    expect(first).toMatchObject({ checked: 3, stillPending: 2, fulfilled: 1, gaveUp: 0 });
+    expect(first.settled.completed).toBe(1);
+    expect(fulfilled.map((p) => p.id)).toEqual([paid.id]);
+    expect((await store.get(paid.id))?.settledBy).toBe('reconcile');
+
+    now = new Date(now.getTime() + 15 * 60_000);
+    const second = await flow.reconcile({ olderThanMs: 60_000 });
+    expect(second).toMatchObject({ checked: 2, gaveUp: 1, stillPending: 1 });
+    expect(await store.get(unknown.id)).toMatchObject({
+      status: 'timeout',
+      settledBy: 'reconcile',
+      resultCode: null,
+    });
+    expect((await store.get(processing.id))?.status).toBe('pending');
+
+    now = new Date(now.getTime() + 3_600_000);
+    const third = await flow.reconcile({ olderThanMs: 60_000 });
+    expect(third).toMatchObject({ gaveUp: 1 });
+    expect((await store.get(processing.id))?.status).toBe('timeout');
+    expect(failed.map((p) => p.id).sort()).toEqual([unknown.id, processing.id].sort());
+  });
+
+  it('does not start fulfilment again while a slow one is running', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const { flow, store } = makeFlow({
+      onCompleted: async () => {
+        started += 1;
+        await gate;
+      },
+    });
+    const { payment } = await flow.initiate(initiateParams);
+    daraja.state.answers.set(payment.checkoutRequestId!, 0);
+    const first = flow.handleCallback(callbackFor(flow, payment));
+    await new Promise((r) => setTimeout(r, 20)); // the winner is now inside onCompleted
+    expect(started).toBe(1);
+    expect((await store.get(payment.id))?.fulfilledAt).toBeNull();
+    await Promise.all([
+      flow.checkStatus(payment.id, { ownerId: 'user-1' }),
+      flow.reconcile({ olderThanMs: 0 }),
+      flow.handleCallback(callbackFor(flow, payment)),
+    ]);
+    expect(started).toBe(1);
+    release();
+    expect((await first).outcome).toBe('applied');
+    expect((await store.get(payment.id))?.fulfilledAt).toBeInstanceOf(Date);
+    await flow.checkStatus(payment.id, { ownerId: 'user-1' });
+    expect(started).toBe(1);
+  });
+
+  it('retries a throwing onCompleted until it succeeds, then never again', async () => {
+    let now = new Date('2026-05-01T08:00:00Z');
+    let calls = 0;
+    let successes = 0;
+    const { flow, store } = makeFlow({
+      now: () => now,
+      fulfilmentRetryDelayMs: 30_000,
+      onCompleted: () => {
+        calls += 1;
+        if (calls < 3) throw new Error(`subscription service down (${calls})`);
+        successes += 1;
+      },
+    });
+    const { payment } = await flow.initiate(initiateParams);
+    await flow.handleCallback(callbackFor(flow, payment));
+    expect(await store.get(payment.id)).toMatchObject({
+      status: 'completed',
+      fulfilledAt: null,
+      lastFulfilmentError: 'subscription service down (1)',
+    });
+    expect((await flow.reconcile()).fulfilled).toBe(0); // not before the retry delay
+    now = new Date(now.getTime() + 30_000);
+    expect(await flow.reconcile()).toMatchObject({ fulfilled: 0, fulfilmentFailures: 1 });
+    now = new Date(now.getTime() + 30_000);
+    expect(await flow.reconcile()).toMatchObject({ fulfilled: 1 });
+    for (let i = 0; i < 3; i++) {
+      now = new Date(now.getTime() + 600_000);
+      await flow.reconcile();
+      await flow.handleCallback(callbackFor(flow, payment));
+      await flow.checkStatus(payment.id, { ownerId: 'user-1' });
+    }
+    expect(calls).toBe(3);
+    expect(successes).toBe(1);
+    expect(await store.get(payment.id)).toMatchObject({ fulfilmentAttempts: 3, lastFulfilmentError: null });
+  });
+});

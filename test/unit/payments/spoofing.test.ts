@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { type CallbackRequest, MemoryPaymentStore } from '../../../src/index.js';
+import { buildStkCallback } from '../../../src/testing/index.js';
+import { SAFARICOM_IP } from '../../fixtures/constants.js';
+import { callbackFor, initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
+import { darajaMock, useMsw } from '../../helpers/msw.js';
+
+const daraja = scriptedDaraja();
+useMsw(darajaMock().oauth, ...daraja.handlers);
+
+async function setup(overrides: Parameters<typeof makeFlow>[0] = {}) {
+  const f = makeFlow({ store: new MemoryPaymentStore(), ...overrides });
+  const { payment } = await f.flow.initiate(initiateParams);
+  const other = (await f.flow.initiate({ ...initiateParams, ownerId: 'user-2' })).payment;
+  return { ...f, payment, other };
+}
+
+/** Send a spoofed callback and check that it changed nothing and was kept with `reason`. */
+async function expectRejected(
+  f: Awaited<ReturnType<typeof setup>>,
+  request: CallbackRequest,
+  outcome: string,
+  reason: string,
+) {
+  const before = await f.store.get(f.payment.id);
+  const ack = await f.flow.handleCallback(request);
+  expect(ack).toMatchObject({
+    status: 200,
+    body: { ResultCode: 0, ResultDesc: 'Accepted' },
+    outcome,
+    reason,
+  });
+  expect(await f.store.get(f.payment.id)).toEqual(before);
+  expect(f.fulfilled).toEqual([]);
+  const events = await f.store.listCallbacks();
+  expect(events.at(-1)).toMatchObject({ outcome, reason });
+  expect(events.at(-1)?.body).toEqual(JSON.parse(JSON.stringify(request.body)));
+  // The real callback still works afterwards.
+  const genuine = await f.flow.handleCallback(callbackFor(f.flow, f.payment));
+  expect(genuine.outcome).toBe('applied');
+  expect(f.fulfilled).toHaveLength(1);
+}
+
+describe('spoofed callbacks activate nothing and are kept with a reason', () => {
+  it('a wrong URL token', async () => {
+    const f = await setup();
+    const r = callbackFor(f.flow, f.payment);
+    await expectRejected(
+      f,
+      { ...r, url: r.url.replace(/token=[^&]+/, 'token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') },
+      'rejected',
+      'bad_token',
+    );
+  });
+
+  it('a token of another payment', async () => {
+    const f = await setup();
+    const otherToken = new URL(f.flow.callbackUrlFor(f.other.id)).searchParams.get('token')!;
+    const r = callbackFor(f.flow, f.payment);
+    await expectRejected(
+      f,
+      { ...r, url: r.url.replace(/token=[^&]+/, `token=${otherToken}`) },
+      'rejected',
+      'bad_token',
+    );
+  });
+
+  it.each([
+    ['no token', (u: string) => u.replace(/&?token=[^&]+/, '')],
+    ['no query at all', (u: string) => u.split('?')[0]!],
+    ['a short token', (u: string) => u.replace(/token=[^&]+/, 'token=abc')],
+  ])('a URL with %s', async (_n, edit) => {
+    const f = await setup();
+    const r = callbackFor(f.flow, f.payment);
+    const url = edit(r.url);
+    await expectRejected(
+      f,
+      { ...r, url },
+      'rejected',
+      url.includes('token=') ? 'bad_token' : 'missing_token',
+    );
+  });
+
+  it('an address outside the allow-list', async () => {
+    const f = await setup();
+    await expectRejected(
+      f,
+      { ...callbackFor(f.flow, f.payment), remoteAddress: '203.0.113.9' },
+      'rejected',
+      'ip_not_allowed',
+    );
+  });
+
+  it('no address at all', async () => {
+    const f = await setup();
+    await expectRejected(
+      f,
+      { ...callbackFor(f.flow, f.payment), remoteAddress: undefined as never },
+      'rejected',
+      'ip_unknown',
+    );
+  });
+
+  it('a forged X-Forwarded-For from an untrusted socket', async () => {
+    const f = await setup({ trustedProxies: ['10.0.0.0/8'] });
+    const r = callbackFor(f.flow, f.payment);
+    await expectRejected(
+      f,
+      { ...r, remoteAddress: '203.0.113.9', headers: { 'X-Forwarded-For': SAFARICOM_IP } },
+      'rejected',
+      'ip_not_allowed',
+    );
+  });
+
+  it('a forged leftmost X-Forwarded-For behind a trusted proxy', async () => {
+    const f = await setup({ trustedProxies: ['10.0.0.0/8'] });
+    const r = callbackFor(f.flow, f.payment);
+    // The attacker wrote the Safaricom address; the proxy appended the attacker's real one.
+    await expectRejected(
+      f,
+      {
+        ...r,
+        remoteAddress: '::ffff:10.1.2.3',
+        headers: { 'x-forwarded-for': `${SAFARICOM_IP}, 203.0.113.9` },
+      },
+      'rejected',
+      'ip_not_allowed',
+    );
+  });
+
+  it('an unknown CheckoutRequestID', async () => {
+    const f = await setup();
+    await expectRejected(
+      f,
+      callbackFor(f.flow, f.payment, { checkoutRequestId: 'ws_CO_NOTOURS00001' }),
+      'rejected',
+      'checkout_request_id_mismatch',
+    );
+  });
+
+  it('an unknown CheckoutRequestID when tokens are off', async () => {
+    const f = await setup({ verifyCallbackToken: false, callbackSecret: undefined });
+    await expectRejected(
+      f,
+      callbackFor(f.flow, f.payment, { checkoutRequestId: 'ws_CO_NOTOURS00001' }),
+      'unmatched',
+      'unknown_checkout_request_id',
+    );
+  });
+
+  it('an amount mismatch', async () => {
+    const f = await setup();
+    await expectRejected(f, callbackFor(f.flow, f.payment, { amount: 1 }), 'rejected', 'amount_mismatch');
+  });
+
+  it('a phone mismatch, full or masked', async () => {
+    const f = await setup();
+    await expectRejected(
+      f,
+      callbackFor(f.flow, f.payment, { phoneNumber: 254799999999 }),
+      'rejected',
+      'phone_mismatch',
+    );
+    const g = await setup();
+    await expectRejected(
+      g,
+      callbackFor(g.flow, g.payment, { phoneNumber: '2547****9999' }),
+      'rejected',
+      'phone_mismatch',
+    );
+  });
+
+  it('a receipt already used by another payment', async () => {
+    const f = await setup();
+    await f.flow.handleCallback(callbackFor(f.flow, f.other, { mpesaReceiptNumber: 'SAMERCPT01' }));
+    f.fulfilled.length = 0;
+    await expectRejected(
+      f,
+      callbackFor(f.flow, f.payment, { mpesaReceiptNumber: 'SAMERCPT01' }),
+      'rejected',
+      'duplicate_receipt',
+    );
+  });
+
+  it('a token honoured from a trusted proxy with the real Safaricom address is accepted', async () => {
+    const f = await setup({ trustedProxies: ['10.0.0.0/8'] });
+    const r = callbackFor(f.flow, f.payment);
+    const ack = await f.flow.handleCallback({
+      ...r,
+      remoteAddress: '10.0.0.7',
+      headers: { 'x-forwarded-for': `198.51.100.1, ${SAFARICOM_IP}` },
+    });
+    expect(ack.outcome).toBe('applied');
+  });
+
+  it.each([
+    ['masked', '2547****5678'],
+    ['masked with spaces', '2547 ***** 678'],
+    ['hashed', createHash('sha256').update('254712345678').digest('hex')],
+    ['absent', undefined],
+  ])('a matching %s phone number is accepted', async (_n, phone) => {
+    const f = await setup();
+    const r = callbackFor(f.flow, f.payment);
+    const body = buildStkCallback({
+      checkoutRequestId: f.payment.checkoutRequestId!,
+      amount: 500,
+      phoneNumber: phone as never,
+    });
+    if (phone === undefined) {
+      const items = (
+        body as { Body: { stkCallback: { CallbackMetadata: { Item: Array<{ Name: string }> } } } }
+      ).Body.stkCallback.CallbackMetadata.Item;
+      items.splice(
+        items.findIndex((i) => i.Name === 'PhoneNumber'),
+        1,
+      );
+    }
+    expect((await f.flow.handleCallback({ ...r, body })).outcome).toBe('applied');
+  });
+});
