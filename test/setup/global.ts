@@ -16,7 +16,9 @@ export default function setup(project: TestProject) {
         'server: DATABASE_URL=postgres://user:pass@127.0.0.1:5432/db npm test (.ci/run does this).\n',
     );
   } else {
-    console.log(`\nPostgreSQL server tests: running against ${process.env['DATABASE_URL'].replace(/\/\/[^@]*@/, '//***@')}\n`);
+    console.log(
+      `\nPostgreSQL server tests: running against ${process.env['DATABASE_URL'].replace(/\/\/[^@]*@/, '//***@')}\n`,
+    );
   }
   return () => {
     const lines = readdirSync(dir).flatMap((f) =>
