@@ -117,11 +117,15 @@ export class StkSimulation {
   readonly #config: StkSimulationConfig;
   readonly #entries = new Map<string, Entry>();
   readonly #queue: Plan[] = [];
+  readonly #pushRules: readonly FieldRule[];
+  readonly #queryRules: readonly FieldRule[];
   #mode: SimulatorMode;
 
   constructor(config: StkSimulationConfig) {
     this.#config = config;
     this.#mode = config.mode;
+    this.#pushRules = stkPushRules(config.shortcode);
+    this.#queryRules = stkQueryRules(config.shortcode);
   }
 
   get mode(): SimulatorMode {
@@ -143,11 +147,11 @@ export class StkSimulation {
 
   get(checkoutRequestId: string): SimulatedStkTransaction | undefined {
     const entry = this.#entries.get(checkoutRequestId);
-    return entry && snapshot(entry);
+    return entry && snapshot(entry.state);
   }
 
   list(): SimulatedStkTransaction[] {
-    return [...this.#entries.values()].map(snapshot);
+    return [...this.#entries.values()].map((entry) => snapshot(entry.state));
   }
 
   /** Decide an open prompt now. */
@@ -160,7 +164,7 @@ export class StkSimulation {
       );
     }
     this.#decide(entry, resolveOutcome(outcome));
-    return snapshot(entry);
+    return snapshot(entry.state);
   }
 
   /** Forget every transaction and queued outcome; pending decisions are cancelled. */
@@ -202,7 +206,7 @@ export class StkSimulation {
   }
 
   #push(request: RouteRequest): RouteResponse {
-    const { body, error } = this.#checkRequest(request, stkPushRules(this.#config.shortcode));
+    const { body, error } = this.#checkRequest(request, this.#pushRules);
     if (error) return error;
     const now = new Date();
     let checkoutRequestId = ids.checkoutRequestId(now);
@@ -227,9 +231,11 @@ export class StkSimulation {
       createdAt: now,
       decidedAt: undefined,
     };
+    // Chosen before the push is stored: an outcomeRule that throws answers 500 and leaves nothing behind.
+    const plan = this.#choosePlan(state);
     const entry: Entry = { state, cancel: undefined };
     this.#entries.set(checkoutRequestId, entry);
-    this.#plan(entry);
+    this.#start(entry, plan);
     return ok({
       MerchantRequestID: state.merchantRequestId,
       CheckoutRequestID: checkoutRequestId,
@@ -239,16 +245,21 @@ export class StkSimulation {
     });
   }
 
-  #plan(entry: Entry): void {
-    const { scheduler, log, callbackDelayMs, promptTimeoutMs, outcomeRule } = this.#config;
+  /** A queued outcome first, then the mode: wait for resolve(), or the outcome rule. */
+  #choosePlan(state: SimulatedStkTransaction): Plan {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return queued;
+    if (this.#mode === 'manual') return 'manual';
+    const { outcomeRule } = this.#config;
+    return resolveOutcome(
+      outcomeRule ? outcomeRule(snapshot(state)) : stkOutcomeForPhoneNumber(state.phoneNumber),
+    );
+  }
+
+  /** Schedule the decision (or the prompt timeout) of a new push. */
+  #start(entry: Entry, plan: Plan): void {
+    const { scheduler, log, callbackDelayMs, promptTimeoutMs } = this.#config;
     const { state } = entry;
-    const plan: Plan =
-      this.#queue.shift() ??
-      (this.#mode === 'manual'
-        ? 'manual'
-        : resolveOutcome(
-            outcomeRule ? outcomeRule(snapshot(entry)) : stkOutcomeForPhoneNumber(state.phoneNumber),
-          ));
     const fields = {
       checkoutRequestId: state.checkoutRequestId,
       phoneNumber: state.phoneNumber,
@@ -310,7 +321,7 @@ export class StkSimulation {
   }
 
   #query(request: RouteRequest): RouteResponse {
-    const { body, error } = this.#checkRequest(request, stkQueryRules(this.#config.shortcode));
+    const { body, error } = this.#checkRequest(request, this.#queryRules);
     if (error) return error;
     const id = String(body['CheckoutRequestID']);
     const state = this.#entries.get(id)?.state;
@@ -329,8 +340,8 @@ export class StkSimulation {
   }
 }
 
-function snapshot(entry: Entry): SimulatedStkTransaction {
-  return Object.freeze({ ...entry.state });
+function snapshot(state: SimulatedStkTransaction): SimulatedStkTransaction {
+  return Object.freeze({ ...state });
 }
 
 /** Daraja's STK callback body; `CallbackMetadata` only on success, values typed as Daraja sends them. */

@@ -368,6 +368,21 @@ describe('choosing outcomes from the test', () => {
     expect(sim.transaction(big.checkoutRequestId)?.resultCode).toBe(1);
   });
 
+  it('an outcomeRule that throws: the push answers 500 and leaves no transaction behind', async () => {
+    const { sim, daraja } = await simulator({
+      outcomeRule: () => {
+        throw new Error('rule broke');
+      },
+    });
+    const error = await daraja.stk
+      .push({ phoneNumber: phoneEnding('00'), amount: 10, accountReference: 'A' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DarajaApiError);
+    expect(error).toMatchObject({ status: 500, errorCode: '500.003.1001' });
+    expect(sim.transactions).toHaveLength(0);
+    expect(captured.some((l) => l.includes('sim: a route failed') && l.includes('rule broke'))).toBe(true);
+  });
+
   it('the mode can change at run time', async () => {
     const { sim, daraja } = await simulator();
     sim.mode = 'manual';
