@@ -1,14 +1,17 @@
 import { defineConfig, type Options } from 'tsup';
 
+const entry = {
+  index: 'src/index.ts',
+  postgres: 'src/postgres/index.ts',
+  testing: 'src/testing/index.ts',
+  simulator: 'src/simulator/index.ts',
+};
+
 const shared: Options = {
-  entry: {
-    index: 'src/index.ts',
-    postgres: 'src/postgres/index.ts',
-    testing: 'src/testing/index.ts',
-  },
+  entry,
   target: 'node20',
   platform: 'node',
-  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
+  dts: { entry, compilerOptions: { ignoreDeprecations: '6.0' } },
   sourcemap: true,
   treeshake: true,
   splitting: true,
@@ -17,7 +20,8 @@ const shared: Options = {
 
 export default defineConfig([
   // ESM imports ky and zod from node_modules, so bundlers can share them with the app.
-  { ...shared, format: ['esm'] },
+  // It also builds the `daraja-sim` command (dist/simulator-bin.js; the shebang comes from the source).
+  { ...shared, entry: { ...entry, 'simulator-bin': 'src/simulator/bin.ts' }, format: ['esm'] },
   // ky ships ESM only: inline it into the CJS build so `require('daraja-sdk')` works.
   { ...shared, format: ['cjs'], noExternal: ['ky'] },
 ]);

@@ -48,6 +48,15 @@ const SECRET_KEY = /pass(word|key)|secret|token|authori[sz]ation|credential|cons
 const MAX_DEPTH = 6;
 
 /**
+ * @internal
+ * Does this object key name a secret (password, passkey, secret, token, authorization, credential,
+ * consumer key)? {@link redact} replaces the values of such keys.
+ */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/**
  * Return a copy of a value that is safe to log: keys that look secret (password, passkey, secret, token,
  * authorization, credential, consumer key) are replaced by `'[redacted]'`, and phone numbers in strings and numbers are
  * masked. The input is never mutated.
@@ -66,7 +75,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return { name: value.name, message: maskPhoneNumbersInText(value.message) };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1);
+    out[k] = isSecretKey(k) ? '[redacted]' : redact(v, depth + 1);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,6 +71,66 @@ describe('the packed package', () => {
     expect(out.validation).toBe('DarajaValidationError:true');
   });
 
+  // daraja-sdk/simulator from the installed package: the installed client pushes to it and queries.
+  const simulatorScript = (load: string) => `
+${load}
+const sim = await s.createSimulator({ callbackDelayMs: 0 });
+const d = new m.Daraja({ consumerKey: sim.consumerKey, consumerSecret: sim.consumerSecret, shortcode: sim.shortcode,
+  passkey: sim.passkey, callbackUrl: 'http://127.0.0.1:9/cb', baseUrl: sim.url });
+const r = await d.stk.push({ phoneNumber: '0712345601', amount: 1, accountReference: 'PKG' });
+await sim.idle();
+const q = await d.stk.query(r.checkoutRequestId);
+await sim.close();
+console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim.requests.length }));
+`;
+
+  it('daraja-sdk/simulator works with require() and import()', async () => {
+    const cjs = await node([
+      '-e',
+      `(async () => { ${simulatorScript("const m = require('daraja-sdk'); const s = require('daraja-sdk/simulator'); const RESOLVED = require.resolve('daraja-sdk/simulator');")} })().catch((e) => { console.error(e); process.exit(1); });`,
+    ]);
+    expect(cjs).toEqual({
+      resolved: expect.stringMatching(/node_modules\/daraja-sdk\/dist\/simulator\.cjs$/),
+      status: 'cancelled',
+      requests: 3, // oauth, push, query
+    });
+    const esm = await node([
+      '--input-type=module',
+      '-e',
+      simulatorScript(
+        "const m = await import('daraja-sdk'); const s = await import('daraja-sdk/simulator'); const RESOLVED = import.meta.resolve('daraja-sdk/simulator');",
+      ),
+    ]);
+    expect(esm).toEqual({
+      resolved: expect.stringMatching(/node_modules\/daraja-sdk\/dist\/simulator\.js$/),
+      status: 'cancelled',
+      requests: 3, // oauth, push, query
+    });
+  });
+
+  it('the main entry does not load the simulator', async () => {
+    const dist = join(scratch, 'node_modules', 'daraja-sdk', 'dist');
+    for (const entry of ['index.js', 'index.cjs']) {
+      const source = await readFile(join(dist, entry), 'utf8');
+      const chunks = [...source.matchAll(/(?:from |require\()['"]\.\/([\w.-]+)['"]/g)].map((m) => m[1]!);
+      for (const file of [entry, ...chunks]) {
+        const code = await readFile(join(dist, file), 'utf8');
+        expect(code, file).not.toMatch(/createSimulator|node:http/);
+      }
+    }
+  });
+
+  it('installs the daraja-sim command', async () => {
+    const bin = join(scratch, 'node_modules', '.bin', 'daraja-sim');
+    const { stdout } = await run(bin, ['--help'], { cwd: scratch });
+    expect(stdout).toMatch(/^Usage: daraja-sim \[options\]/);
+    const source = await readFile(
+      join(scratch, 'node_modules', 'daraja-sdk', 'dist', 'simulator-bin.js'),
+      'utf8',
+    );
+    expect(source.startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
   it('ships only dist, README, CHANGELOG and package.json', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
     const files = (
@@ -79,5 +139,13 @@ describe('the packed package', () => {
     for (const f of files) expect(f).toMatch(/^(dist\/|README\.md$|CHANGELOG\.md$|package\.json$|LICENSE$)/);
     expect(files).toContain('dist/index.cjs');
     expect(files).toContain('dist/index.d.cts');
+    for (const f of [
+      'simulator.js',
+      'simulator.cjs',
+      'simulator.d.ts',
+      'simulator.d.cts',
+      'simulator-bin.js',
+    ])
+      expect(files).toContain(`dist/${f}`);
   });
 });

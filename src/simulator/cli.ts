@@ -1,0 +1,175 @@
+import { parseArgs } from 'node:util';
+import type { DarajaLogger } from '../logger.js';
+import { STK_OUTCOME_RULES } from './outcomes.js';
+import { createSimulator, SIMULATOR_DEFAULTS, type SimulatorOptions } from './simulator.js';
+
+/** @internal The port `daraja-sim` listens on unless told otherwise. */
+export const CLI_DEFAULT_PORT = 4010;
+
+/** @internal Where the command writes, and the process it listens to for signals. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Emits `SIGINT` / `SIGTERM` (the process, or a stand-in in tests). */
+  signals: Pick<NodeJS.Process, 'once' | 'off'>;
+}
+
+export const USAGE = `Usage: daraja-sim [options]
+
+A local Daraja (M-Pesa) simulator: OAuth, STK push, STK query and callbacks, no credentials needed.
+
+Options:
+  --port <n>                    Port to listen on (default ${CLI_DEFAULT_PORT}; 0 picks a free one)
+  --host <host>                 Interface to listen on (default ${SIMULATOR_DEFAULTS.host})
+  --callback-delay-ms <ms>      Delay before each push is decided and its callback sent (default ${SIMULATOR_DEFAULTS.callbackDelayMs})
+  --late-callback-delay-ms <ms> Extra delay of a late callback (default ${SIMULATOR_DEFAULTS.lateCallbackDelayMs})
+  --mode auto|manual            auto: outcomes by phone number; manual: prompts wait for
+                                POST /simulator/stk/<CheckoutRequestID>/resolve (default auto)
+  --prompt-timeout-ms <ms>      manual mode: unanswered prompts end as 1037 after this long
+  -h, --help                    Show this help
+`;
+
+/** @internal A bad command line. */
+export class CliUsageError extends Error {
+  override name = 'CliUsageError';
+}
+
+/** @internal The parsed command line: show the help, or start with these options. */
+export type CliCommand = { help: true } | { help: false; options: SimulatorOptions };
+
+function wholeNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new CliUsageError(`--${flag} must be a whole number, got "${value}".`);
+  return Number(value);
+}
+
+/** @internal Parse `daraja-sim`'s arguments. @throws {@link CliUsageError} */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'callback-delay-ms': { type: 'string' },
+        'late-callback-delay-ms': { type: 'string' },
+        mode: { type: 'string' },
+        'prompt-timeout-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+  if (values['help']) return { help: true };
+  const mode = values['mode'] as string | undefined;
+  if (mode !== undefined && mode !== 'auto' && mode !== 'manual') {
+    throw new CliUsageError(`--mode must be "auto" or "manual", got "${mode}".`);
+  }
+  const options: SimulatorOptions = {
+    port: wholeNumber('port', values['port'] as string | undefined) ?? CLI_DEFAULT_PORT,
+  };
+  const host = values['host'] as string | undefined;
+  if (host !== undefined) options.host = host;
+  if (mode !== undefined) options.mode = mode;
+  const numbers = [
+    ['callback-delay-ms', 'callbackDelayMs'],
+    ['late-callback-delay-ms', 'lateCallbackDelayMs'],
+    ['prompt-timeout-ms', 'promptTimeoutMs'],
+  ] as const;
+  for (const [flag, option] of numbers) {
+    const n = wholeNumber(flag, values[flag] as string | undefined);
+    if (n !== undefined) options[option] = n;
+  }
+  return { help: false, options };
+}
+
+const clock = () => new Date().toISOString().slice(11, 19);
+
+function formatFields(fields: Record<string, unknown>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+    .join('');
+}
+
+/** A logger printing one line per event; the simulator has already redacted the fields. */
+function lineLogger(write: (text: string) => void): DarajaLogger {
+  const line = (fields: Record<string, unknown>, message: string) =>
+    write(`${clock()} ${message.replace(/^\[daraja\] (?:sim: )?/, '')}${formatFields(fields)}\n`);
+  return { debug: line, info: line, warn: line, error: line };
+}
+
+function banner(sim: Awaited<ReturnType<typeof createSimulator>>, options: SimulatorOptions): string {
+  const env = Object.entries(sim.env)
+    .map(([name, value]) => `  ${name}=${value}`)
+    .join('\n');
+  const rules = STK_OUTCOME_RULES.map(
+    (r) =>
+      `  ..${r.suffix}  ${r.outcome.padEnd(19)} ResultCode ${String(r.resultCode).padEnd(5)} ${r.description}`,
+  ).join('\n');
+  const mode =
+    sim.mode === 'manual'
+      ? `manual: each prompt stays open until POST ${sim.url}/simulator/stk/<CheckoutRequestID>/resolve {"outcome":"success"}`
+      : `auto: each push is decided ${options.callbackDelayMs ?? SIMULATOR_DEFAULTS.callbackDelayMs} ms after it is accepted`;
+  return `daraja-sim: Daraja simulator listening on ${sim.url}
+Mode: ${mode}
+
+Point daraja-sdk at it (Daraja.fromEnv) with these variables; the credentials are the simulator's own fake ones:
+${env}
+  MPESA_CALLBACK_URL=<your app's callback URL>
+
+STK outcomes by the last two digits of the phone number (any other ending: success):
+${rules}
+
+Control API: GET ${sim.url}/simulator/stk, GET ${sim.url}/simulator/requests, POST ${sim.url}/simulator/next-outcome {"outcomes":["cancelled"]}
+Stop with Ctrl+C.
+
+`;
+}
+
+/**
+ * @internal
+ * Run `daraja-sim`: start the simulator, print where it is and how to use it, log every request, and
+ * stop cleanly on SIGINT or SIGTERM.
+ *
+ * @returns The exit code: 0 after a clean stop or `--help`, 2 for a bad command line, 1 when it cannot start.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let command: CliCommand;
+  try {
+    command = parseCliArgs(argv);
+  } catch (error) {
+    io.stderr(`daraja-sim: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  let sim: Awaited<ReturnType<typeof createSimulator>>;
+  try {
+    sim = await createSimulator({ ...command.options, logger: lineLogger(io.stdout) });
+  } catch (error) {
+    io.stderr(`daraja-sim: could not start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  io.stdout(banner(sim, command.options));
+  const signal = await new Promise<string>((resolve) => {
+    const stop = (name: string) => () => {
+      io.signals.off('SIGINT', onInt);
+      io.signals.off('SIGTERM', onTerm);
+      resolve(name);
+    };
+    const onInt = stop('SIGINT');
+    const onTerm = stop('SIGTERM');
+    io.signals.once('SIGINT', onInt);
+    io.signals.once('SIGTERM', onTerm);
+  });
+  io.stdout(`daraja-sim: ${signal} received, stopping\n`);
+  await sim.close();
+  io.stdout('daraja-sim: stopped\n');
+  return 0;
+}

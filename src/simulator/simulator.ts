@@ -1,0 +1,353 @@
+import { DarajaConfigError, type DarajaConfigIssue } from '../errors.js';
+import { createLog, type DarajaLogger } from '../logger.js';
+import { CallbackSender, type SimulatorCallbackRecord } from './callbacks.js';
+import { controlRoutes } from './control.js';
+import { oauthRoutes, TokenStore } from './oauth.js';
+import type { SimulatorOutcome } from './outcomes.js';
+import { Scheduler } from './scheduler.js';
+import { type SimulatorRequest, startServer } from './server.js';
+import { type SimulatedStkTransaction, type SimulatorMode, StkSimulation } from './stk.js';
+
+/** The values the simulator uses for every option you leave out. */
+export const SIMULATOR_DEFAULTS = Object.freeze({
+  /** Listen on a random free port. */
+  port: 0,
+  /** Listen on the loopback interface only. */
+  host: '127.0.0.1',
+  /** The consumer key the simulator accepts (a fake value: it is not a secret). */
+  consumerKey: 'simulator-consumer-key',
+  /** The consumer secret the simulator accepts (a fake value: it is not a secret). */
+  consumerSecret: 'simulator-consumer-secret',
+  /** Safaricom's public sandbox shortcode (daraja-api.md §17). */
+  shortcode: '174379',
+  /** Safaricom's public sandbox passkey (daraja-api.md §17). */
+  passkey: 'bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919',
+  /** Access tokens live 3599 s, as Daraja's `expires_in` says. */
+  tokenLifetimeMs: 3_599_000,
+  /** Outcomes come from the phone-number rule. */
+  mode: 'auto' as SimulatorMode,
+  /** A push is decided, and its callback sent, one second after it is accepted. */
+  callbackDelayMs: 1000,
+  /** A late callback comes 10 s after its result is decided. */
+  lateCallbackDelayMs: 10_000,
+  /** A duplicated callback is delivered twice. */
+  duplicateCallbackCount: 2,
+  /** A callback receiver gets 10 s to answer. */
+  callbackTimeoutMs: 10_000,
+});
+
+/** Options of {@link createSimulator}. Every one is optional; see {@link SIMULATOR_DEFAULTS}. */
+export interface SimulatorOptions {
+  /** The port to listen on; 0 picks a free one (read it from {@link Simulator.url}). @defaultValue `0` */
+  port?: number;
+  /** The interface to listen on. @defaultValue `'127.0.0.1'` */
+  host?: string;
+  /** The consumer key OAuth accepts. @defaultValue `'simulator-consumer-key'` */
+  consumerKey?: string;
+  /** The consumer secret OAuth accepts. @defaultValue `'simulator-consumer-secret'` */
+  consumerSecret?: string;
+  /** The only `BusinessShortCode` STK push and query accept. @defaultValue `'174379'` */
+  shortcode?: string | number;
+  /** The passkey STK passwords must be built with. @defaultValue the public sandbox passkey */
+  passkey?: string;
+  /**
+   * How long an access token stays valid, in ms. `expires_in` says the same, in whole seconds (at
+   * least 1), so a lifetime under a second makes tokens expire before the client expects: useful to
+   * test the replay after "Invalid Access Token". @defaultValue `3_599_000`
+   */
+  tokenLifetimeMs?: number;
+  /** `auto` (outcomes by rule) or `manual` (prompts wait for {@link Simulator.resolve}). @defaultValue `'auto'` */
+  mode?: SimulatorMode;
+  /** In `auto` mode, how long after the push its result is decided and its callback sent, in ms. @defaultValue `1000` */
+  callbackDelayMs?: number;
+  /** How long after the result a `late` callback is sent, in ms. @defaultValue `10_000` */
+  lateCallbackDelayMs?: number;
+  /** How many times a `duplicate` callback is delivered (at least 2). @defaultValue `2` */
+  duplicateCallbackCount?: number;
+  /**
+   * In `manual` mode, how long an unresolved prompt stays open before it ends as `timeout` (1037), in
+   * ms, like a customer who never answers. @defaultValue never
+   */
+  promptTimeoutMs?: number;
+  /** How long a callback receiver gets to answer before the delivery counts as failed, in ms. @defaultValue `10_000` */
+  callbackTimeoutMs?: number;
+  /**
+   * Chooses the outcome of each push in `auto` mode, replacing the phone-number rule
+   * ({@link STK_OUTCOME_RULES}). It gets the transaction as accepted (status `pending`).
+   *
+   * @example
+   * ```ts
+   * createSimulator({ outcomeRule: (t) => (t.amount > 1000 ? 'insufficient-funds' : 'success') });
+   * ```
+   */
+  outcomeRule?: (transaction: SimulatedStkTransaction) => SimulatorOutcome;
+  /**
+   * Receives the simulator's logs (requests, decisions, callback deliveries). They never contain a
+   * token, the passkey, an STK password or a full phone number. @defaultValue silent
+   */
+  logger?: DarajaLogger;
+}
+
+/**
+ * A running simulator, returned by {@link createSimulator}. Point a client at {@link Simulator.url}
+ * with the simulator's credentials, or use {@link Simulator.env} with `Daraja.fromEnv`.
+ */
+export interface Simulator {
+  /** The base URL, e.g. `http://127.0.0.1:54321`: the client's `baseUrl` / `MPESA_BASE_URL`. */
+  readonly url: string;
+  /** The interface it listens on. */
+  readonly host: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** The consumer key OAuth accepts. */
+  readonly consumerKey: string;
+  /** The consumer secret OAuth accepts. */
+  readonly consumerSecret: string;
+  /** The `BusinessShortCode` STK push and query accept. */
+  readonly shortcode: string;
+  /** The passkey STK passwords must be built with. */
+  readonly passkey: string;
+  /**
+   * The `MPESA_*` environment variables that point `Daraja.fromEnv()` at this simulator:
+   * `MPESA_BASE_URL`, `MPESA_CONSUMER_KEY`, `MPESA_CONSUMER_SECRET`, `MPESA_SHORTCODE`, `MPESA_PASSKEY`.
+   * Add `MPESA_CALLBACK_URL` yourself.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /** How new pushes are decided; settable at any time (queued outcomes still come first). */
+  mode: SimulatorMode;
+  /** Every Daraja request answered so far, oldest first (a copy). */
+  readonly requests: readonly SimulatorRequest[];
+  /** Every callback delivery attempt so far, oldest first (a copy). */
+  readonly callbacks: readonly SimulatorCallbackRecord[];
+  /** Every STK transaction so far, oldest first (snapshots). */
+  readonly transactions: readonly SimulatedStkTransaction[];
+  /**
+   * The state of one STK push.
+   *
+   * @param checkoutRequestId - The `CheckoutRequestID` the push returned.
+   * @returns A snapshot, or `undefined` for an unknown id.
+   */
+  transaction(checkoutRequestId: string): SimulatedStkTransaction | undefined;
+  /**
+   * Decide an open STK prompt now (`manual` mode, or an `auto` push not yet decided): STK query shows
+   * the result at once, and the callback is sent as the outcome's delivery says.
+   *
+   * @param checkoutRequestId - The `CheckoutRequestID` the push returned.
+   * @param outcome - What the customer does. @defaultValue `'success'`
+   * @returns The decided transaction.
+   * @throws `Error` for an unknown or already decided id, `TypeError` for an unknown outcome.
+   *
+   * @example
+   * ```ts
+   * const { checkoutRequestId } = await daraja.stk.push({ ... });
+   * sim.resolve(checkoutRequestId, 'wrong-pin');
+   * ```
+   */
+  resolve(checkoutRequestId: string, outcome?: SimulatorOutcome): SimulatedStkTransaction;
+  /**
+   * Queue the outcomes of the next pushes, in order, whatever the mode and phone number. `'manual'`
+   * keeps that one push open until {@link Simulator.resolve}.
+   *
+   * @param outcomes - One outcome per coming push.
+   * @throws `TypeError` for an unknown outcome.
+   *
+   * @example
+   * ```ts
+   * sim.nextOutcome('cancelled', { result: 'success', delivery: 'duplicate' });
+   * ```
+   */
+  nextOutcome(...outcomes: Array<SimulatorOutcome | 'manual'>): void;
+  /** Make every access token issued so far invalid, as if it expired: the next API call gets 404.001.03. */
+  expireTokens(): void;
+  /**
+   * Resolves when no decision or callback is waiting or in flight: every callback due has been
+   * delivered (or failed) and recorded. Prompts waiting for {@link Simulator.resolve} do not count.
+   */
+  idle(): Promise<void>;
+  /** Forget requests, callbacks, transactions and queued outcomes, and cancel pending work. Tokens stay valid. */
+  reset(): void;
+  /** Stop: cancel pending decisions and callbacks, close every connection and the server. */
+  close(): Promise<void>;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'port',
+  'host',
+  'consumerKey',
+  'consumerSecret',
+  'shortcode',
+  'passkey',
+  'tokenLifetimeMs',
+  'mode',
+  'callbackDelayMs',
+  'lateCallbackDelayMs',
+  'duplicateCallbackCount',
+  'promptTimeoutMs',
+  'callbackTimeoutMs',
+  'outcomeRule',
+  'logger',
+]);
+
+const MAX_DELAY_MS = 2_147_483_647; // setTimeout's limit
+
+function checkOptions(options: SimulatorOptions): void {
+  const issues: DarajaConfigIssue[] = [];
+  const add = (field: string, message: string) => issues.push({ field, message });
+  for (const key of Object.keys(options))
+    if (!KNOWN_OPTIONS.has(key)) add(key, 'unknown option; check its spelling.');
+  const whole = (field: keyof SimulatorOptions, min: number, max: number) => {
+    const v = options[field];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) {
+      add(field, `must be a whole number from ${min} to ${max}.`);
+    }
+  };
+  whole('port', 0, 65_535);
+  whole('tokenLifetimeMs', 1, MAX_DELAY_MS);
+  whole('callbackDelayMs', 0, MAX_DELAY_MS);
+  whole('lateCallbackDelayMs', 0, MAX_DELAY_MS);
+  whole('duplicateCallbackCount', 2, 100);
+  whole('promptTimeoutMs', 0, MAX_DELAY_MS);
+  whole('callbackTimeoutMs', 1, MAX_DELAY_MS);
+  for (const field of ['host', 'consumerKey', 'consumerSecret', 'passkey'] as const) {
+    const v = options[field];
+    if (v !== undefined && (typeof v !== 'string' || v.trim() === ''))
+      add(field, 'must be a non-empty string.');
+  }
+  if (options.shortcode !== undefined && !/^\d{5,7}$/.test(String(options.shortcode))) {
+    add('shortcode', 'must be 5 to 7 digits, e.g. "174379".');
+  }
+  if (options.mode !== undefined && options.mode !== 'auto' && options.mode !== 'manual') {
+    add('mode', 'must be "auto" or "manual".');
+  }
+  if (options.outcomeRule !== undefined && typeof options.outcomeRule !== 'function') {
+    add('outcomeRule', 'must be a function returning an outcome.');
+  }
+  if (issues.length > 0) throw new DarajaConfigError(issues);
+}
+
+/**
+ * Start a local Daraja: OAuth, STK push and STK query over real HTTP, with Daraja's validation, error
+ * envelopes and callbacks, and no Safaricom credentials or internet.
+ *
+ * Outcomes follow the phone number's last two digits ({@link STK_OUTCOME_RULES}), an `outcomeRule`,
+ * outcomes queued with {@link Simulator.nextOutcome}, or (in `manual` mode) the test's
+ * {@link Simulator.resolve}.
+ *
+ * @param options - Credentials, port, delays and mode; all optional (see {@link SIMULATOR_DEFAULTS}).
+ * @returns The running simulator, once it listens. Call {@link Simulator.close} when done.
+ * @throws {@link index!DarajaConfigError} listing every invalid option; the listen error (e.g. `EADDRINUSE`).
+ *
+ * @example
+ * ```ts
+ * import { Daraja } from 'daraja-sdk';
+ * import { createSimulator } from 'daraja-sdk/simulator';
+ *
+ * const sim = await createSimulator({ callbackDelayMs: 50 });
+ * const daraja = new Daraja({
+ *   baseUrl: sim.url,
+ *   consumerKey: sim.consumerKey,
+ *   consumerSecret: sim.consumerSecret,
+ *   shortcode: sim.shortcode,
+ *   passkey: sim.passkey,
+ *   callbackUrl: 'http://127.0.0.1:3000/mpesa/callback',
+ * });
+ * const { checkoutRequestId } = await daraja.stk.push({
+ *   phoneNumber: '0712345601', // ends in 01: the customer cancels (1032)
+ *   amount: 10,
+ *   accountReference: 'INV-1',
+ * });
+ * await sim.idle(); // the callback has been delivered
+ * (await daraja.stk.query(checkoutRequestId)).status; // 'cancelled'
+ * await sim.close();
+ * ```
+ */
+export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  checkOptions(options);
+  const o = { ...SIMULATOR_DEFAULTS, ...withoutUndefined(options) };
+  const shortcode = String(o.shortcode);
+  const log = createLog(options.logger);
+  const requests: SimulatorRequest[] = [];
+  const callbackRecords: SimulatorCallbackRecord[] = [];
+  const scheduler = new Scheduler((error) => log.error('sim: scheduled work failed', { error }));
+  const tokens = new TokenStore(o.tokenLifetimeMs);
+  const stk = new StkSimulation({
+    shortcode,
+    passkey: o.passkey,
+    mode: o.mode,
+    callbackDelayMs: o.callbackDelayMs,
+    lateCallbackDelayMs: o.lateCallbackDelayMs,
+    duplicateCallbackCount: o.duplicateCallbackCount,
+    promptTimeoutMs: options.promptTimeoutMs,
+    outcomeRule: options.outcomeRule,
+    tokens,
+    scheduler,
+    callbacks: new CallbackSender(scheduler, log, o.callbackTimeoutMs, callbackRecords),
+    log,
+  });
+  // The route table: each API contributes its routes.
+  const routes = [
+    ...oauthRoutes({ consumerKey: o.consumerKey, consumerSecret: o.consumerSecret }, tokens),
+    ...stk.routes(),
+    ...controlRoutes({ stk, requests, callbacks: callbackRecords }),
+  ];
+  const server = await startServer({ host: o.host, port: o.port, routes, log, requests });
+  log.info('sim: listening', { url: server.url, mode: o.mode });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    host: server.host,
+    port: server.port,
+    consumerKey: o.consumerKey,
+    consumerSecret: o.consumerSecret,
+    shortcode,
+    passkey: o.passkey,
+    // The names of DARAJA_ENV_VARS, spelled out so the simulator does not load the client.
+    env: Object.freeze({
+      MPESA_BASE_URL: server.url,
+      MPESA_CONSUMER_KEY: o.consumerKey,
+      MPESA_CONSUMER_SECRET: o.consumerSecret,
+      MPESA_SHORTCODE: shortcode,
+      MPESA_PASSKEY: o.passkey,
+    }),
+    get mode() {
+      return stk.mode;
+    },
+    set mode(mode: SimulatorMode) {
+      stk.mode = mode;
+    },
+    get requests() {
+      return [...requests];
+    },
+    get callbacks() {
+      return [...callbackRecords];
+    },
+    get transactions() {
+      return stk.list();
+    },
+    transaction: (id) => stk.get(id),
+    resolve: (id, outcome = 'success') => stk.resolve(id, outcome),
+    nextOutcome: (...outcomes) => stk.enqueue(outcomes),
+    expireTokens: () => tokens.expireAll(),
+    idle: () => scheduler.idle(),
+    reset: () => {
+      stk.reset();
+      scheduler.cancelAll();
+      requests.length = 0;
+      callbackRecords.length = 0;
+    },
+    close: () => {
+      closing ??= (async () => {
+        scheduler.close();
+        await server.close();
+        await scheduler.idle();
+        log.info('sim: closed', { url: server.url });
+      })();
+      return closing;
+    },
+  };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

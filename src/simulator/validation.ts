@@ -1,0 +1,159 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  STK_ACCOUNT_REFERENCE_MAX,
+  STK_MAX_AMOUNT,
+  STK_MIN_AMOUNT,
+  STK_TRANSACTION_DESC_MAX,
+} from '../stk/stk.js';
+import { stkPassword } from '../utils/password.js';
+import { parseDarajaTimestamp } from '../utils/timestamp.js';
+import { validateCallbackUrl } from '../utils/url.js';
+import {
+  errorEnvelope,
+  invalidField,
+  invalidPayload,
+  type RouteRequest,
+  type RouteResponse,
+} from './routes.js';
+
+/** @internal A request body field and the check its value must pass. */
+export interface FieldRule {
+  field: string;
+  check: (value: unknown) => boolean;
+  /** An absent (`undefined` or `null`) optional field passes. */
+  optional?: boolean;
+}
+
+/** @internal A JSON object body. */
+export type JsonBody = Record<string, unknown>;
+
+/**
+ * @internal
+ * The request's JSON object body, or Daraja's answer when there is none. A body that is not sent as
+ * JSON (e.g. form-encoded) is answered "Invalid BusinessShortCode", as Daraja does (daraja-api.md §1);
+ * JSON that does not parse, or is not an object, "Invalid Request Payload".
+ */
+export function readJsonObject(
+  request: RouteRequest,
+): { body: JsonBody; error?: undefined } | { body?: undefined; error: RouteResponse } {
+  if (!request.isJson) return { error: invalidField('BusinessShortCode') };
+  const body = request.json;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: invalidPayload() };
+  return { body: body as JsonBody };
+}
+
+/**
+ * @internal
+ * Check the fields in order and answer `400.002.02 Bad Request - Invalid <Field>` for the first bad one.
+ *
+ * @returns `undefined` when every field passes.
+ */
+export function checkFields(body: JsonBody, rules: readonly FieldRule[]): RouteResponse | undefined {
+  for (const rule of rules) {
+    const value = body[rule.field];
+    if ((value === undefined || value === null) && rule.optional) continue;
+    if (!rule.check(value)) return invalidField(rule.field);
+  }
+  return undefined;
+}
+
+/** @internal The digits of a field sent as a number or a string of digits, else `undefined`. */
+export function digitsOf(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return value;
+  return undefined;
+}
+
+/** @internal A number, or a string holding one (`"100"`, `"100.00"`), else `undefined`. */
+export function numberOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && /^\d+(?:\.\d+)?$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** @internal A string, or a number written as one, else `undefined`. */
+export function textOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+const MSISDN = /^254[17]\d{8}$/;
+
+/** @internal Checks shared by the Daraja APIs. */
+export const checks = {
+  /** The configured shortcode, as a number or a string. */
+  shortcode: (shortcode: string) => (v: unknown) => digitsOf(v) === shortcode,
+  /** A Kenyan mobile number in the `2547XXXXXXXX` / `2541XXXXXXXX` form, as a number or a string. */
+  msisdn: (v: unknown) => MSISDN.test(digitsOf(v) ?? ''),
+  /** A valid `YYYYMMDDHHmmss` timestamp, as a string or a number. */
+  timestamp: (v: unknown) => {
+    const text = digitsOf(v);
+    return text !== undefined && text.length === 14 && parseDarajaTimestamp(text) !== undefined;
+  },
+  /** A non-empty string. */
+  nonEmpty: (v: unknown) => typeof v === 'string' && v.trim() !== '',
+  /** Text of `min` to `max` characters (numbers are accepted as text). */
+  length: (min: number, max: number) => (v: unknown) => {
+    const text = textOf(v);
+    return text !== undefined && text.length >= min && text.length <= max;
+  },
+  /** An absolute http(s) URL without whitespace. */
+  url: (v: unknown) => validateCallbackUrl(v, false) === undefined,
+  /** One of the given strings. */
+  oneOf: (values: readonly string[]) => (v: unknown) => typeof v === 'string' && values.includes(v),
+} as const;
+
+/** @internal The rules of an STK push body, in the order Daraja's answers suggest. */
+export function stkPushRules(shortcode: string): FieldRule[] {
+  return [
+    { field: 'BusinessShortCode', check: checks.shortcode(shortcode) },
+    { field: 'Password', check: checks.nonEmpty },
+    { field: 'Timestamp', check: checks.timestamp },
+    {
+      field: 'TransactionType',
+      check: checks.oneOf(['CustomerPayBillOnline', 'CustomerBuyGoodsOnline']),
+    },
+    {
+      field: 'Amount',
+      check: (v) => {
+        const n = numberOf(v);
+        return n !== undefined && Number.isInteger(n) && n >= STK_MIN_AMOUNT && n <= STK_MAX_AMOUNT;
+      },
+    },
+    { field: 'PartyA', check: checks.msisdn },
+    { field: 'PartyB', check: (v) => /^\d{5,8}$/.test(digitsOf(v) ?? '') },
+    { field: 'PhoneNumber', check: checks.msisdn },
+    { field: 'CallBackURL', check: checks.url },
+    { field: 'AccountReference', check: checks.length(1, STK_ACCOUNT_REFERENCE_MAX) },
+    { field: 'TransactionDesc', check: checks.length(0, STK_TRANSACTION_DESC_MAX), optional: true },
+  ];
+}
+
+/** @internal The rules of an STK query body. */
+export function stkQueryRules(shortcode: string): FieldRule[] {
+  return [
+    { field: 'BusinessShortCode', check: checks.shortcode(shortcode) },
+    { field: 'Password', check: checks.nonEmpty },
+    { field: 'Timestamp', check: checks.timestamp },
+    { field: 'CheckoutRequestID', check: checks.nonEmpty },
+  ];
+}
+
+/**
+ * @internal
+ * Check `Password` = base64(shortcode + passkey + Timestamp), the way Daraja's merchant validation
+ * does after the gateway accepted the fields.
+ *
+ * @returns `undefined` when it matches, else HTTP 500 `500.001.1001 [MerchantValidate] - Wrong credentials`.
+ */
+export function checkStkPassword(
+  body: JsonBody,
+  shortcode: string,
+  passkey: string,
+): RouteResponse | undefined {
+  const expected = Buffer.from(stkPassword(shortcode, passkey, String(body['Timestamp'])));
+  const sent = Buffer.from(String(body['Password']));
+  if (sent.length === expected.length && timingSafeEqual(sent, expected)) return undefined;
+  return errorEnvelope(500, '500.001.1001', '[MerchantValidate] - Wrong credentials');
+}
