@@ -10,15 +10,7 @@ export type PushMode = 'ok' | 'hang' | 'reset-after-body' | 'html-500';
  * with counters. (The full simulator lives in `daraja-sdk/simulator`.)
  */
 export async function startLocalDaraja(options: { oauthDelayMs?: number; expiresIn?: number } = {}) {
-  const state = {
-    oauthCalls: 0,
-    pushCalls: 0,
-    queryCalls: 0,
-    pushMode: 'ok' as PushMode,
-    validTokens: new Set<string>(),
-    /** What STK query answers per CheckoutRequestID: a result code, or "being processed". */
-    queryAnswers: new Map<string, number | 'pending'>(),
-  };
+  const state = { oauthCalls: 0, pushCalls: 0, pushMode: 'ok' as PushMode, validTokens: new Set<string>() };
   const sockets = new Set<import('node:net').Socket>();
   const readBody = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {
@@ -65,39 +57,12 @@ export async function startLocalDaraja(options: { oauthDelayMs?: number; expires
         return res.end('<html><body><h1>500 Internal Server Error</h1></body></html>');
       }
       const parsed = JSON.parse(body) as { PhoneNumber: string };
-      const checkoutRequestId = `ws_CO_${state.pushCalls}_${parsed.PhoneNumber.slice(-3)}`;
-      state.queryAnswers.set(checkoutRequestId, 'pending');
       return json(res, 200, {
         MerchantRequestID: `m-${state.pushCalls}`,
-        CheckoutRequestID: checkoutRequestId,
+        CheckoutRequestID: `ws_CO_${state.pushCalls}_${parsed.PhoneNumber.slice(-3)}`,
         ResponseCode: '0',
         ResponseDescription: 'Success. Request accepted for processing',
         CustomerMessage: 'Success. Request accepted for processing',
-      });
-    }
-    if (req.method === 'POST' && url.pathname === '/mpesa/stkpushquery/v1/query') {
-      const { CheckoutRequestID: id } = JSON.parse(await readBody(req)) as { CheckoutRequestID: string };
-      state.queryCalls += 1;
-      const answer = state.queryAnswers.get(id);
-      if (answer === undefined) {
-        return json(res, 500, {
-          requestId: id,
-          errorCode: '500.001.1001',
-          errorMessage: 'The transaction does not Exist',
-        });
-      }
-      if (answer === 'pending') {
-        return json(res, 500, {
-          requestId: id,
-          errorCode: '500.001.1001',
-          errorMessage: 'The transaction is being processed',
-        });
-      }
-      return json(res, 200, {
-        ResponseCode: '0',
-        CheckoutRequestID: id,
-        ResultCode: String(answer),
-        ResultDesc: 'done',
       });
     }
     json(res, 404, { errorCode: '404.002.01', errorMessage: 'Resource not found' });

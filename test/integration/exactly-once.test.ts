@@ -1,21 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentFlow, type Payment, type PaymentFlow, type PaymentStore } from '../../src/index.js';
+import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { buildStkCallback } from '../../src/testing/index.js';
-import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP } from '../fixtures/constants.js';
+import {
+  CALLBACK_SECRET,
+  CONSUMER_KEY,
+  CONSUMER_SECRET,
+  FLOW_CALLBACK_URL,
+  SAFARICOM_IP,
+} from '../fixtures/constants.js';
 import { makeClient } from '../helpers/client.js';
-import { startLocalDaraja } from '../helpers/local-daraja.js';
 import { testLogger } from '../helpers/logger.js';
 import { reportSkip, STORE_KINDS } from '../helpers/stores.js';
 
 // Item 2 of the payments issue: for each store, 100 identical success callbacks delivered concurrently
-// through 2 flow instances sharing the store, racing checkStatus and reconcile (which query a local
-// Daraja over real HTTP), end in exactly 1 completed transition and exactly 1 onCompleted call.
+// through 2 flow instances sharing the store, racing checkStatus and reconcile (which query the
+// simulator over real HTTP), end in exactly 1 completed transition and exactly 1 onCompleted call.
 
-let daraja: Awaited<ReturnType<typeof startLocalDaraja>>;
+let sim: Simulator;
 beforeAll(async () => {
-  daraja = await startLocalDaraja();
+  // Manual mode: each prompt stays open until the test resolves it.
+  sim = await createSimulator({
+    mode: 'manual',
+    consumerKey: CONSUMER_KEY,
+    consumerSecret: CONSUMER_SECRET,
+    logger: testLogger,
+  });
 });
-afterAll(() => daraja.close());
+afterAll(() => sim.close());
 
 /** Wrap a store to count the transitions that applied. */
 function counting(store: PaymentStore) {
@@ -36,7 +48,7 @@ function counting(store: PaymentStore) {
 
 function instance(store: PaymentStore, fulfilled: Payment[]): PaymentFlow {
   return createPaymentFlow({
-    daraja: makeClient({ baseUrl: daraja.baseUrl, maxRetries: 0 }),
+    daraja: makeClient({ baseUrl: sim.url, maxRetries: 0 }),
     store,
     callbackUrl: FLOW_CALLBACK_URL,
     callbackSecret: CALLBACK_SECRET,
@@ -73,7 +85,8 @@ for (const kind of STORE_KINDS) {
           ).payment,
         );
       }
-      for (const p of payments) daraja.state.queryAnswers.set(p.checkoutRequestId!, 0); // Daraja agrees: paid
+      // Daraja's truth: paid. No callback from the simulator: the test delivers 100 copies itself.
+      for (const p of payments) sim.resolve(p.checkoutRequestId!, { result: 'success', delivery: 'none' });
 
       const acks = [];
       const races: Promise<unknown>[] = [];
