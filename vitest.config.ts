@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
 export default defineConfig({
+  // The examples import `daraja-sdk` as users do; in this repository that is the source.
+  resolve: {
+    alias: [
+      { find: /^daraja-sdk\/postgres$/, replacement: src('postgres/index.ts') },
+      { find: /^daraja-sdk\/simulator$/, replacement: src('simulator/index.ts') },
+      { find: /^daraja-sdk\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^daraja-sdk$/, replacement: src('index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup/log-capture.ts'],

@@ -2,6 +2,7 @@
  * `daraja-sdk`: a typed, money-safe client for Safaricom's M-Pesa Daraja API.
  *
  * @packageDocumentation
+ * @module daraja-sdk
  */
 export type { CachedToken, TokenCache } from './auth/token-cache.js';
 export { MemoryTokenCache } from './auth/token-cache.js';

@@ -3,6 +3,7 @@
  * its schema migrations.
  *
  * @packageDocumentation
+ * @module daraja-sdk/postgres
  */
 export type { PaymentStore } from '../payments/types.js';
 export type { Migration } from './migrations.js';

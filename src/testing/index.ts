@@ -3,6 +3,7 @@
  * write their own store or test their integration.
  *
  * @packageDocumentation
+ * @module daraja-sdk/testing
  */
 export type { PaymentStore } from '../payments/types.js';
 export type { StkCallbackFixture } from './builders.js';

@@ -1,0 +1,86 @@
+import type { Server } from 'node:http';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { AppConfig } from '../shared/config.js';
+import type { RunningApp } from '../shared/running-app.js';
+import {
+  CALLBACK_PATH,
+  createSubscriptionService,
+  type Reply,
+  type SubscriptionService,
+} from '../shared/service.js';
+
+/** The subscription product on Express: each route is a line or two around the shared service. */
+export async function startExpressApp(config: AppConfig): Promise<RunningApp> {
+  const app = express();
+  app.disable('x-powered-by');
+  let service: SubscriptionService | undefined;
+  const send = (res: Response, reply: Reply) => res.status(reply.status).json(reply.body);
+  const userOf = (req: Request, res: Response) => {
+    const user = service!.authenticate(req.headers);
+    if (!user)
+      res.status(401).json({ error: 'unauthorized', message: 'Send Authorization: Bearer <demo token>.' });
+    return user;
+  };
+
+  app.use((_req, res, next) => (service ? next() : res.status(503).json({ error: 'starting' })));
+  app.get('/', (_req, res) => res.type('html').send(service!.page()));
+  app.get('/api/plans', (_req, res) => send(res, service!.plans()));
+  app.post('/api/subscription/initiate-mpesa', express.json({ limit: '16kb' }), async (req, res) => {
+    const user = userOf(req, res);
+    if (user) send(res, await service!.initiate(user, req.body));
+  });
+  // Raw text, whatever the content type: a malformed callback must still reach the flow, which
+  // acknowledges it and keeps it for audit.
+  app.post(CALLBACK_PATH, express.text({ type: () => true, limit: '64kb' }), async (req, res) => {
+    const { remoteAddress } = req.socket;
+    send(
+      res,
+      await service!.callback({
+        body: req.body,
+        url: req.originalUrl,
+        headers: req.headers,
+        ...(remoteAddress ? { remoteAddress } : {}),
+      }),
+    );
+  });
+  app.get('/api/subscription/check-payment', async (req, res) => {
+    const user = userOf(req, res);
+    if (user) send(res, await service!.checkPayment(user, req.query['paymentId']));
+  });
+  app.get('/api/subscription', async (req, res) => {
+    const user = userOf(req, res);
+    if (user) send(res, await service!.subscription(user));
+  });
+  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
+    const status = typeof error?.status === 'number' ? error.status : 500;
+    res
+      .status(status)
+      .json({ error: status === 413 ? 'too_large' : status < 500 ? 'bad_request' : 'internal' });
+  };
+  app.use(onError);
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s)).once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  try {
+    service = await createSubscriptionService(config, url);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  const running = service;
+  return {
+    url,
+    service: running,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await running.close();
+    },
+  };
+}

@@ -1,0 +1,326 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import {
+  type CallbackRequest,
+  createPaymentFlow,
+  Daraja,
+  isDarajaValidationError,
+  maskPhoneNumber,
+  type Payment,
+  SAFARICOM_CALLBACK_IPS,
+} from 'daraja-sdk';
+import { PostgresPaymentStore, type SqlClient } from 'daraja-sdk/postgres';
+import { createSimulator, type Simulator, STK_OUTCOME_RULES } from 'daraja-sdk/simulator';
+import { authenticate, DEMO_USERS, type User } from './auth.js';
+import type { AppConfig } from './config.js';
+import { createJsonLogger } from './logger.js';
+import { findPlan, PLANS } from './plans.js';
+import { Subscriptions } from './subscriptions.js';
+
+/** A framework-neutral HTTP answer: each adapter sends it with its own API. */
+export interface Reply {
+  status: number;
+  body: unknown;
+}
+
+/** Where the app's parts come from, shown at start-up and on the page. */
+export interface AppMode {
+  daraja: 'simulator' | 'sandbox' | 'production';
+  store: 'pglite' | 'postgres';
+  /** PGlite's folder, or `memory`. */
+  dataDir?: string;
+  /** The in-process simulator's URL. */
+  simulatorUrl?: string;
+}
+
+/**
+ * The subscription product, implemented once: plans, M-Pesa payments through the SDK's payment flow,
+ * activation once per payment, status checks and reconciliation. Express and Fastify adapt it in a few
+ * lines each.
+ */
+export interface SubscriptionService {
+  readonly mode: AppMode;
+  /** The in-process simulator, when the app runs on embedded defaults. */
+  readonly simulator: Simulator | undefined;
+  authenticate(headers: Record<string, string | string[] | undefined>): User | undefined;
+  page(): string;
+  plans(): Reply;
+  initiate(user: User, body: unknown): Promise<Reply>;
+  callback(request: CallbackRequest): Promise<Reply>;
+  checkPayment(user: User, paymentId: unknown): Promise<Reply>;
+  subscription(user: User): Promise<Reply>;
+  /** Run one reconciliation now (the app also runs it periodically). */
+  reconcile(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export const CALLBACK_PATH = '/api/subscription/mpesa-callback';
+const PAGE = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
+
+/** Open the database: a PostgreSQL server with `DATABASE_URL`, else PGlite (in a folder or in memory). */
+async function openDatabase(
+  config: AppConfig,
+): Promise<{ db: SqlClient; close: () => Promise<void>; mode: Pick<AppMode, 'store' | 'dataDir'> }> {
+  if (config.databaseUrl) {
+    const { default: pg } = await import('pg');
+    const schema = config.databaseSchema;
+    if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new Error('DATABASE_SCHEMA must be a lower-case identifier');
+    if (schema) {
+      const admin = new pg.Client({ connectionString: config.databaseUrl });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await admin.end();
+    }
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    return { db: pool, close: () => pool.end(), mode: { store: 'postgres' } };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (config.dataDir !== 'memory') mkdirSync(config.dataDir, { recursive: true });
+  const db = config.dataDir === 'memory' ? new PGlite() : new PGlite(config.dataDir);
+  return { db, close: () => db.close(), mode: { store: 'pglite', dataDir: config.dataDir } };
+}
+
+/**
+ * Build the service. `listeningUrl` is where the app itself listens: with the in-process simulator,
+ * callbacks come back to it.
+ */
+export async function createSubscriptionService(
+  config: AppConfig,
+  listeningUrl: string,
+): Promise<SubscriptionService> {
+  const log = config.logger ?? createJsonLogger('subscriptions', config.logLevel);
+  const database = await openDatabase(config);
+  const store = new PostgresPaymentStore(database.db);
+  await store.migrate();
+  const subscriptions = new Subscriptions(database.db);
+  await subscriptions.migrate();
+
+  // Daraja: the real one when MPESA_CONSUMER_KEY is set, else the simulator in this process.
+  const useSimulator = !config.env['MPESA_CONSUMER_KEY'];
+  let simulator: Simulator | undefined;
+  let daraja: Daraja;
+  let callbackUrl: string;
+  let callbackSecret = config.callbackSecret;
+  if (useSimulator) {
+    simulator = await createSimulator({ callbackDelayMs: config.simulatorCallbackDelayMs, logger: log });
+    daraja = new Daraja({
+      baseUrl: simulator.url,
+      consumerKey: simulator.consumerKey,
+      consumerSecret: simulator.consumerSecret,
+      shortcode: simulator.shortcode,
+      passkey: simulator.passkey,
+      logger: log,
+    });
+    callbackUrl = `${listeningUrl}${CALLBACK_PATH}`;
+    callbackSecret ??= randomBytes(32).toString('base64url'); // only this process ever checks it
+  } else {
+    daraja = Daraja.fromEnv(config.env, { logger: log });
+    const fromEnv = config.env['MPESA_CALLBACK_URL'];
+    if (!fromEnv && !config.publicUrl) {
+      throw new Error(
+        `Set PUBLIC_URL (or MPESA_CALLBACK_URL): the public HTTPS address Daraja sends callbacks to (${CALLBACK_PATH}).`,
+      );
+    }
+    callbackUrl = fromEnv || `${config.publicUrl}${CALLBACK_PATH}`;
+    if (!callbackSecret)
+      throw new Error('Set CALLBACK_SECRET: at least 32 random characters, the same on every instance.');
+  }
+  const mode: AppMode = {
+    daraja: useSimulator ? 'simulator' : daraja.environment,
+    ...database.mode,
+    ...(simulator ? { simulatorUrl: simulator.url } : {}),
+  };
+
+  const flow = createPaymentFlow({
+    daraja,
+    store,
+    callbackUrl,
+    callbackSecret,
+    // The simulator calls back from this machine; only then are local addresses allowed.
+    allowedIps: useSimulator ? [...SAFARICOM_CALLBACK_IPS, '127.0.0.1', '::1'] : SAFARICOM_CALLBACK_IPS,
+    trustedProxies: config.trustedProxies,
+    logger: log,
+    onCompleted: async (payment) => {
+      const plan = findPlan(payment.metadata['plan']);
+      if (!plan) throw new Error(`payment ${payment.id} has no known plan`);
+      const extended = await subscriptions.extend(payment, plan);
+      log.info(
+        { paymentId: payment.id, userId: payment.ownerId, plan: plan.id, extended },
+        'subscription extended',
+      );
+    },
+    onFailed: (payment) => {
+      log.info(
+        { paymentId: payment.id, status: payment.status, resultCode: payment.resultCode },
+        'payment did not complete',
+      );
+    },
+  });
+
+  let reconciling: Promise<unknown> | undefined;
+  const reconcile = () => {
+    reconciling ??= flow
+      .reconcile({ olderThanMs: config.reconcileAfterMs })
+      .catch((error: unknown) => log.error({ error: String(error) }, 'reconcile failed'))
+      .finally(() => {
+        reconciling = undefined;
+      });
+    return reconciling;
+  };
+  const timer =
+    config.reconcileIntervalMs > 0 ? setInterval(reconcile, config.reconcileIntervalMs) : undefined;
+  timer?.unref();
+
+  /** What the browser may see of a payment: never the CheckoutRequestID or the full phone number. */
+  const view = (p: Payment) => ({
+    id: p.id,
+    status: p.status,
+    plan: p.metadata['plan'],
+    amount: p.amount,
+    phoneNumber: maskPhoneNumber(p.phoneNumber),
+    mpesaReceiptNumber: p.mpesaReceiptNumber,
+    resultCode: p.resultCode,
+    resultDesc: p.resultDesc,
+    createdAt: p.createdAt.toISOString(),
+    completedAt: p.completedAt?.toISOString() ?? null,
+    /** How it settled: by its callback, a status check, reconciliation, or a rejected push. */
+    settledBy: p.settledBy,
+    activated: p.fulfilledAt !== null,
+  });
+
+  return {
+    mode,
+    simulator,
+    authenticate,
+    page: () => PAGE,
+    plans: () => ({
+      status: 200,
+      body: {
+        plans: Object.values(PLANS),
+        mode: { daraja: mode.daraja, store: mode.store },
+        // Demo only: the page lets you act as either user.
+        users: DEMO_USERS.map(({ id, name, token }) => ({ id, name, token })),
+        simulatorRules: useSimulator ? STK_OUTCOME_RULES : undefined,
+      },
+    }),
+
+    async initiate(user, body) {
+      const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+      const plan = findPlan(input['plan']);
+      if (!plan)
+        return {
+          status: 400,
+          body: {
+            error: 'validation',
+            field: 'plan',
+            message: `Choose a plan: ${Object.keys(PLANS).join(' or ')}.`,
+          },
+        };
+      const key = input['idempotencyKey'];
+      if (key !== undefined && (typeof key !== 'string' || key.length > 100)) {
+        return {
+          status: 400,
+          body: {
+            error: 'validation',
+            field: 'idempotencyKey',
+            message: 'Must be a string of at most 100 characters.',
+          },
+        };
+      }
+      try {
+        const result = await flow.initiate({
+          ownerId: user.id,
+          amount: plan.amount,
+          phoneNumber: input['phoneNumber'] as string,
+          accountReference: plan.accountReference,
+          transactionDesc: 'Subscription',
+          metadata: { plan: plan.id },
+          ...(typeof key === 'string' ? { idempotencyKey: `${user.id}:${key}` } : {}),
+        });
+        log.info(
+          { paymentId: result.payment.id, userId: user.id, plan: plan.id, outcome: result.outcome },
+          'payment initiated',
+        );
+        const messages = {
+          sent: result.customerMessage ?? 'Check your phone and enter your M-Pesa PIN.',
+          unknown:
+            'We could not confirm the prompt was sent. If it reached your phone, complete it; we are checking.',
+          rejected: 'M-Pesa did not accept the request. Check the number and try again.',
+          existing: 'This payment was already started.',
+        } as const;
+        return {
+          status: result.outcome === 'rejected' ? 502 : result.outcome === 'existing' ? 200 : 202,
+          body: { payment: view(result.payment), outcome: result.outcome, message: messages[result.outcome] },
+        };
+      } catch (error) {
+        if (isDarajaValidationError(error)) {
+          return {
+            status: 400,
+            body: {
+              error: 'validation',
+              field: error.field,
+              message: error.message.replace(/^\[daraja\] /, ''),
+            },
+          };
+        }
+        log.error({ error: String(error), userId: user.id }, 'initiate failed');
+        return { status: 500, body: { error: 'internal', message: 'Could not start the payment.' } };
+      }
+    },
+
+    async callback(request) {
+      const ack = await flow.handleCallback(request);
+      return { status: ack.status, body: ack.body };
+    },
+
+    async checkPayment(user, paymentId) {
+      if (typeof paymentId !== 'string' || paymentId === '') {
+        return {
+          status: 400,
+          body: { error: 'validation', field: 'paymentId', message: 'Pass ?paymentId=…' },
+        };
+      }
+      // checkStatus answers only the owner: another user's payment looks like a missing one.
+      const payment = await flow.checkStatus(paymentId, { ownerId: user.id });
+      if (!payment) return { status: 404, body: { error: 'not_found', message: 'No such payment.' } };
+      return {
+        status: 200,
+        body: { payment: view(payment), subscription: await subscriptions.current(user.id) },
+      };
+    },
+
+    async subscription(user) {
+      return {
+        status: 200,
+        body: { user: { id: user.id, name: user.name }, subscription: await subscriptions.current(user.id) },
+      };
+    },
+
+    reconcile,
+
+    async close() {
+      if (timer) clearInterval(timer);
+      await reconciling;
+      await simulator?.close();
+      await database.close();
+    },
+  };
+}
+
+/** A one-line description of the mode, for start-up logs. */
+export function describeMode(mode: AppMode): string {
+  const daraja =
+    mode.daraja === 'simulator'
+      ? `Daraja simulator (in-process, ${mode.simulatorUrl})`
+      : `Daraja ${mode.daraja}`;
+  const store =
+    mode.store === 'pglite'
+      ? `PGlite (${mode.dataDir === 'memory' ? 'in memory' : mode.dataDir})`
+      : 'PostgreSQL (DATABASE_URL)';
+  return `${daraja}, ${store}`;
+}

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { startExpressApp } from '../../examples/express/app.js';
+import { startFastifyApp } from '../../examples/fastify/app.js';
+import { type AppConfig, configFromEnv } from '../../examples/shared/config.js';
+import type { RunningApp } from '../../examples/shared/running-app.js';
+import { testLogger } from './logger.js';
+import { DATABASE_URL } from './stores.js';
+
+export const FRAMEWORKS = [
+  { name: 'Express', start: startExpressApp },
+  { name: 'Fastify', start: startFastifyApp },
+] as const;
+
+/** The databases the example tests run on: PGlite always, the PostgreSQL server when DATABASE_URL is set. */
+export const DATABASES = [
+  { name: 'PGlite', skip: undefined },
+  {
+    name: 'PostgreSQL server',
+    skip: DATABASE_URL ? undefined : 'DATABASE_URL is not set; .ci/run starts PostgreSQL and sets it.',
+  },
+] as const;
+
+const schemas: string[] = [];
+afterAll(async () => {
+  if (!DATABASE_URL || schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  for (const s of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await client.end();
+});
+
+/** Start an example app on a free port, on embedded defaults (simulator in-process), for tests. */
+export async function startExample(
+  framework: (typeof FRAMEWORKS)[number],
+  database: (typeof DATABASES)[number]['name'],
+  overrides: Partial<AppConfig> = {},
+): Promise<RunningApp> {
+  const base = configFromEnv({}, 'test');
+  const schema = `ex_${randomBytes(5).toString('hex')}`;
+  if (database === 'PostgreSQL server') schemas.push(schema);
+  return framework.start({
+    ...base,
+    port: 0,
+    dataDir: 'memory',
+    reconcileIntervalMs: 0, // tests reconcile when they choose to
+    reconcileAfterMs: 0,
+    simulatorCallbackDelayMs: 20,
+    logger: testLogger as AppConfig['logger'] & object,
+    ...(database === 'PostgreSQL server' ? { databaseUrl: DATABASE_URL!, databaseSchema: schema } : {}),
+    ...overrides,
+  });
+}
+
+/** A tiny client for the example's HTTP API, acting as one of the demo users. */
+export function apiFor(app: RunningApp, token = 'demo-token-alice') {
+  return async (path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) => {
+    const auth = init.token === null ? undefined : (init.token ?? token);
+    const res = await fetch(app.url + path, {
+      method: init.method ?? 'GET',
+      headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+      ...(init.body === undefined
+        ? {}
+        : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+  };
+}
