@@ -6,6 +6,14 @@
 export type { CachedToken, TokenCache } from './auth/token-cache.js';
 export { MemoryTokenCache } from './auth/token-cache.js';
 export { DEFAULT_TOKEN_REFRESH_MARGIN_MS } from './auth/token-manager.js';
+export type { C2bConfirmationAck, C2bPayload, C2bRejectCode, C2bValidationResponse } from './c2b/payload.js';
+export {
+  C2B_REJECT_CODES,
+  c2bAccept,
+  c2bConfirmationAck,
+  c2bReject,
+  parseC2bPayload,
+} from './c2b/payload.js';
 export type { DarajaEnvironment, DarajaOptions } from './client.js';
 export {
   DARAJA_BASE_URLS,
@@ -52,6 +60,47 @@ export type { RequestOptions } from './http/transport.js';
 export type { DarajaLogger, DarajaLogLevel } from './logger.js';
 export type { PaymentStatus } from './payment-status.js';
 export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './payment-status.js';
+export type {
+  ResultAck,
+  ResultAckBody,
+  ResultHandler,
+  ResultHandlerOptions,
+  ResultKind,
+  ResultKinds,
+  ResultRequest,
+} from './results/handler.js';
+export { createResultHandler } from './results/handler.js';
+export type {
+  AccountBalance,
+  AccountBalanceResult,
+  B2bResult,
+  B2cResult,
+  DarajaResult,
+  PublicName,
+  QueueTimeoutNotice,
+  ResultItem,
+  ResultValue,
+  ReversalResult,
+  TransactionStatusResult,
+} from './results/result.js';
+export {
+  parseAccountBalanceResult,
+  parseAccountBalances,
+  parseB2bResult,
+  parseB2cResult,
+  parsePublicName,
+  parseQueueTimeout,
+  parseResult,
+  parseReversalResult,
+  parseTransactionStatusResult,
+} from './results/result.js';
+export type { ApiResultCodeInfo, ResultCatalogue } from './results/result-codes.js';
+export {
+  API_RESULT_CODES,
+  B2C_RESULT_CODES,
+  describeResultCode,
+  REVERSAL_RESULT_CODES,
+} from './results/result-codes.js';
 export type { ResultCodeEntry, ResultCodeInfo } from './stk/result-codes.js';
 export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './stk/result-codes.js';
 export type { StkPushParams, StkPushResponse, StkQueryResult, StkTransactionType } from './stk/stk.js';
