@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { MemoryTokenCache, type TokenCache } from './auth/token-cache.js';
 import { TokenManager } from './auth/token-manager.js';
 import { C2b } from './c2b/c2b.js';
+import { Pull } from './c2b/pull.js';
 import { DarajaConfigError, type DarajaConfigIssue } from './errors.js';
 import type { RequestOptions } from './http/transport.js';
 import { Transport } from './http/transport.js';
@@ -275,6 +276,8 @@ export class Daraja {
   readonly reversal: Reversal;
   /** Dynamic QR codes: `qr.generate()`. */
   readonly qr: Qr;
+  /** Pull transactions (production): `pull.register()` and `pull.query()`. */
+  readonly pull: Pull;
   /** The environment in use. */
   readonly environment: DarajaEnvironment;
   /** The base URL requests go to. */
@@ -341,6 +344,7 @@ export class Daraja {
     this.account = new Account(ops);
     this.reversal = new Reversal(ops);
     this.qr = new Qr(ops);
+    this.pull = new Pull(ops);
   }
 
   /**

@@ -23,6 +23,14 @@ export {
   c2bReject,
   parseC2bPayload,
 } from './c2b/payload.js';
+export type {
+  PullQueryParams,
+  PullQueryResult,
+  PullRegisterParams,
+  PullRegisterResponse,
+  PullTransaction,
+} from './c2b/pull.js';
+export { Pull } from './c2b/pull.js';
 export type { DarajaEnvironment, DarajaOptions } from './client.js';
 export {
   DARAJA_BASE_URLS,

@@ -178,3 +178,146 @@ describe('c2b.simulate', () => {
     expect(e.bodies).toHaveLength(0);
   });
 });
+
+describe('pull.register and pull.query', () => {
+  it('reproduces the documented register sample and reads its answer', async () => {
+    const e = route('/pulltransactions/v1/register', {
+      json: {
+        ResponseRefID: 'feb5e3f2-fbc-4745-844c-ee37b546f627',
+        ResponseStatus: '1000',
+        ShortCode: '600000',
+        ResponseDescription: 'Shortcode Registered Successfully',
+      },
+    });
+    const response = await makeClient().pull.register({
+      shortcode: '600000',
+      nominatedNumber: '0722000000',
+      callbackUrl: 'https://domain/path',
+    });
+    expect(e.bodies).toEqual([
+      {
+        ShortCode: '600000',
+        RequestType: 'Pull',
+        NominatedNumber: '0722000000',
+        CallBackURL: 'https://domain/path',
+      },
+    ]);
+    expect(response).toEqual({
+      responseRefId: 'feb5e3f2-fbc-4745-844c-ee37b546f627',
+      responseStatus: '1000',
+      alreadyRegistered: false,
+      responseDescription: 'Shortcode Registered Successfully',
+    });
+  });
+
+  it('treats 1001 as already registered, so a retried registration is safe; other codes fail', async () => {
+    route(
+      '/pulltransactions/v1/register',
+      { hang: 1_000 },
+      { json: { ResponseStatus: '1001', ResponseDescription: 'Shortcode already registered' } },
+    );
+    const response = await makeClient({ timeoutMs: 80 }).pull.register({
+      nominatedNumber: '+254722000000',
+      callbackUrl: 'https://shop.example.com/pull',
+    });
+    expect(response.alreadyRegistered).toBe(true);
+    route('/pulltransactions/v1/register', {
+      json: { ResponseStatus: '1002', ResponseDescription: 'Invalid shortcode' },
+    });
+    const error = await rejection(
+      makeClient().pull.register({
+        nominatedNumber: '0722000000',
+        callbackUrl: 'https://shop.example.com/pull',
+      }),
+    );
+    expect(error).toMatchObject({
+      name: 'DarajaApiError',
+      errorCode: '1002',
+      errorMessage: 'Invalid shortcode',
+    });
+  });
+
+  it('reproduces the documented query sample (the "10:10:000" typo fixed) and parses rows', async () => {
+    const e = route('/pulltransactions/v1/query', {
+      json: {
+        ResponseRefID: '26178-42530161-2',
+        ResponseCode: '1000',
+        ResponseMessage: 'Success',
+        Response: [
+          [
+            {
+              transactionId: 'OHR7RAF8AA',
+              trxDate: '2020-08-05T10:13:00Z',
+              msisdn: 722000000,
+              sender: 'UAT2',
+              transactiontype: 'c2b-pay-bill-debit',
+              billreference: 'INV-7',
+              amount: '30.0',
+              organizationname: 'Daraja Pay',
+            },
+          ],
+        ],
+      },
+    });
+    const result = await makeClient().pull.query({
+      shortcode: '600000',
+      startDate: '2020-08-04 8:36:00',
+      endDate: '2020-08-16 10:10:00',
+      offset: 0,
+    });
+    expect(e.bodies).toEqual([
+      {
+        ShortCode: '600000',
+        StartDate: '2020-08-04 8:36:00',
+        EndDate: '2020-08-16 10:10:00',
+        OffSetValue: '0',
+      },
+    ]);
+    expect(result.responseCode).toBe('1000');
+    expect(result.transactions).toEqual([
+      {
+        transactionId: 'OHR7RAF8AA',
+        date: new Date('2020-08-05T10:13:00Z'),
+        msisdn: '722000000',
+        transactionType: 'c2b-pay-bill-debit',
+        billReference: 'INV-7',
+        amount: 30,
+        organizationName: 'Daraja Pay',
+        raw: expect.objectContaining({ transactionId: 'OHR7RAF8AA' }),
+      },
+    ]);
+  });
+
+  it('formats Date bounds in Nairobi time, treats 1001 as no transactions, and validates', async () => {
+    const e = route('/pulltransactions/v1/query', {
+      json: { ResponseCode: '1001', ResponseMessage: 'No transactions' },
+    });
+    const result = await makeClient().pull.query({
+      startDate: new Date('2020-08-04T05:36:00Z'),
+      endDate: new Date('2020-08-16T07:10:00Z'),
+      offset: 100,
+    });
+    expect(e.bodies[0]).toEqual({
+      ShortCode: '174379',
+      StartDate: '2020-08-04 08:36:00',
+      EndDate: '2020-08-16 10:10:00',
+      OffSetValue: '100',
+    });
+    expect(result.transactions).toEqual([]);
+    for (const [override, field] of [
+      [{ startDate: '04/08/2020' }, 'startDate'],
+      [{ endDate: new Date('x') }, 'endDate'],
+      [{ offset: -1 }, 'offset'],
+    ] as const) {
+      const error = await rejection(
+        makeClient().pull.query({
+          startDate: '2020-08-04 08:36:00',
+          endDate: '2020-08-16 10:10:00',
+          ...override,
+        }),
+      );
+      expect(error).toMatchObject({ name: 'DarajaValidationError', field });
+    }
+    expect(e.bodies).toHaveLength(1);
+  });
+});
