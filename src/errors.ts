@@ -238,9 +238,8 @@ export class DarajaDuplicateError extends DarajaApiError {
     super(
       details,
       message ??
-        `[daraja] ${details.operation}: Daraja already received a request with ${idempotencyKey === undefined ? 'this OriginatorConversationID' : `OriginatorConversationID "${idempotencyKey}"`} (${details.errorCode ?? `HTTP ${details.status}`}: ${details.errorMessage ?? 'duplicate'}). ` +
-          'The original request was accepted (by an earlier attempt whose answer was lost, or an earlier call with the same id) and its result will arrive on your ResultURL. ' +
-          'Do not send it again under a new id; wait for the result or check it with transactions.status().',
+        `[daraja] ${details.operation}: Daraja already received this OriginatorConversationID${idempotencyKey === undefined ? '' : ` "${idempotencyKey}"`} (${details.errorCode ?? 'duplicate'}). ` +
+          'The original request was accepted (an earlier attempt or call); its result will arrive on your ResultURL. Do not resend under a new id.',
     );
     this.idempotencyKey = idempotencyKey;
   }

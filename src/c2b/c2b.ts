@@ -103,7 +103,7 @@ export class C2b {
       if (word)
         throw new DarajaValidationError(
           field,
-          `contains "${word}"; Safaricom rejects C2B URLs containing M-PESA, Safaricom, exe, exec, cmd, SQL or query. Use another path.`,
+          `contains "${word}": Safaricom rejects C2B URLs with M-PESA, Safaricom, exe, cmd, SQL or query.`,
         );
       return value;
     };
@@ -121,7 +121,7 @@ export class C2b {
         body,
         moneyMoving: true,
         unknownOutcomeAdvice:
-          'It was NOT resent: production registration is one-time. Call registerUrls again to find out ("Urls are already registered" means the first call worked), or check the URL management page of the Daraja portal.',
+          'It was NOT resent (registration is one-time). Call again: "Urls are already registered" means the first call worked.',
       },
       options,
     );
@@ -151,7 +151,7 @@ export class C2b {
         {
           field: 'environment',
           message:
-            'c2b.simulate is sandbox-only: Daraja answers "Simulation is not supported on production". Real customers pay from their phones; use a sandbox client to simulate.',
+            'c2b.simulate is sandbox-only ("Simulation is not supported on production"): use a sandbox client.',
         },
       ]);
     const p = requireParams(params, '{ phoneNumber, amount, billRefNumber }');
@@ -166,7 +166,7 @@ export class C2b {
     if (payBill && billRef === undefined)
       throw new DarajaValidationError(
         'billRefNumber',
-        'is required for CustomerPayBillOnline: the account number the customer types (up to 20 characters).',
+        'is required for CustomerPayBillOnline: the account number (up to 20 characters).',
       );
     const body = {
       ShortCode: Number(shortcode),
@@ -182,8 +182,7 @@ export class C2b {
         path: `/mpesa/c2b/${version}/simulate`,
         body,
         moneyMoving: true,
-        unknownOutcomeAdvice:
-          'It was NOT resent, to avoid a second simulated payment. Watch your confirmation URL for it.',
+        unknownOutcomeAdvice: 'It was NOT resent. Watch your confirmation URL.',
       },
       options,
     );

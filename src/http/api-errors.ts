@@ -77,7 +77,7 @@ function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope)
   if (code === '400.002.02') {
     const field = /invalid\s+(\w+)/i.exec(message)?.[1];
     if (field && /^(initiator(name)?|securitycredential)$/i.test(field))
-      return `Daraja rejected the field ${field}. Check initiatorName (MPESA_INITIATOR_NAME) and that the security credential is the initiator password encrypted with this environment's certificate (sandbox and production certificates differ).`;
+      return `Daraja rejected ${field}: check initiatorName, and that the credential was encrypted with this environment's certificate.`;
     return field
       ? `Daraja rejected the field ${field}. Check its value and format.`
       : 'Daraja rejected a field of the request. Check the values sent.';
@@ -91,9 +91,9 @@ function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope)
       return 'The customer already has a prompt open. Wait at least a minute before trying again.';
   }
   if (/urls are already registered/i.test(message))
-    return 'Production C2B URL registration is one-time: this shortcode already has URLs (perhaps from an earlier call that worked). To change them, delete them on the Daraja portal (URL management) first.';
+    return 'C2B URL registration is one-time in production (an earlier call may have worked). To change them, delete them on the Daraja portal first.';
   if (/duplicate notification info/i.test(message))
-    return "This shortcode's URLs are registered on Safaricom's broker platform; ask Safaricom (apisupport@safaricom.co.ke) to move or remove them.";
+    return "The URLs are registered on Safaricom's broker platform: ask apisupport@safaricom.co.ke to remove them.";
   if (/under maintenance/i.test(message)) return 'Daraja is under maintenance. Try again later.';
   if (code === '500.003.02' || code === '500.003.03')
     return 'Daraja is rate-limiting this app (spike arrest or quota). Slow down and retry later.';

@@ -133,7 +133,7 @@ export class B2c {
         body,
         moneyMoving: true,
         idempotencyKey: key,
-        unknownOutcomeAdvice: `It was retried with the same OriginatorConversationID ("${key}"), without a clear answer. Calling b2c.pay again with originatorConversationId "${key}" is safe: Daraja rejects it as a duplicate if an attempt got through. Never resend under a new id.`,
+        unknownOutcomeAdvice: `Retrying b2c.pay with originatorConversationId "${key}" is safe (a duplicate is rejected); never resend under a new id.`,
       },
       options,
     );

@@ -37,24 +37,24 @@ export interface InitiatorOptions {
 
 const text = (what: string) =>
   z
-    .string({ error: `must be a string (${what}).` })
-    .check(z.refine((s) => s.trim() !== '', { error: `is empty; pass ${what} or leave it out.` }));
+    .string({ error: `must be ${what}.` })
+    .check(z.refine((s) => s.trim() !== '', { error: 'is empty; set it or leave it out.' }));
 
 /** @internal The zod fields of {@link InitiatorOptions}, merged into the client's strict schema. */
 export const INITIATOR_OPTION_FIELDS = {
-  initiatorName: z.optional(text('the initiator username from the M-Pesa org portal')),
+  initiatorName: z.optional(text('the initiator username')),
   initiatorPassword: z.optional(text('the initiator password')),
   certificate: z.optional(
     z.custom<DarajaCertificate>((v) => typeof v === 'string' || v instanceof Uint8Array, {
       error: 'must be the certificate as a PEM string or a Buffer (PEM or DER).',
     }),
   ),
-  certificatePath: z.optional(text('the path of the certificate file')),
+  certificatePath: z.optional(text('a file path')),
   securityCredential: z.optional(text('the security credential')),
   initiatorShortcode: z.optional(
     z.union([z.string(), z.number()], { error: 'must be the shortcode digits, e.g. "600992".' }).check(
       z.refine((v) => /^\d{5,7}$/.test(String(v).trim()), {
-        error: 'must be 5 to 7 digits, e.g. "600992" (a sandbox B2C shortcode).',
+        error: 'must be 5 to 7 digits, e.g. "600992".',
       }),
     ),
   ),
@@ -78,27 +78,18 @@ export function resolveInitiatorOptions(
   const hasPassword = typeof o.initiatorPassword === 'string';
 
   if (o.securityCredential !== undefined && (hasPassword || hasCertificate))
-    issue(
-      'securityCredential',
-      'pass either a precomputed securityCredential, or initiatorPassword with certificate, not both.',
-    );
+    issue('securityCredential', 'pass either securityCredential or initiatorPassword with certificate.');
   if (o.certificate !== undefined && o.certificatePath !== undefined)
-    issue('certificatePath', 'pass either certificate or certificatePath, not both.');
+    issue('certificatePath', 'pass either certificate or certificatePath.');
   if (hasPassword && !hasCertificate)
     issue(
       'certificate',
-      "required with initiatorPassword: Safaricom's certificate for this environment (the .cer file from the Daraja portal), as certificate or certificatePath (MPESA_CERTIFICATE / MPESA_CERTIFICATE_PATH).",
+      "required with initiatorPassword: Safaricom's .cer for this environment (MPESA_CERTIFICATE_PATH).",
     );
   if (hasCertificate && !hasPassword && o.securityCredential === undefined)
-    issue(
-      'initiatorPassword',
-      'required with a certificate: the initiator password to encrypt (MPESA_INITIATOR_PASSWORD).',
-    );
+    issue('initiatorPassword', 'required with a certificate (MPESA_INITIATOR_PASSWORD).');
   if ((hasPassword || o.securityCredential !== undefined) && o.initiatorName === undefined)
-    issue(
-      'initiatorName',
-      'required with an initiator password or security credential: the initiator username (MPESA_INITIATOR_NAME).',
-    );
+    issue('initiatorName', 'required with an initiator password or credential (MPESA_INITIATOR_NAME).');
   for (const field of ['resultUrl', 'queueTimeoutUrl'] as const) {
     const value = o[field];
     const problem = typeof value === 'string' ? validateCallbackUrl(value, production) : undefined;

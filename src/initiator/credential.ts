@@ -15,7 +15,7 @@ export function readCertificateKey(certificate: unknown): KeyObject | string {
     // Certificates pasted into one-line environment variables often carry literal "\n" sequences.
     input = certificate.includes('\n') ? certificate.trim() : certificate.trim().replace(/\\n/g, '\n');
     if (!input.includes('-----BEGIN CERTIFICATE-----'))
-      return 'is not a PEM certificate: expected text starting "-----BEGIN CERTIFICATE-----" (the .cer file from the Daraja portal).';
+      return 'is not a PEM certificate ("-----BEGIN CERTIFICATE-----…"): pass the .cer file from the Daraja portal.';
   } else if (certificate instanceof Uint8Array) {
     input = certificate;
   } else {
@@ -25,10 +25,10 @@ export function readCertificateKey(certificate: unknown): KeyObject | string {
   try {
     key = new X509Certificate(input).publicKey;
   } catch {
-    return 'could not be read as an X.509 certificate. Download the sandbox or production certificate (.cer) from the Daraja portal and pass its content unchanged.';
+    return 'is not a readable X.509 certificate: pass the .cer file from the Daraja portal, unchanged.';
   }
   if (key.asymmetricKeyType !== 'rsa')
-    return `holds a ${key.asymmetricKeyType ?? 'non-RSA'} key; Daraja's certificates hold RSA keys. Check you passed the Daraja certificate.`;
+    return `holds a key of type ${key.asymmetricKeyType}, not RSA: pass Daraja's certificate.`;
   return key;
 }
 

@@ -74,44 +74,45 @@ export function initiatorBasics(
   ctx: OperationsContext,
   p: InitiatorCallParams,
   defaultRemarks: string,
-  shortcodeField = 'shortcode',
 ): InitiatorBasics {
-  const issues: DarajaConfigIssue[] = [];
   const shortcode = p.shortcode ?? ctx.initiatorShortcode;
   const resultUrl = p.resultUrl ?? ctx.resultUrl;
   const queueTimeoutUrl = p.queueTimeoutUrl ?? ctx.queueTimeoutUrl;
-  if (ctx.initiatorName === undefined)
-    issues.push({
-      field: 'initiatorName',
-      message: 'missing: pass `initiatorName` to new Daraja() or set MPESA_INITIATOR_NAME.',
-    });
-  if (ctx.securityCredential === undefined)
-    issues.push({
-      field: 'initiatorPassword',
-      message:
-        'missing: pass `initiatorPassword` and `certificate` (or a precomputed `securityCredential`) to new Daraja(), or set MPESA_INITIATOR_PASSWORD and MPESA_CERTIFICATE_PATH.',
-    });
-  if (shortcode === undefined)
-    issues.push({
-      field: shortcodeField,
-      message: `missing: pass \`${shortcodeField}\` to this call, or \`initiatorShortcode\` to new Daraja() (MPESA_INITIATOR_SHORTCODE).`,
-    });
-  if (resultUrl === undefined)
-    issues.push({
-      field: 'resultUrl',
-      message: 'missing: pass `resultUrl` to this call or to new Daraja(), or set MPESA_RESULT_URL.',
-    });
-  if (queueTimeoutUrl === undefined)
-    issues.push({
-      field: 'queueTimeoutUrl',
-      message:
-        'missing: pass `queueTimeoutUrl` to this call or to new Daraja(), or set MPESA_QUEUE_TIMEOUT_URL.',
-    });
+  const issues: DarajaConfigIssue[] = [];
+  const call = 'to the call or to new Daraja()';
+  for (const [field, missing, what, env] of [
+    [
+      'initiatorName',
+      ctx.initiatorName === undefined,
+      '`initiatorName` to new Daraja()',
+      'MPESA_INITIATOR_NAME',
+    ],
+    [
+      'initiatorPassword',
+      ctx.securityCredential === undefined,
+      '`initiatorPassword` with `certificate`, or a `securityCredential`, to new Daraja()',
+      'MPESA_INITIATOR_PASSWORD and MPESA_CERTIFICATE_PATH',
+    ],
+    [
+      'shortcode',
+      shortcode === undefined,
+      '`shortcode` to the call or `initiatorShortcode` to new Daraja()',
+      'MPESA_INITIATOR_SHORTCODE',
+    ],
+    ['resultUrl', resultUrl === undefined, `\`resultUrl\` ${call}`, 'MPESA_RESULT_URL'],
+    [
+      'queueTimeoutUrl',
+      queueTimeoutUrl === undefined,
+      `\`queueTimeoutUrl\` ${call}`,
+      'MPESA_QUEUE_TIMEOUT_URL',
+    ],
+  ] as const)
+    if (missing) issues.push({ field, message: `missing: pass ${what} (env ${env}).` });
   if (issues.length > 0) throw new DarajaConfigError(issues);
   return {
     initiator: ctx.initiatorName!,
     credential: ctx.securityCredential!,
-    partyA: digitsField(shortcodeField, shortcode, 5, 7, 'your organisation shortcode'),
+    partyA: digitsField('shortcode', shortcode, 5, 7, 'your organisation shortcode'),
     remarks: textField('remarks', p.remarks ?? defaultRemarks, 2, REMARKS_MAX),
     resultUrl: urlField('resultUrl', resultUrl, ctx.production),
     queueTimeoutUrl: urlField('queueTimeoutUrl', queueTimeoutUrl, ctx.production),
@@ -177,5 +178,4 @@ export async function sendAndAccept(
 
 /** @internal Advice of an unknown-outcome error for money-moving calls that Daraja cannot deduplicate. */
 export const NOT_RESENT_ADVICE =
-  'It was NOT resent, to avoid moving the money twice (Daraja cannot recognise a resend of this request). ' +
-  'Wait for the result on your ResultURL (or QueueTimeOutURL), or check it with transactions.status(); do not retry blindly.';
+  'It was NOT resent: Daraja cannot tell a resend from a new payment. Wait for the result on your ResultURL, or check with transactions.status().';

@@ -106,9 +106,7 @@ export class Qr {
       },
       options,
     );
-    const data = QrSchema.safeParse(
-      typeof response.body === 'string' ? salvage(response.body) : response.body,
-    ).data;
+    const data = QrSchema.safeParse(response.body).data;
     if (!data?.QRCode) {
       throw new DarajaApiError({
         operation: 'qr.generate',
@@ -126,19 +124,4 @@ export class Qr {
       responseDescription: data.ResponseDescription ?? '',
     };
   }
-}
-
-/**
- * Daraja's documented QR answer is not valid JSON (an unquoted `ResponseDescription`). Read the quoted
- * fields of such a body rather than failing on a code that was generated.
- */
-function salvage(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of ['QRCode', 'RequestID', 'ResponseCode'] as const) {
-    const value = new RegExp(`"${key}"\\s*:\\s*"([^"]*)"`).exec(text)?.[1];
-    if (value !== undefined) out[key] = value;
-  }
-  const description = /"ResponseDescription"\s*:\s*"?([^",}]*)/.exec(text)?.[1]?.trim();
-  if (description) out['ResponseDescription'] = description;
-  return out;
 }

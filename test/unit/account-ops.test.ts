@@ -237,7 +237,7 @@ describe('qr.generate', () => {
     size: 300,
   } as const;
 
-  it('reproduces the documented sample field for field and reads the answer', async () => {
+  it('reproduces the documented sample field for field and reads the answer (ResponseDescription quoted)', async () => {
     const e = route(QR, {
       json: {
         ResponseCode: 'AG_20191219_000043fdf61864fe9ff5',
@@ -257,20 +257,6 @@ describe('qr.generate', () => {
         Size: '300',
       },
     ]);
-    expect(response).toEqual({
-      qrCode: 'iVBORw0KGgo',
-      requestId: '16738-27456357-1',
-      responseCode: 'AG_20191219_000043fdf61864fe9ff5',
-      responseDescription: 'QR Code Successfully Generated.',
-    });
-  });
-
-  it('reads the documented answer even though it is not valid JSON', async () => {
-    route(QR, {
-      status: 200,
-      text: '{ "ResponseCode":"AG_20191219_000043fdf61864fe9ff5", "RequestID":"16738-27456357-1", "ResponseDescription":QR Code Successfully Generated., "QRCode":"iVBORw0KGgo" }',
-    });
-    const response = await makeClient().qr.generate(params);
     expect(response).toEqual({
       qrCode: 'iVBORw0KGgo',
       requestId: '16738-27456357-1',

@@ -98,9 +98,9 @@ describe('encryptSecurityCredential', () => {
     [
       'a broken PEM',
       '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
-      /could not be read as an X\.509 certificate/,
+      /not a readable X\.509 certificate/,
     ],
-    ['random bytes', Buffer.from('0123456789abcdef'), /could not be read as an X\.509 certificate/],
+    ['random bytes', Buffer.from('0123456789abcdef'), /not a readable X\.509 certificate/],
     ['a number', 42, /PEM string or a Buffer/],
   ])('rejects %s with a DarajaConfigError naming the certificate', (_name, certificate, message) => {
     const e = configError(() => encryptSecurityCredential(INITIATOR_PASSWORD, certificate as never));
@@ -114,7 +114,7 @@ describe('encryptSecurityCredential', () => {
     ).toMatch(/not a PEM certificate/);
     expect(
       configError(() => encryptSecurityCredential(INITIATOR_PASSWORD, ecCert.certPem)).issues[0]?.message,
-    ).toMatch(/ec key; Daraja's certificates hold RSA keys/);
+    ).toMatch(/holds a key of type ec, not RSA/);
   });
 
   it('rejects an empty or oversized password without echoing it', () => {
