@@ -5,6 +5,7 @@ const entry = {
   postgres: 'src/postgres/index.ts',
   testing: 'src/testing/index.ts',
   simulator: 'src/simulator/index.ts',
+  results: 'src/results/index.ts',
 };
 
 const shared: Options = {

@@ -1,10 +1,22 @@
 import * as z from 'zod/mini';
 import { MemoryTokenCache, type TokenCache } from './auth/token-cache.js';
 import { TokenManager } from './auth/token-manager.js';
+import { C2b } from './c2b/c2b.js';
+import { Pull } from './c2b/pull.js';
 import { DarajaConfigError, type DarajaConfigIssue } from './errors.js';
 import type { RequestOptions } from './http/transport.js';
 import { Transport } from './http/transport.js';
+import { Account, Reversal, Transactions } from './initiator/account.js';
+import { B2b, Tax } from './initiator/b2b.js';
+import { B2c } from './initiator/b2c.js';
+import {
+  INITIATOR_OPTION_FIELDS,
+  type InitiatorOptions,
+  resolveInitiatorOptions,
+} from './initiator/config.js';
+import type { OperationsContext } from './initiator/shared.js';
 import { createLog, type DarajaLogger } from './logger.js';
+import { Qr } from './qr/qr.js';
 import { Stk, type StkTransactionType } from './stk/stk.js';
 import { validateCallbackUrl } from './utils/url.js';
 
@@ -25,8 +37,11 @@ export const DEFAULT_RETRY_BASE_DELAY_MS = 500;
 /** Default cap of a single retry delay, in ms. */
 export const DEFAULT_RETRY_MAX_DELAY_MS = 8_000;
 
-/** Options of {@link Daraja}. Only `consumerKey` and `consumerSecret` are required. */
-export interface DarajaOptions {
+/**
+ * Options of {@link Daraja}. Only `consumerKey` and `consumerSecret` are required; the initiator options
+ * ({@link InitiatorOptions}) are needed only for B2C, B2B, tax, transaction status, balance and reversal.
+ */
+export interface DarajaOptions extends InitiatorOptions {
   /** Consumer key of your Daraja app. Env: `MPESA_CONSUMER_KEY`. */
   consumerKey: string;
   /** Consumer secret of your Daraja app. Never logged. Env: `MPESA_CONSUMER_SECRET`. */
@@ -47,7 +62,11 @@ export interface DarajaOptions {
   tillNumber?: string | number;
   /** Timeout of each attempt, in ms. @defaultValue {@link DEFAULT_TIMEOUT_MS} */
   timeoutMs?: number;
-  /** Retries for OAuth and STK query (STK push is never retried). @defaultValue {@link DEFAULT_MAX_RETRIES} */
+  /**
+   * Retries for calls that are safe to repeat: OAuth, STK query, transaction status, balance, QR, and B2C
+   * (idempotent by its `OriginatorConversationID`). STK push, B2B, tax, reversal and C2B calls are never
+   * resent once they may have reached Daraja. @defaultValue {@link DEFAULT_MAX_RETRIES}
+   */
   maxRetries?: number;
   /** Delay before the first retry, in ms; doubles each time, with jitter. @defaultValue {@link DEFAULT_RETRY_BASE_DELAY_MS} */
   retryBaseDelayMs?: number;
@@ -79,6 +98,22 @@ export const DARAJA_ENV_VARS = Object.freeze({
   baseUrl: 'MPESA_BASE_URL',
   /** The till number for Buy Goods. */
   tillNumber: 'MPESA_TILL_NUMBER',
+  /** The initiator (API operator) username. */
+  initiatorName: 'MPESA_INITIATOR_NAME',
+  /** The initiator password, encrypted with the certificate. */
+  initiatorPassword: 'MPESA_INITIATOR_PASSWORD',
+  /** The certificate as PEM text (literal `\n` sequences accepted). */
+  certificate: 'MPESA_CERTIFICATE',
+  /** The path of the certificate file. */
+  certificatePath: 'MPESA_CERTIFICATE_PATH',
+  /** A precomputed security credential. */
+  securityCredential: 'MPESA_SECURITY_CREDENTIAL',
+  /** The organisation shortcode of the initiator APIs. */
+  initiatorShortcode: 'MPESA_INITIATOR_SHORTCODE',
+  /** The default ResultURL of the initiator APIs. */
+  resultUrl: 'MPESA_RESULT_URL',
+  /** The default QueueTimeOutURL of the initiator APIs. */
+  queueTimeoutUrl: 'MPESA_QUEUE_TIMEOUT_URL',
 } as const);
 
 /** Options that {@link Daraja.fromEnv} requires, from the environment or its `overrides`. */
@@ -158,9 +193,13 @@ const OptionsSchema = z.strictObject({
       error: 'must be a logger object such as console or a pino logger.',
     }),
   ),
+  ...INITIATOR_OPTION_FIELDS,
 });
 
-function validateOptions(options: unknown, fieldName: (key: string) => string): DarajaOptions {
+function validateOptions(
+  options: unknown,
+  fieldName: (key: string) => string,
+): { options: DarajaOptions; securityCredential: string | undefined } {
   const issues: DarajaConfigIssue[] = [];
   const result = OptionsSchema.safeParse(options);
   if (!result.success) {
@@ -186,8 +225,15 @@ function validateOptions(options: unknown, fieldName: (key: string) => string): 
       message: 'required for Buy Goods: the till number (PartyB). The shortcode is the store number.',
     });
   }
+  // Cross-checks of the initiator options, reported with the rest (one issue per field at most).
+  const flagged = new Set(issues.map((i) => i.field));
+  const initiator = resolveInitiatorOptions(o, production);
+  for (const issue of initiator.issues) {
+    const field = fieldName(issue.field);
+    if (!flagged.has(field)) issues.push({ field, message: issue.message });
+  }
   if (issues.length > 0) throw new DarajaConfigError(issues);
-  return result.data as DarajaOptions;
+  return { options: result.data as DarajaOptions, securityCredential: initiator.securityCredential };
 }
 
 /**
@@ -214,6 +260,24 @@ function validateOptions(options: unknown, fieldName: (key: string) => string): 
 export class Daraja {
   /** M-Pesa Express: `stk.push()` and `stk.query()`. */
   readonly stk: Stk;
+  /** C2B: `c2b.registerUrls()` and `c2b.simulate()` (sandbox). */
+  readonly c2b: C2b;
+  /** B2C payments: `b2c.pay()`, idempotent by `OriginatorConversationID`. */
+  readonly b2c: B2c;
+  /** B2B payments: `b2b.payBill()` and `b2b.buyGoods()`. */
+  readonly b2b: B2b;
+  /** Tax remittance to KRA: `tax.remit()`. */
+  readonly tax: Tax;
+  /** Transaction status: `transactions.status()`. */
+  readonly transactions: Transactions;
+  /** Account balance: `account.balance()`. */
+  readonly account: Account;
+  /** Reversals: `reversal.reverse()`. */
+  readonly reversal: Reversal;
+  /** Dynamic QR codes: `qr.generate()`. */
+  readonly qr: Qr;
+  /** Pull transactions (production): `pull.register()` and `pull.query()`. */
+  readonly pull: Pull;
   /** The environment in use. */
   readonly environment: DarajaEnvironment;
   /** The base URL requests go to. */
@@ -225,7 +289,7 @@ export class Daraja {
    * @throws {@link DarajaConfigError} listing every invalid option.
    */
   constructor(options: DarajaOptions) {
-    const o = validateOptions(options, (k) => k);
+    const { options: o, securityCredential } = validateOptions(options, (k) => k);
     this.environment = o.environment ?? 'sandbox';
     this.baseUrl = (o.baseUrl ?? DARAJA_BASE_URLS[this.environment]).replace(/\/+$/, '');
     const log = createLog(o.logger);
@@ -260,12 +324,36 @@ export class Daraja {
       transactionType: o.transactionType ?? (tillNumber ? 'CustomerBuyGoodsOnline' : 'CustomerPayBillOnline'),
       tillNumber,
     });
+    const ops: OperationsContext = {
+      transport,
+      log,
+      production: this.environment === 'production',
+      shortcode: o.shortcode === undefined ? undefined : String(o.shortcode).trim(),
+      initiatorShortcode:
+        o.initiatorShortcode === undefined ? undefined : String(o.initiatorShortcode).trim(),
+      initiatorName: o.initiatorName?.trim(),
+      securityCredential,
+      resultUrl: o.resultUrl,
+      queueTimeoutUrl: o.queueTimeoutUrl,
+    };
+    this.c2b = new C2b(ops);
+    this.b2c = new B2c(ops);
+    this.b2b = new B2b(ops);
+    this.tax = new Tax(ops);
+    this.transactions = new Transactions(ops);
+    this.account = new Account(ops);
+    this.reversal = new Reversal(ops);
+    this.qr = new Qr(ops);
+    this.pull = new Pull(ops);
   }
 
   /**
    * Build a client from environment variables: `MPESA_CONSUMER_KEY`, `MPESA_CONSUMER_SECRET`,
    * `MPESA_SHORTCODE` and `MPESA_PASSKEY` (required), `MPESA_ENVIRONMENT` (`sandbox` by default),
-   * `MPESA_CALLBACK_URL`, `MPESA_BASE_URL` and `MPESA_TILL_NUMBER` (optional).
+   * `MPESA_CALLBACK_URL`, `MPESA_BASE_URL` and `MPESA_TILL_NUMBER` (optional), and for the initiator APIs
+   * `MPESA_INITIATOR_NAME`, `MPESA_INITIATOR_PASSWORD`, `MPESA_CERTIFICATE` or `MPESA_CERTIFICATE_PATH`
+   * (or `MPESA_SECURITY_CREDENTIAL`), `MPESA_INITIATOR_SHORTCODE`, `MPESA_RESULT_URL` and
+   * `MPESA_QUEUE_TIMEOUT_URL` (all optional). See {@link DARAJA_ENV_VARS}.
    *
    * @param env - Where to read the variables. @defaultValue `process.env`
    * @param overrides - Options that take precedence over the environment (e.g. `logger`, `fetch`).

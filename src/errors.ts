@@ -183,12 +183,15 @@ export class DarajaTimeoutError extends DarajaNetworkError {
 }
 
 /**
- * A money-moving request (an STK push) may have reached Daraja, but no clear answer came back: a
- * timeout, a connection reset after the request was written, a 5xx without a Daraja error body, or an
- * unreadable success. The customer may already have the prompt on their phone.
+ * A money-moving request (an STK push, a B2C, B2B or tax payment, a reversal, a C2B simulation) may have
+ * reached Daraja, but no clear answer came back: a timeout, a connection reset after the request was
+ * written, a 5xx without a Daraja error body, or an unreadable success. The money may already be moving.
  *
- * **Do not resend.** The SDK never does. Wait for the callback, or reconcile later. `cause` holds the
- * underlying {@link DarajaTimeoutError}, {@link DarajaNetworkError} or {@link DarajaApiError}.
+ * **Do not resend blindly.** The SDK never resends a request that Daraja cannot recognise as a repeat; a
+ * B2C payment, which carries an idempotency key (`OriginatorConversationID`), is retried with the same key
+ * first, and this error means those retries were also ambiguous (calling again with the same
+ * `originatorConversationId` is safe). Wait for the callback or result, or reconcile later. `cause` holds
+ * the underlying {@link DarajaTimeoutError}, {@link DarajaNetworkError} or {@link DarajaApiError}.
  */
 export class DarajaUnknownOutcomeError extends DarajaError {
   /** Always `'DarajaUnknownOutcomeError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
@@ -196,13 +199,49 @@ export class DarajaUnknownOutcomeError extends DarajaError {
   /** The operation whose outcome is unknown. */
   readonly operation: DarajaOperation;
 
-  constructor(operation: DarajaOperation, cause: unknown) {
+  /**
+   * @param operation - The operation whose outcome is unknown, e.g. `stk.push`.
+   * @param cause - The ambiguous failure.
+   * @param advice - What the caller should do; defaults to the STK push advice.
+   */
+  constructor(operation: DarajaOperation, cause: unknown, advice?: string) {
     super(
       `[daraja] ${operation}: the request may have reached Daraja but no clear answer came back (${describeCause(cause)}). ` +
-        'It was NOT resent, to avoid a second prompt. Wait for the callback or reconcile the payment; do not retry blindly.',
+        (advice ??
+          'It was NOT resent, to avoid a second prompt. Wait for the callback or reconcile the payment; do not retry blindly.'),
       { cause },
     );
     this.operation = operation;
+  }
+}
+
+/**
+ * Daraja rejected a request as a duplicate of one it already received (`500.002.1001` "Duplicate
+ * OriginatorConversationID"). For a B2C payment this is the idempotency key at work: **the original
+ * request was already accepted**, by an earlier attempt of this call whose answer was lost or by an
+ * earlier call with the same `originatorConversationId`, and its result will arrive on your ResultURL.
+ * Do not send the payment again under a new id; wait for the result, or ask
+ * `daraja.transactions.status({ originalConversationId })`.
+ */
+export class DarajaDuplicateError extends DarajaApiError {
+  /** Always `'DarajaDuplicateError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
+  override name = 'DarajaDuplicateError';
+  /** The idempotency key Daraja saw twice (the `OriginatorConversationID`), when the SDK knows it. */
+  readonly idempotencyKey: string | undefined;
+
+  /**
+   * @param details - The error answer.
+   * @param idempotencyKey - The key that was sent twice, e.g. the B2C `OriginatorConversationID`.
+   * @param message - Overrides the default message.
+   */
+  constructor(details: DarajaApiErrorDetails, idempotencyKey?: string, message?: string) {
+    super(
+      details,
+      message ??
+        `[daraja] ${details.operation}: Daraja already received this OriginatorConversationID${idempotencyKey === undefined ? '' : ` "${idempotencyKey}"`} (${details.errorCode ?? 'duplicate'}). ` +
+          'The original request was accepted (an earlier attempt or call); its result will arrive on your ResultURL. Do not resend under a new id.',
+    );
+    this.idempotencyKey = idempotencyKey;
   }
 }
 
@@ -253,7 +292,12 @@ function hasName(value: unknown, names: readonly string[]): boolean {
   );
 }
 
-const API_NAMES = ['DarajaApiError', 'DarajaAuthError', 'DarajaNotFoundError'] as const;
+const API_NAMES = [
+  'DarajaApiError',
+  'DarajaAuthError',
+  'DarajaNotFoundError',
+  'DarajaDuplicateError',
+] as const;
 const NETWORK_NAMES = ['DarajaNetworkError', 'DarajaTimeoutError'] as const;
 const ALL_NAMES = [
   'DarajaError',
@@ -291,6 +335,10 @@ export function isDarajaAuthError(value: unknown): value is DarajaAuthError {
 /** True for a {@link DarajaNotFoundError}, from any copy of the package. */
 export function isDarajaNotFoundError(value: unknown): value is DarajaNotFoundError {
   return hasName(value, ['DarajaNotFoundError']);
+}
+/** True for a {@link DarajaDuplicateError}, from any copy of the package. */
+export function isDarajaDuplicateError(value: unknown): value is DarajaDuplicateError {
+  return hasName(value, ['DarajaDuplicateError']);
 }
 /** True for a {@link DarajaNetworkError} or {@link DarajaTimeoutError}, from any copy of the package. */
 export function isDarajaNetworkError(value: unknown): value is DarajaNetworkError {

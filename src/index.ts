@@ -8,6 +8,23 @@ export type { CachedToken, TokenCache } from './auth/token-cache.js';
 export { MemoryTokenCache } from './auth/token-cache.js';
 export { DEFAULT_TOKEN_REFRESH_MARGIN_MS } from './auth/token-manager.js';
 export type {
+  C2bApiVersion,
+  C2bCommandId,
+  C2bRegisterUrlsParams,
+  C2bResponse,
+  C2bResponseType,
+  C2bSimulateParams,
+} from './c2b/c2b.js';
+export { C2B_BILL_REF_MAX, C2b } from './c2b/c2b.js';
+export type {
+  PullQueryParams,
+  PullQueryResult,
+  PullRegisterParams,
+  PullRegisterResponse,
+  PullTransaction,
+} from './c2b/pull.js';
+export { Pull } from './c2b/pull.js';
+export type {
   StkCallbackBase,
   StkCallbackCancelled,
   StkCallbackCompleted,
@@ -39,6 +56,7 @@ export {
   DarajaAuthError,
   DarajaCallbackError,
   DarajaConfigError,
+  DarajaDuplicateError,
   DarajaError,
   DarajaNetworkError,
   DarajaNotFoundError,
@@ -49,6 +67,7 @@ export {
   isDarajaAuthError,
   isDarajaCallbackError,
   isDarajaConfigError,
+  isDarajaDuplicateError,
   isDarajaError,
   isDarajaNetworkError,
   isDarajaNotFoundError,
@@ -57,6 +76,23 @@ export {
   isDarajaValidationError,
 } from './errors.js';
 export type { RequestOptions } from './http/transport.js';
+export type { AccountBalanceParams, ReversalParams, TransactionStatusParams } from './initiator/account.js';
+export { Account, Reversal, Transactions } from './initiator/account.js';
+export type {
+  B2bBuyGoodsParams,
+  B2bCommonParams,
+  B2bPayBillParams,
+  IdentifierType,
+  TaxRemitParams,
+} from './initiator/b2b.js';
+export { B2B_ACCOUNT_REFERENCE_MAX, B2b, IDENTIFIER_TYPES, KRA_SHORTCODE, Tax } from './initiator/b2b.js';
+export type { B2cCommandId, B2cPayParams, B2cPayResponse } from './initiator/b2c.js';
+export { B2C_COMMAND_IDS, B2C_MAX_AMOUNT, B2c } from './initiator/b2c.js';
+export type { InitiatorOptions } from './initiator/config.js';
+export type { DarajaCertificate } from './initiator/credential.js';
+export { encryptSecurityCredential } from './initiator/credential.js';
+export type { InitiatorCallParams, InitiatorResponse } from './initiator/shared.js';
+export { REMARKS_MAX } from './initiator/shared.js';
 export type { DarajaLogger, DarajaLogLevel } from './logger.js';
 export type { PaymentStatus } from './payment-status.js';
 export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './payment-status.js';
@@ -85,6 +121,15 @@ export type {
   SettledBy,
   TransitionResult,
 } from './payments/types.js';
+export type { QrGenerateParams, QrGenerateResponse, QrTransactionCode } from './qr/qr.js';
+export { Qr } from './qr/qr.js';
+export type { ApiResultCodeInfo, ResultCatalogue } from './results/result-codes.js';
+export {
+  API_RESULT_CODES,
+  B2C_RESULT_CODES,
+  describeResultCode,
+  REVERSAL_RESULT_CODES,
+} from './results/result-codes.js';
 export type { ResultCodeEntry, ResultCodeInfo } from './stk/result-codes.js';
 export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './stk/result-codes.js';
 export type { StkPushParams, StkPushResponse, StkQueryResult, StkTransactionType } from './stk/stk.js';

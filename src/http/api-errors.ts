@@ -2,6 +2,7 @@ import {
   DarajaApiError,
   type DarajaApiErrorDetails,
   DarajaAuthError,
+  DarajaDuplicateError,
   DarajaNotFoundError,
   type DarajaOperation,
 } from '../errors.js';
@@ -75,6 +76,8 @@ function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope)
   }
   if (code === '400.002.02') {
     const field = /invalid\s+(\w+)/i.exec(message)?.[1];
+    if (field && /^(initiator(name)?|securitycredential)$/i.test(field))
+      return `Daraja rejected ${field}: check initiatorName, and that the credential was encrypted with this environment's certificate.`;
     return field
       ? `Daraja rejected the field ${field}. Check its value and format.`
       : 'Daraja rejected a field of the request. Check the values sent.';
@@ -87,6 +90,11 @@ function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope)
     if (/unable to lock subscriber/i.test(message))
       return 'The customer already has a prompt open. Wait at least a minute before trying again.';
   }
+  if (/urls are already registered/i.test(message))
+    return 'C2B URL registration is one-time in production (an earlier call may have worked). To change them, delete them on the Daraja portal first.';
+  if (/duplicate notification info/i.test(message))
+    return "The URLs are registered on Safaricom's broker platform: ask apisupport@safaricom.co.ke to remove them.";
+  if (/under maintenance/i.test(message)) return 'Daraja is under maintenance. Try again later.';
   if (code === '500.003.02' || code === '500.003.03')
     return 'Daraja is rate-limiting this app (spike arrest or quota). Slow down and retry later.';
   if (status >= 500 && !hasDarajaErrorCode(env))
@@ -94,12 +102,23 @@ function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope)
   return undefined;
 }
 
-/** @internal Build the right {@link DarajaApiError} subclass for an error answer. */
+/** Is this error answer Daraja's "Duplicate OriginatorConversationID"? */
+function isDuplicateAnswer(env: ErrorEnvelope): boolean {
+  return (
+    env.errorCode === '500.002.1001' || /duplicate originator ?conversation ?id/i.test(env.errorMessage ?? '')
+  );
+}
+
+/**
+ * @internal Build the right {@link DarajaApiError} subclass for an error answer. `idempotencyKey` is the
+ * key the request carried (B2C's `OriginatorConversationID`), named by a duplicate error.
+ */
 export function toApiError(
   operation: DarajaOperation,
   status: number,
   body: unknown,
   statusText = '',
+  idempotencyKey?: string,
 ): DarajaApiError {
   const env = readErrorEnvelope(body);
   if (env.errorMessage === undefined && body === '' && statusText) env.errorMessage = statusText;
@@ -111,6 +130,7 @@ export function toApiError(
     errorMessage: env.errorMessage === undefined ? undefined : maskPhoneNumbersInText(env.errorMessage),
     body: safeBody(body),
   };
+  if (isDuplicateAnswer(env)) return new DarajaDuplicateError(details, idempotencyKey);
   const hint = hintFor(operation, status, env);
   const base = new DarajaApiError(details);
   const message = hint ? `${base.message}. ${hint}` : base.message;

@@ -22,8 +22,11 @@ export type AttemptFailure =
  * The retry ladder, one rule per line, first match wins:
  * 1. out of retries → stop;
  * 2. the request never left (refused, DNS, TLS) → retry, even for a money-moving call;
- * 3. a money-moving call (STK push) → stop: anything else may have reached Daraja;
- * 4. no answer (timeout, reset) → retry;
+ * 3. a money-moving call without an idempotency key (STK push, B2B, reversal, tax) → stop: anything
+ *    else may have reached Daraja, and Daraja could not tell a resend from a new payment;
+ * 4. no answer (timeout, reset) → retry (for a money-moving call with an idempotency key, such as B2C
+ *    with its `OriginatorConversationID`, too: Daraja rejects the resend as a duplicate if the first
+ *    attempt got through);
  * 5. 429 → retry;
  * 6. 5xx with a Daraja business answer (`500.001.*` such as "being processed", "wrong credentials",
  *    "does not exist"; `500.002.*` duplicate) → stop: asking again gives the same answer;
@@ -35,10 +38,11 @@ export function shouldRetry(
   attempt: number,
   policy: RetryPolicy,
   moneyMoving: boolean,
+  idempotent = false,
 ): boolean {
   if (attempt >= policy.maxRetries) return false;
   if (failure.kind === 'not_sent') return true;
-  if (moneyMoving) return false;
+  if (moneyMoving && !idempotent) return false;
   if (failure.kind === 'no_answer') return true;
   if (failure.status === 429) return true;
   if (failure.status >= 500) {

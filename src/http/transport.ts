@@ -14,7 +14,7 @@ import { type AttemptFailure, backoffDelay, type RetryPolicy, shouldRetry, sleep
 export interface RequestOptions {
   /** Overrides the client's `timeoutMs` for each attempt of this call. */
   timeoutMs?: number;
-  /** Aborts the call. Aborting an STK push after it was sent gives a `DarajaUnknownOutcomeError`. */
+  /** Aborts the call. Aborting a money-moving call after it was sent gives a `DarajaUnknownOutcomeError`. */
   signal?: AbortSignal;
 }
 
@@ -28,10 +28,18 @@ export interface RequestSpec {
   /** `bearer` uses the token manager; `basic` sends the given `Authorization` value (OAuth). */
   auth: 'bearer' | { basic: string };
   /**
-   * A money-moving call (STK push) is never resent once it may have reached Daraja. Ambiguous failures
-   * become {@link DarajaUnknownOutcomeError}.
+   * A money-moving call (STK push, B2B, reversal, …) is never resent once it may have reached Daraja.
+   * Ambiguous failures become {@link DarajaUnknownOutcomeError}.
    */
   moneyMoving: boolean;
+  /**
+   * A key in the body that Daraja deduplicates (B2C's `OriginatorConversationID`): a second request with
+   * it is rejected as `500.002.1001` "Duplicate". A money-moving call with a key is retried after an
+   * ambiguous failure (same body, same key), and a duplicate answer becomes a `DarajaDuplicateError`.
+   */
+  idempotencyKey?: string;
+  /** What a {@link DarajaUnknownOutcomeError} tells the caller to do, for a money-moving call. */
+  unknownOutcomeAdvice?: string;
   /** Answers that are normal results for this operation and must not be retried or logged as errors. */
   isExpectedError?: (status: number, body: unknown) => boolean;
 }
@@ -118,6 +126,7 @@ export class Transport {
     const url = this.#config.baseUrl + spec.path;
     let attempt = 0;
     let replayed = false;
+    const idempotent = spec.idempotencyKey !== undefined;
 
     for (;;) {
       options.signal?.throwIfAborted();
@@ -150,21 +159,30 @@ export class Transport {
         const kind: AttemptFailure = NOT_SENT_CODES.has(errorCode(cause) ?? '')
           ? { kind: 'not_sent' }
           : { kind: 'no_answer' };
-        if (!options.signal?.aborted && shouldRetry(kind, attempt, retry, spec.moneyMoving)) {
+        if (!options.signal?.aborted && shouldRetry(kind, attempt, retry, spec.moneyMoving, idempotent)) {
           const delayMs = backoffDelay(attempt, retry);
           log.warn('retrying after a failed attempt', {
             operation: spec.operation,
             attempt,
             delayMs,
             reason: failure.name,
+            ...(idempotent ? { idempotencyKey: spec.idempotencyKey } : {}),
           });
           attempt += 1;
           await sleep(delayMs, options.signal);
           continue;
         }
         if (spec.moneyMoving && kind.kind === 'no_answer') {
-          const unknown = new DarajaUnknownOutcomeError(spec.operation, failure);
-          log.error('outcome unknown; not resending', { operation: spec.operation, reason: failure.name });
+          const unknown = new DarajaUnknownOutcomeError(spec.operation, failure, spec.unknownOutcomeAdvice);
+          log.error(
+            idempotent
+              ? 'outcome unknown after retrying with the same key'
+              : 'outcome unknown; not resending',
+            {
+              operation: spec.operation,
+              reason: failure.name,
+            },
+          );
           throw unknown;
         }
         log.error('request failed', { operation: spec.operation, error: failure.name, attempt });
@@ -203,7 +221,7 @@ export class Transport {
         status: response.status,
         errorCode: envelope.errorCode,
       };
-      if (shouldRetry(failure, attempt, retry, spec.moneyMoving)) {
+      if (shouldRetry(failure, attempt, retry, spec.moneyMoving, idempotent)) {
         const delayMs = backoffDelay(attempt, retry, response.headers.get('retry-after'));
         log.warn('retrying after an error answer', {
           operation: spec.operation,
@@ -211,21 +229,31 @@ export class Transport {
           delayMs,
           status: response.status,
           errorCode: envelope.errorCode,
+          ...(idempotent ? { idempotencyKey: spec.idempotencyKey } : {}),
         });
         attempt += 1;
         await sleep(delayMs, options.signal);
         continue;
       }
 
-      const apiError = toApiError(spec.operation, response.status, body, response.statusText);
+      const apiError = toApiError(
+        spec.operation,
+        response.status,
+        body,
+        response.statusText,
+        spec.idempotencyKey,
+      );
       if (spec.moneyMoving && response.status >= 500 && !hasDarajaErrorCode(envelope)) {
         // A 5xx from the gateway (HTML, empty, Apigee fault) says nothing about whether the push went out.
-        log.error('outcome unknown; not resending', {
-          operation: spec.operation,
-          status: response.status,
-          durationMs,
-        });
-        throw new DarajaUnknownOutcomeError(spec.operation, apiError);
+        log.error(
+          idempotent ? 'outcome unknown after retrying with the same key' : 'outcome unknown; not resending',
+          {
+            operation: spec.operation,
+            status: response.status,
+            durationMs,
+          },
+        );
+        throw new DarajaUnknownOutcomeError(spec.operation, apiError, spec.unknownOutcomeAdvice);
       }
       log.error('request failed', {
         operation: spec.operation,

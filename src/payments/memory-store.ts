@@ -30,30 +30,12 @@ function frozenCopy<T>(value: T): T {
 
 /** What readers get: the payment without the store's lease fields. Nested JSON is frozen and shared. */
 function publicCopy(row: Row): Payment {
-  return {
-    id: row.id,
-    ownerId: row.ownerId,
-    amount: row.amount,
-    phoneNumber: row.phoneNumber,
-    accountReference: row.accountReference,
-    transactionDesc: row.transactionDesc,
-    metadata: row.metadata,
-    idempotencyKey: row.idempotencyKey,
-    status: row.status,
-    merchantRequestId: row.merchantRequestId,
-    checkoutRequestId: row.checkoutRequestId,
-    mpesaReceiptNumber: row.mpesaReceiptNumber,
-    resultCode: row.resultCode,
-    resultDesc: row.resultDesc,
-    callback: row.callback,
-    settledBy: row.settledBy,
-    createdAt: new Date(row.createdAt.getTime()),
-    updatedAt: new Date(row.updatedAt.getTime()),
-    completedAt: copyDate(row.completedAt),
-    fulfilledAt: copyDate(row.fulfilledAt),
-    fulfilmentAttempts: row.fulfilmentAttempts,
-    lastFulfilmentError: row.lastFulfilmentError,
-  };
+  const { fulfilmentLeaseUntil: _lease, nextCheckAt: _next, ...payment } = row;
+  payment.createdAt = new Date(row.createdAt.getTime());
+  payment.updatedAt = new Date(row.updatedAt.getTime());
+  payment.completedAt = copyDate(row.completedAt);
+  payment.fulfilledAt = copyDate(row.fulfilledAt);
+  return payment;
 }
 
 /**
@@ -77,14 +59,8 @@ export class MemoryPaymentStore implements PaymentStore {
     }
     if (this.#rows.has(p.id)) throw new Error(`[daraja] payment ${p.id} already exists`);
     const row: Row = {
-      id: p.id,
-      ownerId: p.ownerId,
-      amount: p.amount,
-      phoneNumber: p.phoneNumber,
-      accountReference: p.accountReference,
-      transactionDesc: p.transactionDesc,
+      ...p,
       metadata: frozenCopy(p.metadata),
-      idempotencyKey: p.idempotencyKey,
       createdAt: new Date(p.createdAt.getTime()),
       status: 'pending',
       merchantRequestId: null,

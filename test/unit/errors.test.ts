@@ -6,6 +6,7 @@ import {
   DarajaAuthError,
   DarajaCallbackError,
   DarajaConfigError,
+  DarajaDuplicateError,
   DarajaError,
   DarajaNetworkError,
   DarajaNotFoundError,
@@ -37,6 +38,11 @@ const samples: Array<[string, () => DarajaError, (e: unknown) => boolean]> = [
   ['DarajaApiError', () => new DarajaApiError(api), sdk.isDarajaApiError],
   ['DarajaAuthError', () => new DarajaAuthError({ ...api, status: 401 }), sdk.isDarajaAuthError],
   ['DarajaNotFoundError', () => new DarajaNotFoundError({ ...api, status: 500 }), sdk.isDarajaNotFoundError],
+  [
+    'DarajaDuplicateError',
+    () => new DarajaDuplicateError({ ...api, status: 500, errorCode: '500.002.1001' }, 'payout-1'),
+    sdk.isDarajaDuplicateError,
+  ],
   [
     'DarajaNetworkError',
     () => new DarajaNetworkError('down', { operation: 'oauth' }),
@@ -76,7 +82,8 @@ describe('DarajaError tree', () => {
         if (otherName === name) continue;
         const e = make();
         const related =
-          (name === 'DarajaApiError' && ['DarajaAuthError', 'DarajaNotFoundError'].includes(otherName)) ||
+          (name === 'DarajaApiError' &&
+            ['DarajaAuthError', 'DarajaNotFoundError', 'DarajaDuplicateError'].includes(otherName)) ||
           (name === 'DarajaNetworkError' && otherName === 'DarajaTimeoutError');
         expect(guard(e), `${name} guard on ${otherName}`).toBe(related);
       }
@@ -128,6 +135,28 @@ describe('DarajaError tree', () => {
     expect(e.cause).toBe(cause);
     expect(e.message).toContain('no answer within 50 ms');
     expect(e.message).toMatch(/NOT resent/);
+  });
+
+  it('unknown outcome takes operation-specific advice', () => {
+    const e = new DarajaUnknownOutcomeError('b2b.payBill', new Error('reset'), 'Wait for the result.');
+    expect(e.message).toMatch(/b2b\.payBill: .*\(reset\)\. Wait for the result\.$/);
+    expect(e.message).not.toMatch(/prompt/);
+  });
+
+  it('a duplicate error is an API error that says the original was accepted', () => {
+    const e = new DarajaDuplicateError(
+      {
+        ...api,
+        operation: 'b2c.pay',
+        status: 500,
+        errorCode: '500.002.1001',
+        errorMessage: 'Duplicate OriginatorConversationID.',
+      },
+      'payout-1',
+    );
+    expect(e).toBeInstanceOf(DarajaApiError);
+    expect(e.idempotencyKey).toBe('payout-1');
+    expect(e.message).toMatch(/"payout-1"[\s\S]*was accepted[\s\S]*ResultURL/);
   });
 
   it('serialises without losing its class name', () => {

@@ -25,6 +25,19 @@ describe('shouldRetry ladder', () => {
   it.each(table)('%s → %s', (_n, failure, money, expected) => {
     expect(shouldRetry(failure, 0, policy, money)).toBe(expected);
   });
+  const idempotent: Array<[string, AttemptFailure, boolean]> = [
+    // money-moving with an idempotency key (B2C): ambiguous failures are retried, business answers are not
+    ['no answer', { kind: 'no_answer' }, true],
+    ['503', http(503), true],
+    ['429', http(429), true],
+    ['duplicate', http(500, '500.002.1001'), false],
+    ['Daraja 500.001', http(500, '500.001.1001'), false],
+    ['400', http(400, '400.002.02'), false],
+  ];
+  it.each(idempotent)('idempotent money-moving: %s → %s', (_n, failure, expected) => {
+    expect(shouldRetry(failure, 0, policy, true, true)).toBe(expected);
+    expect(shouldRetry(failure, 0, policy, true, false)).toBe(false);
+  });
   it('stops when retries are used up', () => {
     expect(shouldRetry({ kind: 'not_sent' }, 3, policy, false)).toBe(false);
     expect(shouldRetry({ kind: 'no_answer' }, 2, policy, false)).toBe(true);

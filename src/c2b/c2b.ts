@@ -1,0 +1,203 @@
+import { DarajaConfigError, DarajaValidationError } from '../errors.js';
+import type { RequestOptions } from '../http/transport.js';
+import { type OperationsContext, sendAndAccept } from '../initiator/shared.js';
+import { normalizePhoneNumber } from '../utils/phone.js';
+import { digitsField, oneOf, requireParams, textField, urlField, wholeShillings } from '../utils/validate.js';
+
+/** What M-Pesa does when your validation URL does not answer in time (about 8 s). */
+export type C2bResponseType = 'Completed' | 'Cancelled';
+/** C2B transaction types: a PayBill or a till (Buy Goods) payment. */
+export type C2bCommandId = 'CustomerPayBillOnline' | 'CustomerBuyGoodsOnline';
+/** The C2B API version: v1 callbacks carry a hashed MSISDN, v2 a masked one. */
+export type C2bApiVersion = 'v1' | 'v2';
+/** Longest C2B `BillRefNumber` (the account number a customer types). */
+export const C2B_BILL_REF_MAX = 20;
+
+/** Input of {@link C2b.registerUrls}. */
+export interface C2bRegisterUrlsParams {
+  /** Where M-Pesa POSTs each completed payment. HTTPS in production. */
+  confirmationUrl: string;
+  /** Where M-Pesa asks you to accept or reject a payment (external validation, enabled by Safaricom on request). */
+  validationUrl: string;
+  /** `Completed` (accept) or `Cancelled` (reject) when the validation URL does not answer. @defaultValue `'Completed'` */
+  responseType?: C2bResponseType;
+  /** The PayBill or till shortcode receiving payments. @defaultValue the client's `shortcode` */
+  shortcode?: string | number;
+  /** API version. Safaricom support currently steers integrators to v1. @defaultValue `'v1'` */
+  version?: C2bApiVersion;
+}
+
+/** Input of {@link C2b.simulate}. */
+export interface C2bSimulateParams {
+  /** The paying customer's phone number, in any Kenyan form (sandbox test numbers such as `254708374149`). */
+  phoneNumber: string | number;
+  /** Whole shillings, 1 to 250,000. */
+  amount: number;
+  /** `CustomerPayBillOnline` or `CustomerBuyGoodsOnline`. @defaultValue `'CustomerPayBillOnline'` */
+  commandId?: C2bCommandId;
+  /** The account number the customer types (PayBill; up to 20 characters). Required for PayBill, unused for Buy Goods. */
+  billRefNumber?: string;
+  /** The shortcode paid. @defaultValue the client's `shortcode` */
+  shortcode?: string | number;
+  /** API version. @defaultValue `'v1'` */
+  version?: C2bApiVersion;
+}
+
+/** Daraja's answer to a C2B register or simulate call. */
+export interface C2bResponse {
+  /** Daraja's id of the request (from its misspelt `OriginatorCoversationID`). */
+  originatorConversationId: string;
+  /** `"0"` when accepted. */
+  responseCode: string;
+  /** e.g. "success" or "Accept the service request successfully." */
+  responseDescription: string;
+}
+
+// Safaricom: "do not use keywords such as M-PESA, M-Pesa, Safaricom, exe, exec, cmd, sql, query … in your URLs".
+const FORBIDDEN_IN_URL = /m-?pesa|safaricom|exe|cmd|sql|query/i;
+
+/**
+ * C2B (customer to business): register the URLs M-Pesa calls when customers pay your PayBill or till, and
+ * simulate payments in the sandbox. Use it as `daraja.c2b`. Parse what arrives on those URLs with
+ * {@link parseC2bPayload}, and answer validation requests with {@link c2bAccept} / {@link c2bReject}.
+ */
+export class C2b {
+  readonly #ctx: OperationsContext;
+
+  /** @internal */
+  constructor(context: OperationsContext) {
+    this.#ctx = context;
+  }
+
+  /**
+   * Register your confirmation and validation URLs for a shortcode (`POST /mpesa/c2b/v1/registerurl`).
+   *
+   * In production this is **one-time**: a second registration fails with "Urls are already registered"
+   * (delete them on the Daraja portal first). So it is not resent after an ambiguous failure either: you
+   * get {@link DarajaUnknownOutcomeError}, and calling again tells you (an "already registered" answer
+   * means the first call worked). The sandbox allows re-registering; do it before each simulation.
+   *
+   * @param params - The two URLs and optional overrides.
+   * @param options - Per-call timeout and abort signal.
+   * @returns Daraja's answer.
+   * @throws {@link DarajaValidationError} for bad URLs (spaces, http in production, or words Safaricom
+   * blocks such as "mpesa", "safaricom", "sql", "query", "exe", "cmd"), {@link DarajaConfigError} without a
+   * shortcode, {@link DarajaApiError}, {@link DarajaUnknownOutcomeError}.
+   *
+   * @example
+   * ```ts
+   * await daraja.c2b.registerUrls({
+   *   confirmationUrl: 'https://shop.example.com/payments/c2b/confirmation',
+   *   validationUrl: 'https://shop.example.com/payments/c2b/validation',
+   * });
+   * ```
+   */
+  async registerUrls(params: C2bRegisterUrlsParams, options: RequestOptions = {}): Promise<C2bResponse> {
+    const ctx = this.#ctx;
+    const p = requireParams(params, '{ confirmationUrl, validationUrl }');
+    const shortcode = this.#shortcode(p.shortcode);
+    const version = oneOf('version', p.version ?? 'v1', ['v1', 'v2'] as const);
+    const url = (field: 'confirmationUrl' | 'validationUrl') => {
+      const value = urlField(field, p[field], ctx.production);
+      const word = FORBIDDEN_IN_URL.exec(value)?.[0];
+      if (word)
+        throw new DarajaValidationError(
+          field,
+          `contains "${word}": Safaricom rejects C2B URLs with M-PESA, Safaricom, exe, cmd, SQL or query.`,
+        );
+      return value;
+    };
+    const body = {
+      ShortCode: shortcode,
+      ResponseType: oneOf('responseType', p.responseType ?? 'Completed', ['Completed', 'Cancelled'] as const),
+      ConfirmationURL: url('confirmationUrl'),
+      ValidationURL: url('validationUrl'),
+    };
+    const { conversationId: _, ...answer } = await sendAndAccept(
+      ctx,
+      {
+        operation: 'c2b.registerUrls',
+        path: `/mpesa/c2b/${version}/registerurl`,
+        body,
+        moneyMoving: true,
+        unknownOutcomeAdvice:
+          'It was NOT resent (registration is one-time). Call again: "Urls are already registered" means the first call worked.',
+      },
+      options,
+    );
+    return answer;
+  }
+
+  /**
+   * Simulate a customer paying your shortcode (`POST /mpesa/c2b/v1/simulate`). **Sandbox only**:
+   * Daraja refuses it in production, and so does the SDK, before sending anything. M-Pesa then calls your
+   * registered URLs. Not resent after an ambiguous failure.
+   *
+   * @param params - Phone number, amount, and the account number for PayBill.
+   * @param options - Per-call timeout and abort signal.
+   * @returns Daraja's answer.
+   * @throws {@link DarajaConfigError} in production or without a shortcode, {@link DarajaValidationError},
+   * {@link DarajaApiError}, {@link DarajaUnknownOutcomeError}.
+   *
+   * @example
+   * ```ts
+   * await daraja.c2b.simulate({ phoneNumber: '254708374149', amount: 10, billRefNumber: 'INV-7' });
+   * ```
+   */
+  async simulate(params: C2bSimulateParams, options: RequestOptions = {}): Promise<C2bResponse> {
+    const ctx = this.#ctx;
+    if (ctx.production)
+      throw new DarajaConfigError([
+        {
+          field: 'environment',
+          message:
+            'c2b.simulate is sandbox-only ("Simulation is not supported on production"): use a sandbox client.',
+        },
+      ]);
+    const p = requireParams(params, '{ phoneNumber, amount, billRefNumber }');
+    const shortcode = this.#shortcode(p.shortcode);
+    const version = oneOf('version', p.version ?? 'v1', ['v1', 'v2'] as const);
+    const commandId = oneOf('commandId', p.commandId ?? 'CustomerPayBillOnline', [
+      'CustomerPayBillOnline',
+      'CustomerBuyGoodsOnline',
+    ] as const);
+    const payBill = commandId === 'CustomerPayBillOnline';
+    const billRef = textField('billRefNumber', p.billRefNumber, 1, C2B_BILL_REF_MAX, true);
+    if (payBill && billRef === undefined)
+      throw new DarajaValidationError(
+        'billRefNumber',
+        'is required for CustomerPayBillOnline: the account number (up to 20 characters).',
+      );
+    const body = {
+      ShortCode: Number(shortcode),
+      CommandID: commandId,
+      Amount: wholeShillings('amount', p.amount, 250_000),
+      Msisdn: Number(normalizePhoneNumber(p.phoneNumber, 'phoneNumber')),
+      BillRefNumber: billRef ?? null,
+    };
+    const { conversationId: _, ...answer } = await sendAndAccept(
+      ctx,
+      {
+        operation: 'c2b.simulate',
+        path: `/mpesa/c2b/${version}/simulate`,
+        body,
+        moneyMoving: true,
+        unknownOutcomeAdvice: 'It was NOT resent. Watch your confirmation URL.',
+      },
+      options,
+    );
+    return answer;
+  }
+
+  #shortcode(value: string | number | undefined): string {
+    const shortcode = value ?? this.#ctx.shortcode;
+    if (shortcode === undefined)
+      throw new DarajaConfigError([
+        {
+          field: 'shortcode',
+          message: 'missing: pass `shortcode` to this call or to new Daraja() (MPESA_SHORTCODE).',
+        },
+      ]);
+    return digitsField('shortcode', shortcode, 5, 8, 'the PayBill or till shortcode');
+  }
+}

@@ -1,0 +1,235 @@
+import type { RequestOptions } from '../http/transport.js';
+import { normalizePhoneNumber } from '../utils/phone.js';
+import { digitsField, oneOf, requireParams, textField, wholeShillings } from '../utils/validate.js';
+import {
+  type InitiatorCallParams,
+  type InitiatorResponse,
+  initiatorBasics,
+  NOT_RESENT_ADVICE,
+  type OperationsContext,
+  sendAndAccept,
+} from './shared.js';
+
+/**
+ * Daraja identifier types: what kind of party a shortcode or number is. `'1'` MSISDN (phone number),
+ * `'2'` till number, `'4'` organisation shortcode (PayBill), `'11'` the reversal receiver type.
+ */
+export type IdentifierType = '1' | '2' | '4' | '11';
+/** The {@link IdentifierType}s by name. */
+export const IDENTIFIER_TYPES = Object.freeze({
+  /** A phone number. */
+  msisdn: '1',
+  /** A till number. */
+  till: '2',
+  /** An organisation shortcode (PayBill). */
+  shortcode: '4',
+  /** The receiver type Daraja documents for reversals. */
+  reversal: '11',
+} as const);
+const ALL_TYPES: readonly IdentifierType[] = ['1', '2', '4', '11'];
+
+/** Longest B2B `AccountReference` Daraja accepts. */
+export const B2B_ACCOUNT_REFERENCE_MAX = 13;
+/** KRA's shortcode, the `PartyB` of a tax remittance. */
+export const KRA_SHORTCODE = '572572';
+
+/** Fields shared by {@link B2b.payBill} and {@link B2b.buyGoods}. */
+export interface B2bCommonParams extends InitiatorCallParams {
+  /** Whole shillings, at least 1. Daraja has no cents. */
+  amount: number;
+  /** The customer on whose behalf you pay (`Requester`), in any Kenyan form. Optional. */
+  requester?: string | number;
+  /** `SenderIdentifierType`. @defaultValue `'4'` (shortcode) */
+  senderIdentifierType?: IdentifierType;
+  /** `RecieverIdentifierType` (Daraja's spelling). @defaultValue `'4'`, as in Daraja's documentation */
+  receiverIdentifierType?: IdentifierType;
+}
+
+/** Input of {@link B2b.payBill}. */
+export interface B2bPayBillParams extends B2bCommonParams {
+  /** The PayBill number receiving the money (`PartyB`). */
+  payBillNumber: string | number;
+  /** The account number at that PayBill, 1 to 13 characters. */
+  accountReference: string;
+}
+
+/** Input of {@link B2b.buyGoods}. */
+export interface B2bBuyGoodsParams extends B2bCommonParams {
+  /** The till (or store) number receiving the money (`PartyB`). */
+  tillNumber: string | number;
+  /** A reference for the payment, up to 13 characters. Optional. */
+  accountReference?: string;
+}
+
+/** Input of {@link Tax.remit}. */
+export interface TaxRemitParams extends InitiatorCallParams {
+  /** Whole shillings, at least 1. */
+  amount: number;
+  /** The Payment Registration Number (PRN) KRA issued for this tax, sent as `AccountReference`. */
+  paymentRegistrationNumber: string;
+  /** KRA's shortcode (`PartyB`). @defaultValue {@link KRA_SHORTCODE} */
+  kraShortcode?: string | number;
+}
+
+/**
+ * @internal The `/mpesa/b2b/v1/*` request shared by PayBill, Buy Goods and tax remittance. Never resent
+ * after an ambiguous failure: it carries no key Daraja deduplicates.
+ */
+async function sendB2b(
+  ctx: OperationsContext,
+  operation: string,
+  path: string,
+  commandId: string,
+  p: B2bCommonParams,
+  partyB: string,
+  accountReference: string | undefined,
+  defaultRemarks: string,
+  options: RequestOptions,
+): Promise<InitiatorResponse> {
+  const basics = initiatorBasics(ctx, p, defaultRemarks);
+  const amount = wholeShillings('amount', p.amount);
+  const requester = p.requester === undefined ? undefined : normalizePhoneNumber(p.requester, 'requester');
+  const body = {
+    Initiator: basics.initiator,
+    SecurityCredential: basics.credential,
+    CommandID: commandId,
+    SenderIdentifierType: oneOf('senderIdentifierType', p.senderIdentifierType ?? '4', ALL_TYPES),
+    RecieverIdentifierType: oneOf('receiverIdentifierType', p.receiverIdentifierType ?? '4', ALL_TYPES),
+    Amount: String(amount),
+    PartyA: basics.partyA,
+    PartyB: partyB,
+    ...(accountReference === undefined ? {} : { AccountReference: accountReference }),
+    ...(requester === undefined ? {} : { Requester: requester }),
+    Remarks: basics.remarks,
+    QueueTimeOutURL: basics.queueTimeoutUrl,
+    ResultURL: basics.resultUrl,
+  };
+  ctx.log.debug('b2b request sending', { operation, amount, partyB, commandId });
+  return sendAndAccept(
+    ctx,
+    { operation, path, body, moneyMoving: true, unknownOutcomeAdvice: NOT_RESENT_ADVICE },
+    options,
+  );
+}
+
+/** B2B: pay another business's PayBill or till from your shortcode. Use it as `daraja.b2b`. */
+export class B2b {
+  readonly #ctx: OperationsContext;
+
+  /** @internal */
+  constructor(context: OperationsContext) {
+    this.#ctx = context;
+  }
+
+  /**
+   * Pay a PayBill (`BusinessPayBill`, `POST /mpesa/b2b/v1/paymentrequest`). The result arrives on the
+   * ResultURL ({@link parseB2bResult}).
+   *
+   * **Never resent** once it may have reached Daraja: B2B has no idempotency key, so a resend could pay
+   * twice. An ambiguous failure throws {@link DarajaUnknownOutcomeError}; wait for the result or check with
+   * {@link Transactions.status}.
+   *
+   * @param params - PayBill number, account reference, amount and optional overrides.
+   * @param options - Per-call timeout and abort signal.
+   * @returns Daraja's acceptance.
+   * @throws {@link DarajaValidationError}, {@link DarajaConfigError}, {@link DarajaApiError},
+   * {@link DarajaUnknownOutcomeError}.
+   *
+   * @example
+   * ```ts
+   * await daraja.b2b.payBill({ payBillNumber: '888880', accountReference: 'INV-2041', amount: 12_500 });
+   * ```
+   */
+  async payBill(params: B2bPayBillParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
+    const p = requireParams(params, '{ payBillNumber, accountReference, amount }');
+    return sendB2b(
+      this.#ctx,
+      'b2b.payBill',
+      '/mpesa/b2b/v1/paymentrequest',
+      'BusinessPayBill',
+      p,
+      digitsField('payBillNumber', p.payBillNumber, 5, 7, 'the PayBill number'),
+      textField('accountReference', p.accountReference, 1, B2B_ACCOUNT_REFERENCE_MAX),
+      'Payment',
+      options,
+    );
+  }
+
+  /**
+   * Pay a till (`BusinessBuyGoods`, `POST /mpesa/b2b/v1/paymentrequest`). Same rules as
+   * {@link B2b.payBill}: never resent after an ambiguous failure.
+   *
+   * Daraja's documentation sends `RecieverIdentifierType` `'4'` for Buy Goods too, and that is the default;
+   * some integrators report needing `'2'` (till). Pass `receiverIdentifierType: '2'` if Daraja answers
+   * `SFC_IC0003`.
+   *
+   * @param params - Till number, amount and optional overrides.
+   * @param options - Per-call timeout and abort signal.
+   * @returns Daraja's acceptance.
+   * @throws {@link DarajaValidationError}, {@link DarajaConfigError}, {@link DarajaApiError},
+   * {@link DarajaUnknownOutcomeError}.
+   *
+   * @example
+   * ```ts
+   * await daraja.b2b.buyGoods({ tillNumber: '5201234', amount: 3_000, accountReference: 'PO-77' });
+   * ```
+   */
+  async buyGoods(params: B2bBuyGoodsParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
+    const p = requireParams(params, '{ tillNumber, amount }');
+    return sendB2b(
+      this.#ctx,
+      'b2b.buyGoods',
+      '/mpesa/b2b/v1/paymentrequest',
+      'BusinessBuyGoods',
+      p,
+      digitsField('tillNumber', p.tillNumber, 5, 8, 'the till number'),
+      textField('accountReference', p.accountReference, 1, B2B_ACCOUNT_REFERENCE_MAX, true),
+      'Payment',
+      options,
+    );
+  }
+}
+
+/** Tax remittance to the Kenya Revenue Authority (KRA). Use it as `daraja.tax`. */
+export class Tax {
+  readonly #ctx: OperationsContext;
+
+  /** @internal */
+  constructor(context: OperationsContext) {
+    this.#ctx = context;
+  }
+
+  /**
+   * Pay tax to KRA against a Payment Registration Number (`PayTaxToKRA`, `POST /mpesa/b2b/v1/remittax`).
+   * Needs prior integration with KRA to obtain the PRN. The result arrives on the ResultURL
+   * ({@link parseB2bResult}).
+   *
+   * **Never resent** once it may have reached Daraja (no idempotency key): an ambiguous failure throws
+   * {@link DarajaUnknownOutcomeError}.
+   *
+   * @param params - Amount, PRN and optional overrides.
+   * @param options - Per-call timeout and abort signal.
+   * @returns Daraja's acceptance.
+   * @throws {@link DarajaValidationError}, {@link DarajaConfigError}, {@link DarajaApiError},
+   * {@link DarajaUnknownOutcomeError}.
+   *
+   * @example
+   * ```ts
+   * await daraja.tax.remit({ amount: 4_200, paymentRegistrationNumber: '2024KRA0001234' });
+   * ```
+   */
+  async remit(params: TaxRemitParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
+    const p = requireParams(params, '{ amount, paymentRegistrationNumber }');
+    return sendB2b(
+      this.#ctx,
+      'tax.remit',
+      '/mpesa/b2b/v1/remittax',
+      'PayTaxToKRA',
+      p,
+      digitsField('kraShortcode', p.kraShortcode ?? KRA_SHORTCODE, 5, 7, "KRA's shortcode"),
+      textField('paymentRegistrationNumber', p.paymentRegistrationNumber, 1, 30),
+      'Tax payment',
+      options,
+    );
+  }
+}

@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DarajaConfigError,
+  DarajaDuplicateError,
+  DarajaUnknownOutcomeError,
+  DarajaValidationError,
+  isDarajaApiError,
+  isDarajaDuplicateError,
+} from '../../src/index.js';
+import {
+  B2C_SHORTCODE,
+  DOC_SECURITY_CREDENTIALS,
+  INITIATOR_NAME,
+  QUEUE_TIMEOUT_URL,
+  RESULT_URL,
+  SECURITY_CREDENTIAL,
+} from '../fixtures/constants.js';
+import { makeClient } from '../helpers/client.js';
+import { type Answer, endpoint } from '../helpers/endpoint.js';
+import { captured } from '../helpers/logger.js';
+import { darajaMock, useMsw } from '../helpers/msw.js';
+
+const PATH = '/mpesa/b2c/v3/paymentrequest';
+const mock = darajaMock();
+const server = useMsw(...mock.handlers);
+
+const DOC_RESPONSE = {
+  ConversationID: 'AG_20240706_20106e9209f64bebd05b',
+  OriginatorConversationID: '600997_Test_32et3241ed8yu',
+  ResponseCode: '0',
+  ResponseDescription: 'Accept the service request successfully.',
+};
+const DUPLICATE: Answer = {
+  status: 500,
+  json: {
+    requestId: '1a2b-3c4d',
+    errorCode: '500.002.1001',
+    errorMessage: 'Duplicate OriginatorConversationID.',
+  },
+};
+
+function route(...answers: Answer[]) {
+  const e = endpoint(PATH, ...answers);
+  server.use(e.handler);
+  return e;
+}
+
+const client = (overrides: Parameters<typeof makeClient>[0] = {}) =>
+  makeClient({
+    initiatorName: INITIATOR_NAME,
+    securityCredential: SECURITY_CREDENTIAL,
+    initiatorShortcode: B2C_SHORTCODE,
+    resultUrl: RESULT_URL,
+    queueTimeoutUrl: QUEUE_TIMEOUT_URL,
+    ...overrides,
+  });
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  const result = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(result instanceof Error)) throw new Error('expected the promise to reject');
+  return result;
+}
+
+describe('b2c.pay request', () => {
+  it('reproduces the documented v3 sample field for field (Occassion spelt as Daraja spells it)', async () => {
+    const e = route({ json: DOC_RESPONSE });
+    const daraja = client({
+      initiatorName: 'testapi',
+      securityCredential: DOC_SECURITY_CREDENTIALS[0],
+      initiatorShortcode: undefined,
+      resultUrl: undefined,
+      queueTimeoutUrl: undefined,
+    });
+    const response = await daraja.b2c.pay({
+      originatorConversationId: '600997_Test_32et3241ed8yu',
+      commandId: 'BusinessPayment',
+      amount: 10,
+      shortcode: '600992',
+      phoneNumber: '254705912645',
+      remarks: 'remarked',
+      queueTimeoutUrl: 'https://mydomain.com/path',
+      resultUrl: 'https://mydomain.com/path',
+      occasion: 'ChristmasPay',
+    });
+    expect(e.bodies).toEqual([
+      {
+        OriginatorConversationID: '600997_Test_32et3241ed8yu',
+        InitiatorName: 'testapi',
+        SecurityCredential: 'RC6E9WDxXR4b9X2c6z3gp0oC5Th ==',
+        CommandID: 'BusinessPayment',
+        Amount: '10',
+        PartyA: '600992',
+        PartyB: '254705912645',
+        Remarks: 'remarked',
+        QueueTimeOutURL: 'https://mydomain.com/path',
+        ResultURL: 'https://mydomain.com/path',
+        Occassion: 'ChristmasPay',
+      },
+    ]);
+    expect(response).toEqual({
+      conversationId: 'AG_20240706_20106e9209f64bebd05b',
+      originatorConversationId: '600997_Test_32et3241ed8yu',
+      responseCode: '0',
+      responseDescription: 'Accept the service request successfully.',
+      phoneNumber: '254705912645',
+      amount: 10,
+    });
+  });
+
+  it('generates a UUID idempotency key, takes defaults from the client, omits an absent occasion', async () => {
+    const e = route({ json: { ...DOC_RESPONSE, OriginatorConversationID: undefined } });
+    const response = await client().b2c.pay({
+      phoneNumber: '0712 345 678',
+      amount: 250_000,
+      commandId: 'SalaryPayment',
+    });
+    const body = e.bodies[0]!;
+    expect(body['OriginatorConversationID']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(response.originatorConversationId).toBe(body['OriginatorConversationID']);
+    expect(body).toMatchObject({
+      InitiatorName: INITIATOR_NAME,
+      SecurityCredential: SECURITY_CREDENTIAL,
+      CommandID: 'SalaryPayment',
+      Amount: '250000',
+      PartyA: B2C_SHORTCODE,
+      PartyB: '254712345678',
+      Remarks: 'Payment',
+      ResultURL: RESULT_URL,
+      QueueTimeOutURL: QUEUE_TIMEOUT_URL,
+    });
+    expect(body).not.toHaveProperty('Occassion');
+    expect(body).not.toHaveProperty('Occasion');
+    const again = route({ json: DOC_RESPONSE });
+    await client().b2c.pay({ phoneNumber: '0712345678', amount: 5 });
+    expect(again.bodies[0]?.['OriginatorConversationID']).not.toBe(body['OriginatorConversationID']);
+  });
+});
+
+describe('b2c.pay validation (nothing is sent)', () => {
+  const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+    ['cents', { amount: 10.5 }, 'amount', /whole number/],
+    ['over the limit', { amount: 250_001 }, 'amount', /between 1 and 250,000/],
+    ['zero', { amount: 0 }, 'amount', /between 1/],
+    ['bad phone', { phoneNumber: '0812345678' }, 'phoneNumber', /Kenyan mobile/],
+    ['short remarks', { remarks: 'x' }, 'remarks', /2 to 100/],
+    ['long remarks', { remarks: 'x'.repeat(101) }, 'remarks', /2 to 100/],
+    ['long occasion', { occasion: 'x'.repeat(101) }, 'occasion', /1 to 100/],
+    ['bad command', { commandId: 'Payment' }, 'commandId', /BusinessPayment/],
+    [
+      'bad key',
+      { originatorConversationId: 'has spaces in it' },
+      'originatorConversationId',
+      /idempotency key/,
+    ],
+    ['bad shortcode', { shortcode: '12' }, 'shortcode', /5 to 7 digits/],
+    ['http result URL in production', { resultUrl: 'http://x.example.com/r' }, 'resultUrl', /https/],
+  ];
+  it.each(cases)('rejects %s', async (_name, override, field, message) => {
+    const e = route({ json: DOC_RESPONSE });
+    const daraja = client({ environment: 'production', baseUrl: 'https://sandbox.safaricom.co.ke' });
+    const error = await rejection(
+      daraja.b2c.pay({ phoneNumber: '0712345678', amount: 100, ...override } as never),
+    );
+    expect(error).toBeInstanceOf(DarajaValidationError);
+    expect(error).toMatchObject({ field });
+    expect(error.message).toMatch(message);
+    expect(e.bodies).toHaveLength(0);
+  });
+
+  it('names every missing client setting in one config error', async () => {
+    const e = route({ json: DOC_RESPONSE });
+    const error = (await rejection(
+      makeClient().b2c.pay({ phoneNumber: '0712345678', amount: 1 }),
+    )) as DarajaConfigError;
+    expect(error).toBeInstanceOf(DarajaConfigError);
+    expect(error.issues.map((i) => i.field)).toEqual([
+      'initiatorName',
+      'initiatorPassword',
+      'shortcode',
+      'resultUrl',
+      'queueTimeoutUrl',
+    ]);
+    expect(error.message).toMatch(
+      /MPESA_INITIATOR_NAME[\s\S]*MPESA_CERTIFICATE_PATH[\s\S]*MPESA_INITIATOR_SHORTCODE/,
+    );
+    expect(e.bodies).toHaveLength(0);
+  });
+});
+
+describe('b2c.pay idempotency', () => {
+  it('retries a timed-out payment with the same OriginatorConversationID and surfaces the duplicate answer', async () => {
+    const e = route({ hang: 1_000 }, DUPLICATE);
+    const error = await rejection(
+      client({ timeoutMs: 100 }).b2c.pay({
+        phoneNumber: '0712345678',
+        amount: 100,
+        originatorConversationId: 'payout-42',
+      }),
+    );
+    expect(e.bodies).toHaveLength(2);
+    expect(e.bodies.map((b) => b['OriginatorConversationID'])).toEqual(['payout-42', 'payout-42']);
+    expect(e.bodies[1]).toEqual(e.bodies[0]); // the very same request, credential included
+    expect(error).toBeInstanceOf(DarajaDuplicateError);
+    expect(isDarajaDuplicateError(error)).toBe(true);
+    expect(isDarajaApiError(error)).toBe(true);
+    expect(error).toMatchObject({
+      idempotencyKey: 'payout-42',
+      status: 500,
+      errorCode: '500.002.1001',
+      errorMessage: 'Duplicate OriginatorConversationID.',
+      operation: 'b2c.pay',
+    });
+    expect(error.message).toMatch(/already received[\s\S]*"payout-42"[\s\S]*was accepted[\s\S]*ResultURL/);
+  });
+
+  it('retries after a dropped connection or a gateway 503, and succeeds with the same key', async () => {
+    const e = route({ error: true }, { text: '<html>503</html>', status: 503 }, { json: DOC_RESPONSE });
+    const response = await client().b2c.pay({
+      phoneNumber: '0712345678',
+      amount: 100,
+      originatorConversationId: 'k-7',
+    });
+    expect(e.bodies.map((b) => b['OriginatorConversationID'])).toEqual(['k-7', 'k-7', 'k-7']);
+    expect(response.responseCode).toBe('0');
+  });
+
+  it('reports a duplicate on the first attempt the same way (a key reused across calls)', async () => {
+    const e = route(DUPLICATE);
+    const error = await rejection(
+      client().b2c.pay({ phoneNumber: '0712345678', amount: 100, originatorConversationId: 'k-1' }),
+    );
+    expect(error).toBeInstanceOf(DarajaDuplicateError);
+    expect(e.bodies).toHaveLength(1);
+  });
+
+  it('gives up with an unknown outcome after maxRetries ambiguous attempts, saying a same-key retry is safe', async () => {
+    const e = route({ hang: 1_000 });
+    const error = await rejection(
+      client({ timeoutMs: 50, maxRetries: 2 }).b2c.pay({
+        phoneNumber: '0712345678',
+        amount: 100,
+        originatorConversationId: 'k-9',
+      }),
+    );
+    expect(error).toBeInstanceOf(DarajaUnknownOutcomeError);
+    expect(error.message).toMatch(/originatorConversationId "k-9" is safe/);
+    expect(e.bodies.map((b) => b['OriginatorConversationID'])).toEqual(['k-9', 'k-9', 'k-9']);
+  });
+
+  it('does not retry a business rejection', async () => {
+    const e = route({
+      status: 400,
+      json: {
+        requestId: 'r',
+        errorCode: '400.002.02',
+        errorMessage: 'Bad Request - Invalid SecurityCredential',
+      },
+    });
+    const error = await rejection(client().b2c.pay({ phoneNumber: '0712345678', amount: 100 }));
+    expect(error).toMatchObject({ name: 'DarajaApiError', errorCode: '400.002.02' });
+    expect(error.message).toMatch(/certificate/);
+    expect(e.bodies).toHaveLength(1);
+  });
+
+  it('rejects a non-zero ResponseCode in a 200', async () => {
+    route({ json: { ...DOC_RESPONSE, ResponseCode: '1', ResponseDescription: 'Rejected' } });
+    const error = await rejection(client().b2c.pay({ phoneNumber: '0712345678', amount: 100 }));
+    expect(error).toMatchObject({ name: 'DarajaApiError', errorCode: '1', errorMessage: 'Rejected' });
+  });
+
+  it('logs the retry with the key and a masked phone number, never the credential', async () => {
+    const before = captured.length;
+    route({ error: true }, { json: DOC_RESPONSE });
+    await client().b2c.pay({ phoneNumber: '0712345678', amount: 100, originatorConversationId: 'k-log' });
+    const lines = captured.slice(before).join('\n');
+    expect(lines).toMatch(/retrying[\s\S]*k-log/);
+    expect(lines).toContain('2547****5678');
+    expect(lines).not.toContain(SECURITY_CREDENTIAL);
+  });
+});
