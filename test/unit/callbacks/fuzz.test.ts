@@ -17,7 +17,7 @@ beforeAll(() => {
 afterAll(() => {
   expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoBefore);
   expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-  expect(runs).toBeGreaterThanOrEqual(10_000);
+  expect(runs).toBeGreaterThanOrEqual(22_000);
 });
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -186,7 +186,7 @@ describe('callback fuzzing', () => {
     );
   });
 
-  it('handleCallback acks every body and only a parsable one can change a payment', async () => {
+  it('handleCallback acks 10,000 bodies and only a parsable one can change a payment', async () => {
     await fc.assert(
       fc.asyncProperty(anyBody, async (body) => {
         runs += 1;
@@ -226,7 +226,7 @@ describe('callback fuzzing', () => {
         }
         expect((await store.listCallbacks()).length).toBe(1); // kept, whatever it was
       }),
-      { numRuns: 2_000 },
+      { numRuns: 10_000 },
     );
   });
 });
