@@ -129,7 +129,13 @@ export class Transport {
     const idempotent = spec.idempotencyKey !== undefined;
 
     for (;;) {
-      options.signal?.throwIfAborted();
+      if (options.signal?.aborted) {
+        // Nothing of this attempt was sent, so the outcome is whatever earlier attempts did.
+        throw new DarajaNetworkError(`[daraja] ${spec.operation}: aborted by the caller`, {
+          operation: spec.operation,
+          cause: options.signal.reason,
+        });
+      }
       let token: string | undefined;
       let authorization: string;
       if (spec.auth === 'bearer') {
@@ -169,7 +175,7 @@ export class Transport {
             ...(idempotent ? { idempotencyKey: spec.idempotencyKey } : {}),
           });
           attempt += 1;
-          await sleep(delayMs, options.signal);
+          await sleep(delayMs, options.signal).catch(() => undefined); // an abort is handled at the top
           continue;
         }
         if (spec.moneyMoving && kind.kind === 'no_answer') {
@@ -232,7 +238,7 @@ export class Transport {
           ...(idempotent ? { idempotencyKey: spec.idempotencyKey } : {}),
         });
         attempt += 1;
-        await sleep(delayMs, options.signal);
+        await sleep(delayMs, options.signal).catch(() => undefined); // an abort is handled at the top
         continue;
       }
 

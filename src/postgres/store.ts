@@ -124,7 +124,8 @@ export class PostgresPaymentStore implements PaymentStore {
    * Apply the schema migrations that are not applied yet. Safe to call on every start-up and from several
    * instances at once (an advisory lock serialises them).
    *
-   * @returns The versions applied by this call.
+   * @returns The versions that were missing when the call started, all applied now (when instances
+   * migrate at the same time, each may list a version that another one applied).
    */
   async migrate(): Promise<number[]> {
     const applied: number[] = [];

@@ -253,3 +253,34 @@ describe('result codes', () => {
       expect(describeStkResultCode(code).known).toBe(true);
   });
 });
+
+describe('aborting', () => {
+  it('gives a typed error when the signal is already aborted, sending nothing', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('user went away'));
+    const before = mock.state.queryBodies.length;
+    const e = await makeClient().stk.query(ID, { signal: controller.signal }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'DarajaNetworkError', operation: 'stk.query' });
+    expect((e as Error).message).toMatch(/aborted by the caller/);
+    expect(mock.state.queryBodies.length).toBe(before);
+  });
+
+  it('stops retrying when aborted during a backoff, with a typed error', async () => {
+    let calls = 0;
+    server.use(
+      http.post(QUERY, () => {
+        calls += 1;
+        return new HttpResponse('<html>busy</html>', { status: 503 });
+      }),
+    );
+    const controller = new AbortController();
+    const pending = makeClient({ maxRetries: 5, retryBaseDelayMs: 200, retryMaxDelayMs: 200 })
+      .stk.query(ID, { signal: controller.signal })
+      .catch((x: unknown) => x);
+    await delay(50);
+    controller.abort();
+    const e = await pending;
+    expect(e).toMatchObject({ name: 'DarajaNetworkError', operation: 'stk.query' });
+    expect(calls).toBe(1);
+  });
+});
