@@ -128,5 +128,11 @@ export function describeError(error: unknown, scrub: (text: string) => string = 
     cause = (cause as { cause?: unknown }).cause;
   }
   if (typeof code === 'string') report.code = code;
+  if (report.message === '') {
+    // e.g. an AggregateError from a connection tried on several addresses
+    const first = (e as { errors?: unknown }).errors;
+    const inner = Array.isArray(first) && first[0] instanceof Error ? first[0].message : undefined;
+    report.message = maskPhoneNumbersInText(scrub(inner ?? report.code ?? e.name));
+  }
   return report;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CODES } from '../../src/cli/context.js';
+import { describeError, EXIT_CODES } from '../../src/cli/context.js';
 import { DOCTOR_USAGE, type DoctorReport } from '../../src/cli/doctor.js';
 import { MIGRATE_USAGE } from '../../src/cli/migrate.js';
 import { USAGE } from '../../src/cli/run.js';
@@ -54,6 +54,24 @@ describe('daraja: help, version, unknown commands', () => {
         /^daraja: unknown (command|option) "[\w-]+"\.\n\nUsage: daraja <command>/,
       );
     }
+  });
+});
+
+describe('error reports', () => {
+  it('name the class and code, mask phone numbers, and never come out empty', () => {
+    const refused = Object.assign(new AggregateError([new Error('connect ECONNREFUSED ::1:5432')], ''), {
+      code: 'ECONNREFUSED',
+    });
+    expect(describeError(refused)).toEqual({
+      class: 'AggregateError',
+      message: 'connect ECONNREFUSED ::1:5432',
+      code: 'ECONNREFUSED',
+    });
+    expect(describeError(new TypeError('bad 0712345678'))).toEqual({
+      class: 'TypeError',
+      message: 'bad 0712**5678',
+    });
+    expect(describeError('text', (t) => t.replace('x', '*'))).toEqual({ class: 'string', message: 'te*t' });
   });
 });
 
