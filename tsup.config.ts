@@ -21,8 +21,15 @@ const shared: Options = {
 
 export default defineConfig([
   // ESM imports ky and zod from node_modules, so bundlers can share them with the app.
-  // It also builds the `daraja-sim` command (dist/simulator-bin.js; the shebang comes from the source).
-  { ...shared, entry: { ...entry, 'simulator-bin': 'src/simulator/bin.ts' }, format: ['esm'] },
+  // It also builds the `daraja-sim` and `daraja` commands (dist/simulator-bin.js, dist/cli.js; the
+  // shebangs come from the sources). `daraja migrate` imports `pg` at run time, from the user's
+  // node_modules: it is a devDependency here, never bundled.
+  {
+    ...shared,
+    entry: { ...entry, 'simulator-bin': 'src/simulator/bin.ts', cli: 'src/cli/bin.ts' },
+    format: ['esm'],
+    external: ['pg'],
+  },
   // ky ships ESM only: inline it into the CJS build so `require('daraja-sdk')` works.
   { ...shared, format: ['cjs'], noExternal: ['ky'] },
 ]);

@@ -4,7 +4,7 @@
  */
 export type ResultCatalogue = 'b2c' | 'reversal' | 'generic';
 
-/** What an asynchronous result code means, as returned by {@link describeResultCode}. */
+/** What an asynchronous result code means, as returned by {@link "daraja-sdk"!describeResultCode | describeResultCode}. */
 export interface ApiResultCodeInfo {
   /** The code as a string (Daraja sends numbers, strings and codes such as `R000002`). */
   readonly code: string;
@@ -69,7 +69,7 @@ const pick = (...codes: string[]) => Object.fromEntries(codes.map((c) => [c, G[c
  */
 export const API_RESULT_CODES: Readonly<Record<string, string>> = Object.freeze(G);
 
-/** The B2C result codes (BusinessToCustomer page); codes not listed here fall back to {@link API_RESULT_CODES}. */
+/** The B2C result codes (BusinessToCustomer page); codes not listed here fall back to {@link "daraja-sdk"!API_RESULT_CODES | API_RESULT_CODES}. */
 export const B2C_RESULT_CODES: Readonly<Record<string, string>> = Object.freeze({
   ...pick('0', '2', '3', '4', '8', '11', '2001', '2006', '2028', '8006'),
   '1': 'Insufficient funds in the Utility account (B2C pays from it): top it up from the Working account.',
@@ -78,7 +78,7 @@ export const B2C_RESULT_CODES: Readonly<Record<string, string>> = Object.freeze(
   SFC_IC0003: 'The operator does not exist: the phone number is not an M-Pesa number.',
 });
 
-/** The reversal result codes (Reversal page); codes not listed here fall back to {@link API_RESULT_CODES}. */
+/** The reversal result codes (Reversal page); codes not listed here fall back to {@link "daraja-sdk"!API_RESULT_CODES | API_RESULT_CODES}. */
 export const REVERSAL_RESULT_CODES: Readonly<Record<string, string>> = Object.freeze({
   ...pick('0', '1', '11', '2001', '2006', '2028', '8006'),
   R000001: 'The transaction was already reversed.',

@@ -14,7 +14,12 @@ export interface CliIo {
   signals: Pick<NodeJS.Process, 'once' | 'off'>;
 }
 
-export const USAGE = `Usage: daraja-sim [options]
+/**
+ * @internal The help text of the simulator command, under the name it was started as (`daraja-sim`, or
+ * `daraja sim` from the `daraja` command).
+ */
+export function simulatorUsage(name = 'daraja-sim'): string {
+  return `Usage: ${name} [options]
 
 A local Daraja (M-Pesa) simulator: OAuth, STK push, STK query and callbacks, no credentials needed.
 
@@ -28,6 +33,10 @@ Options:
   --prompt-timeout-ms <ms>      manual mode: unanswered prompts end as 1037 after this long
   -h, --help                    Show this help
 `;
+}
+
+/** @internal The help text of `daraja-sim`. */
+export const USAGE = simulatorUsage();
 
 /** @internal A bad command line. */
 export class CliUsageError extends Error {
@@ -102,9 +111,13 @@ function lineLogger(write: (text: string) => void): DarajaLogger {
   return { debug: line, info: line, warn: line, error: line };
 }
 
-function banner(sim: Awaited<ReturnType<typeof createSimulator>>, options: SimulatorOptions): string {
+function banner(
+  name: string,
+  sim: Awaited<ReturnType<typeof createSimulator>>,
+  options: SimulatorOptions,
+): string {
   const env = Object.entries(sim.env)
-    .map(([name, value]) => `  ${name}=${value}`)
+    .map(([variable, value]) => `  ${variable}=${value}`)
     .join('\n');
   const rules = STK_OUTCOME_RULES.map(
     (r) =>
@@ -114,12 +127,13 @@ function banner(sim: Awaited<ReturnType<typeof createSimulator>>, options: Simul
     sim.mode === 'manual'
       ? `manual: each prompt stays open until POST ${sim.url}/simulator/stk/<CheckoutRequestID>/resolve {"outcome":"success"}`
       : `auto: each push is decided ${options.callbackDelayMs ?? SIMULATOR_DEFAULTS.callbackDelayMs} ms after it is accepted`;
-  return `daraja-sim: Daraja simulator listening on ${sim.url}
+  return `${name}: Daraja simulator listening on ${sim.url}
 Mode: ${mode}
 
 Point daraja-sdk at it (Daraja.fromEnv) with these variables; the credentials are the simulator's own fake ones:
 ${env}
   MPESA_CALLBACK_URL=<your app's callback URL>
+Check a setup against it with these variables: npx daraja doctor --push 0712345678
 
 STK outcomes by the last two digits of the phone number (any other ending: success):
 ${rules}
@@ -133,43 +147,44 @@ Stop with Ctrl+C.
 /**
  * @internal
  * Run `daraja-sim`: start the simulator, print where it is and how to use it, log every request, and
- * stop cleanly on SIGINT or SIGTERM.
+ * stop cleanly on SIGINT or SIGTERM. `daraja sim` runs the same code under its own name.
  *
+ * @param name - The command's name in messages and the help. @defaultValue `'daraja-sim'`
  * @returns The exit code: 0 after a clean stop or `--help`, 2 for a bad command line, 1 when it cannot start.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo, name = 'daraja-sim'): Promise<number> {
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);
   } catch (error) {
-    io.stderr(`daraja-sim: ${(error as Error).message}\n\n${USAGE}`);
+    io.stderr(`${name}: ${(error as Error).message}\n\n${simulatorUsage(name)}`);
     return 2;
   }
   if (command.help) {
-    io.stdout(USAGE);
+    io.stdout(simulatorUsage(name));
     return 0;
   }
   let sim: Awaited<ReturnType<typeof createSimulator>>;
   try {
     sim = await createSimulator({ ...command.options, logger: lineLogger(io.stdout) });
   } catch (error) {
-    io.stderr(`daraja-sim: could not start: ${(error as Error).message}\n`);
+    io.stderr(`${name}: could not start: ${(error as Error).message}\n`);
     return 1;
   }
-  io.stdout(banner(sim, command.options));
+  io.stdout(banner(name, sim, command.options));
   const signal = await new Promise<string>((resolve) => {
-    const stop = (name: string) => () => {
+    const stop = (signalName: string) => () => {
       io.signals.off('SIGINT', onInt);
       io.signals.off('SIGTERM', onTerm);
-      resolve(name);
+      resolve(signalName);
     };
     const onInt = stop('SIGINT');
     const onTerm = stop('SIGTERM');
     io.signals.once('SIGINT', onInt);
     io.signals.once('SIGTERM', onTerm);
   });
-  io.stdout(`daraja-sim: ${signal} received, stopping\n`);
+  io.stdout(`${name}: ${signal} received, stopping\n`);
   await sim.close();
-  io.stdout('daraja-sim: stopped\n');
+  io.stdout(`${name}: stopped\n`);
   return 0;
 }

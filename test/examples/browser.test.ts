@@ -66,6 +66,8 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
   }, 60_000);
 });
 
-describe.skipIf(hasChromium)('the web page in Chromium', () => {
-  it.skip(`SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it`, () => {});
-});
+if (!hasChromium) {
+  describe('the web page in Chromium', () => {
+    it.skip(`SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it`, () => {});
+  });
+}

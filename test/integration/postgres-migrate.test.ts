@@ -11,7 +11,9 @@ describe('PostgresPaymentStore.migrate', () => {
     const store = new PostgresPaymentStore(db);
     expect(await store.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await store.migrate()).toEqual([]);
-    const { rows } = await db.query<{ version: number; name: string }>('SELECT version, name FROM daraja_schema_migrations');
+    const { rows } = await db.query<{ version: number; name: string }>(
+      'SELECT version, name FROM daraja_schema_migrations',
+    );
     expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     await db.close();
   });
@@ -21,7 +23,10 @@ describe('PostgresPaymentStore.migrate', () => {
     const admin = new pg.Client({ connectionString: DATABASE_URL });
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
-    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: DATABASE_URL, max: 2, options: `-c search_path=${schema}` }));
+    const pools = Array.from(
+      { length: 4 },
+      () => new pg.Pool({ connectionString: DATABASE_URL, max: 2, options: `-c search_path=${schema}` }),
+    );
     try {
       const results = await Promise.all(pools.map((p) => new PostgresPaymentStore(p).migrate()));
       for (const r of results) expect(r.every((v) => MIGRATIONS.some((m) => m.version === v))).toBe(true);

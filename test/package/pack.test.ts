@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOKEN_PREFIX } from '../fixtures/constants.js';
 import { startLocalDaraja } from '../helpers/local-daraja.js';
 
 const run = promisify(execFile);
@@ -108,22 +109,31 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
     });
   });
 
-  it.each(['postgres', 'testing', 'results'])('daraja-sdk/%s loads with require() and import()', async (entry) => {
-    // Each subpath entry exposes working code in both module systems (a smoke call per entry).
-    const probe = {
-      postgres: "typeof m.PostgresPaymentStore === 'function' && m.MIGRATIONS.length > 0",
-      testing: "m.buildStkCallback({ checkoutRequestId: 'ws_CO_1' }).Body.stkCallback.ResultCode === 0",
-      results: "m.c2bAccept().ResultCode === '0' && typeof m.createResultHandler === 'function'",
-    }[entry];
-    const cjs = await node(['-e', `const m = require('daraja-sdk/${entry}'); console.log(JSON.stringify({ ok: String(${probe}), resolved: require.resolve('daraja-sdk/${entry}') }));`]);
-    const esm = await node([
-      '--input-type=module',
-      '-e',
-      `const m = await import('daraja-sdk/${entry}'); console.log(JSON.stringify({ ok: String(${probe}), resolved: import.meta.resolve('daraja-sdk/${entry}') }));`,
-    ]);
-    expect(cjs).toEqual({ ok: 'true', resolved: expect.stringMatching(new RegExp(`dist/${entry}\\.cjs$`)) });
-    expect(esm).toEqual({ ok: 'true', resolved: expect.stringMatching(new RegExp(`dist/${entry}\\.js$`)) });
-  });
+  it.each(['postgres', 'testing', 'results'])(
+    'daraja-sdk/%s loads with require() and import()',
+    async (entry) => {
+      // Each subpath entry exposes working code in both module systems (a smoke call per entry).
+      const probe = {
+        postgres: "typeof m.PostgresPaymentStore === 'function' && m.MIGRATIONS.length > 0",
+        testing: "m.buildStkCallback({ checkoutRequestId: 'ws_CO_1' }).Body.stkCallback.ResultCode === 0",
+        results: "m.c2bAccept().ResultCode === '0' && typeof m.createResultHandler === 'function'",
+      }[entry];
+      const cjs = await node([
+        '-e',
+        `const m = require('daraja-sdk/${entry}'); console.log(JSON.stringify({ ok: String(${probe}), resolved: require.resolve('daraja-sdk/${entry}') }));`,
+      ]);
+      const esm = await node([
+        '--input-type=module',
+        '-e',
+        `const m = await import('daraja-sdk/${entry}'); console.log(JSON.stringify({ ok: String(${probe}), resolved: import.meta.resolve('daraja-sdk/${entry}') }));`,
+      ]);
+      expect(cjs).toEqual({
+        ok: 'true',
+        resolved: expect.stringMatching(new RegExp(`dist/${entry}\\.cjs$`)),
+      });
+      expect(esm).toEqual({ ok: 'true', resolved: expect.stringMatching(new RegExp(`dist/${entry}\\.js$`)) });
+    },
+  );
 
   it('the main entry does not load the simulator', async () => {
     const dist = join(scratch, 'node_modules', 'daraja-sdk', 'dist');
@@ -148,6 +158,68 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
     expect(source.startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
+  // The `daraja` command from the installed tarball. `pg` is not installed in the scratch project, as
+  // for most users: `daraja migrate` must say how to install it.
+  async function darajaBin(args: string[], env: Record<string, string> = {}) {
+    const bin = join(scratch, 'node_modules', '.bin', 'daraja');
+    try {
+      const { stdout, stderr } = await run(bin, args, {
+        cwd: scratch,
+        env: { PATH: process.env['PATH'] ?? '', ...env },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  }
+
+  it('installs the daraja command: help, version, doctor and migrate', async () => {
+    const help = await darajaBin(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: daraja <command> \[options\]/);
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect((await darajaBin(['--version'])).stdout).toBe(`${pkg.version}\n`);
+    expect(
+      (await readFile(join(scratch, 'node_modules', 'daraja-sdk', 'dist', 'cli.js'), 'utf8')).startsWith(
+        '#!/usr/bin/env node\n',
+      ),
+    ).toBe(true);
+
+    const doctor = await darajaBin(['doctor', '--json'], {
+      MPESA_BASE_URL: daraja.baseUrl,
+      MPESA_CONSUMER_KEY: 'k',
+      MPESA_CONSUMER_SECRET: 's',
+      MPESA_SHORTCODE: '174379',
+      MPESA_PASSKEY: 'p',
+      MPESA_CALLBACK_URL: 'http://127.0.0.1:9/cb',
+    });
+    expect(doctor.code).toBe(0);
+    expect(JSON.parse(doctor.stdout)).toMatchObject({ command: 'doctor', ok: true, exitCode: 0 });
+    expect(doctor.stdout).not.toContain(TOKEN_PREFIX);
+
+    const migrate = await darajaBin([
+      'migrate',
+      '--database-url',
+      'postgres://u:pw_never_shown@127.0.0.1:1/db',
+    ]);
+    expect(migrate.code).toBe(4);
+    expect(migrate.stderr).toMatch(/npm install pg/);
+    expect(migrate.stderr).not.toContain('pw_never_shown');
+  });
+
+  it('the main entry does not load the daraja command', async () => {
+    const dist = join(scratch, 'node_modules', 'daraja-sdk', 'dist');
+    for (const entry of ['index.js', 'index.cjs']) {
+      const source = await readFile(join(dist, entry), 'utf8');
+      const chunks = [...source.matchAll(/(?:from |require\()['"]\.\/([\w.-]+)['"]/g)].map((m) => m[1]!);
+      for (const file of [entry, ...chunks]) {
+        const code = await readFile(join(dist, file), 'utf8');
+        expect(code, file).not.toMatch(/daraja doctor|npm install pg|import\(['"]pg['"]\)/);
+      }
+    }
+  });
+
   it('ships only dist, README, CHANGELOG and package.json', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
     const files = (
@@ -162,6 +234,7 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
       'simulator.d.ts',
       'simulator.d.cts',
       'simulator-bin.js',
+      'cli.js',
     ])
       expect(files).toContain(`dist/${f}`);
   });

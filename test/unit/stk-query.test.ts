@@ -259,7 +259,9 @@ describe('aborting', () => {
     const controller = new AbortController();
     controller.abort(new Error('user went away'));
     const before = mock.state.queryBodies.length;
-    const e = await makeClient().stk.query(ID, { signal: controller.signal }).catch((x: unknown) => x);
+    const e = await makeClient()
+      .stk.query(ID, { signal: controller.signal })
+      .catch((x: unknown) => x);
     expect(e).toMatchObject({ name: 'DarajaNetworkError', operation: 'stk.query' });
     expect((e as Error).message).toMatch(/aborted by the caller/);
     expect(mock.state.queryBodies.length).toBe(before);

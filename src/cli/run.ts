@@ -1,0 +1,110 @@
+import { runCli as runSimulatorCli } from '../simulator/cli.js';
+import { VERSION } from '../version.js';
+import {
+  type CliContext,
+  describeError,
+  EXIT_CODES,
+  EXIT_CODES_HELP,
+  type ExitCode,
+  printJson,
+  UsageError,
+} from './context.js';
+import { DOCTOR_USAGE, runDoctor } from './doctor.js';
+import { MIGRATE_USAGE, runMigrate } from './migrate.js';
+
+/** @internal The help of the `daraja` command. */
+export const USAGE = `Usage: daraja <command> [options]
+
+The daraja-sdk command line: check an M-Pesa (Daraja) setup, run the local simulator, and set up the
+PostgreSQL payment tables.
+
+Commands:
+  doctor    Check the MPESA_* configuration, fetch a token, check the callback URL; with
+            --push <phone>, send a test STK push and wait for its final status
+  sim       Start the local Daraja simulator (the same as daraja-sim)
+  migrate   Apply the PostgreSQL schema of PostgresPaymentStore to DATABASE_URL (needs pg)
+
+Options:
+  -h, --help       Show this help; \`daraja <command> --help\` shows a command's
+  -v, --version    Show the version of daraja-sdk
+
+doctor and migrate print text, or with --json one JSON object on stdout (and nothing else there).
+
+${EXIT_CODES_HELP}`;
+
+const COMMAND_USAGE: Readonly<Record<string, () => string>> = {
+  doctor: () => DOCTOR_USAGE,
+  migrate: () => MIGRATE_USAGE,
+};
+
+/**
+ * @internal
+ * Run the `daraja` command with these arguments (without `node` and the script), reading `env` and
+ * writing to `stdout` / `stderr`. Never calls `process.exit`: tests run it in-process.
+ *
+ * @returns The exit code, one of `EXIT_CODES`.
+ */
+export async function run(argv: readonly string[], context: CliContext): Promise<ExitCode> {
+  const [command, ...rest] = argv;
+  const json = rest.includes('--json');
+  try {
+    switch (command) {
+      case undefined:
+        context.stderr(USAGE);
+        return EXIT_CODES.usage;
+      case '-h':
+      case '--help':
+      case 'help': {
+        const topic = rest[0];
+        if (topic === 'sim')
+          return (await runSimulatorCli(['--help'], simIo(context), 'daraja sim')) as ExitCode;
+        const usage = topic === undefined ? USAGE : COMMAND_USAGE[topic]?.();
+        if (usage === undefined) throw new UsageError(`unknown command "${topic}".`);
+        context.stdout(usage);
+        return EXIT_CODES.ok;
+      }
+      case '-v':
+      case '--version':
+      case 'version':
+        context.stdout(`${VERSION}\n`);
+        return EXIT_CODES.ok;
+      case 'doctor':
+        return await runDoctor(rest, context);
+      case 'migrate':
+        return await runMigrate(rest, context);
+      case 'sim':
+        // Same flags and behaviour as daraja-sim; its exit codes (0, 1, 2) mean what ours do.
+        return (await runSimulatorCli(rest, simIo(context), 'daraja sim')) as ExitCode;
+      default:
+        throw new UsageError(
+          command.startsWith('-') ? `unknown option "${command}".` : `unknown command "${command}".`,
+        );
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const usage = (command !== undefined && COMMAND_USAGE[command]?.()) || USAGE;
+      context.stderr(`daraja: ${error.message}\n\n${usage}`);
+      if (json) {
+        printJson(context, {
+          command,
+          ok: false,
+          exitCode: EXIT_CODES.usage,
+          error: { class: 'UsageError', message: error.message },
+        });
+      }
+      return EXIT_CODES.usage;
+    }
+    const report = describeError(error);
+    context.stderr(`daraja: unexpected error: ${report.class}: ${report.message}\n`);
+    if (json) printJson(context, { command, ok: false, exitCode: EXIT_CODES.failed, error: report });
+    return EXIT_CODES.failed;
+  }
+}
+
+function simIo(context: CliContext) {
+  return {
+    stdout: context.stdout,
+    stderr: context.stderr,
+    signals: context.signals ?? process,
+  };
+}
