@@ -46,6 +46,38 @@ const VARIABLE_HELP: Readonly<Record<string, { purpose: string; fix: string }>> 
     purpose: 'the till number for Buy Goods; unset for PayBill',
     fix: 'Set MPESA_TILL_NUMBER to your till number (5 to 8 digits), or unset it for PayBill.',
   },
+  MPESA_INITIATOR_NAME: {
+    purpose: 'the API initiator for B2C, B2B, tax, status, balance and reversal',
+    fix: 'Set MPESA_INITIATOR_NAME to the initiator username created on the M-Pesa org portal (in the sandbox, the test credentials page).',
+  },
+  MPESA_INITIATOR_PASSWORD: {
+    purpose: "the initiator's password, encrypted into the SecurityCredential with MPESA_CERTIFICATE",
+    fix: 'Set MPESA_INITIATOR_PASSWORD together with MPESA_CERTIFICATE or MPESA_CERTIFICATE_PATH, or set MPESA_SECURITY_CREDENTIAL instead.',
+  },
+  MPESA_CERTIFICATE: {
+    purpose: "Safaricom's public certificate (PEM text) for the SecurityCredential",
+    fix: 'Paste the PEM certificate of your environment (sandbox and production differ) or use MPESA_CERTIFICATE_PATH.',
+  },
+  MPESA_CERTIFICATE_PATH: {
+    purpose: "a file holding Safaricom's certificate (PEM or DER)",
+    fix: 'Point MPESA_CERTIFICATE_PATH at the .cer file downloaded from the Daraja portal for this environment.',
+  },
+  MPESA_SECURITY_CREDENTIAL: {
+    purpose: 'a precomputed SecurityCredential (instead of password + certificate)',
+    fix: 'Generate it on the Daraja portal test credentials page, or unset it and give the password and certificate.',
+  },
+  MPESA_INITIATOR_SHORTCODE: {
+    purpose: 'the shortcode initiator calls act for (PartyA); MPESA_SHORTCODE when unset',
+    fix: 'Set MPESA_INITIATOR_SHORTCODE to the B2C / B2B shortcode (5 to 7 digits), or unset it.',
+  },
+  MPESA_RESULT_URL: {
+    purpose: 'where initiator calls send their asynchronous Result',
+    fix: 'Set MPESA_RESULT_URL to a public HTTPS URL of your result route.',
+  },
+  MPESA_QUEUE_TIMEOUT_URL: {
+    purpose: 'where Daraja reports initiator calls that timed out in its queue',
+    fix: 'Set MPESA_QUEUE_TIMEOUT_URL to a public HTTPS URL (it may be the result route).',
+  },
 };
 
 /** @internal The state of one environment variable. */

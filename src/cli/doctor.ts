@@ -629,7 +629,7 @@ function printVariable(say: (line?: string) => void, v: VariableReport): void {
       : v.status === 'missing'
         ? `required: ${v.purpose}`
         : (v.value ?? '');
-  say(`  ${label} ${v.name.padEnd(22)} ${shown}`);
+  say(`  ${label} ${v.name.padEnd(25)} ${shown}`);
   for (const p of v.problems) {
     say(`           ${v.name} ${p.message}`);
     say(`           fix: ${p.fix}`);
