@@ -108,22 +108,31 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
     });
   });
 
-  it.each(['postgres', 'testing', 'results'])('daraja-sdk/%s loads with require() and import()', async (entry) => {
-    // Each subpath entry exposes working code in both module systems (a smoke call per entry).
-    const probe = {
-      postgres: "typeof m.PostgresPaymentStore === 'function' && m.MIGRATIONS.length > 0",
-      testing: "m.buildStkCallback({ checkoutRequestId: 'ws_CO_1' }).Body.stkCallback.ResultCode === 0",
-      results: "m.c2bAccept().ResultCode === '0' && typeof m.createResultHandler === 'function'",
-    }[entry];
-    const cjs = await node(['-e', `const m = require('daraja-sdk/${entry}'); console.log(JSON.stringify({ ok: String(${probe}), resolved: require.resolve('daraja-sdk/${entry}') }));`]);
-    const esm = await node([
-      '--input-type=module',
-      '-e',
-      `const m = await import('daraja-sdk/${entry}'); console.log(JSON.stringify({ ok: String(${probe}), resolved: import.meta.resolve('daraja-sdk/${entry}') }));`,
-    ]);
-    expect(cjs).toEqual({ ok: 'true', resolved: expect.stringMatching(new RegExp(`dist/${entry}\\.cjs$`)) });
-    expect(esm).toEqual({ ok: 'true', resolved: expect.stringMatching(new RegExp(`dist/${entry}\\.js$`)) });
-  });
+  it.each(['postgres', 'testing', 'results'])(
+    'daraja-sdk/%s loads with require() and import()',
+    async (entry) => {
+      // Each subpath entry exposes working code in both module systems (a smoke call per entry).
+      const probe = {
+        postgres: "typeof m.PostgresPaymentStore === 'function' && m.MIGRATIONS.length > 0",
+        testing: "m.buildStkCallback({ checkoutRequestId: 'ws_CO_1' }).Body.stkCallback.ResultCode === 0",
+        results: "m.c2bAccept().ResultCode === '0' && typeof m.createResultHandler === 'function'",
+      }[entry];
+      const cjs = await node([
+        '-e',
+        `const m = require('daraja-sdk/${entry}'); console.log(JSON.stringify({ ok: String(${probe}), resolved: require.resolve('daraja-sdk/${entry}') }));`,
+      ]);
+      const esm = await node([
+        '--input-type=module',
+        '-e',
+        `const m = await import('daraja-sdk/${entry}'); console.log(JSON.stringify({ ok: String(${probe}), resolved: import.meta.resolve('daraja-sdk/${entry}') }));`,
+      ]);
+      expect(cjs).toEqual({
+        ok: 'true',
+        resolved: expect.stringMatching(new RegExp(`dist/${entry}\\.cjs$`)),
+      });
+      expect(esm).toEqual({ ok: 'true', resolved: expect.stringMatching(new RegExp(`dist/${entry}\\.js$`)) });
+    },
+  );
 
   it('the main entry does not load the simulator', async () => {
     const dist = join(scratch, 'node_modules', 'daraja-sdk', 'dist');
