@@ -52,6 +52,16 @@ export interface SimulatedC2bRegistration {
  */
 export type SimulatedC2bStatus = 'pending' | 'completed' | 'rejected' | 'failed';
 
+/** What a validation URL answered, as read by the simulator. */
+export interface SimulatedC2bValidationAnswer {
+  /** `ResultCode`: `"0"` accepted the payment; anything else (`C2B00011`…`C2B00016`) rejected it. */
+  readonly resultCode: string;
+  /** `ResultDesc`, e.g. `Accepted` or `Rejected`. */
+  readonly resultDesc: string;
+  /** `ThirdPartyTransID`, echoed back in the confirmation. */
+  readonly thirdPartyTransId: string | undefined;
+}
+
 /** One simulated C2B payment, as returned by {@link Simulator.c2bPayments}. */
 export interface SimulatedC2bPayment {
   /** The M-Pesa receipt (`TransID`) of the payment. */
@@ -72,14 +82,8 @@ export interface SimulatedC2bPayment {
   readonly phoneNumber: string;
   /** The account number (`BillRefNumber`); empty for Buy Goods. */
   readonly billRefNumber: string;
-  /** The validation URL's answer (`ResultCode`, `ResultDesc`, `ThirdPartyTransID`), when it gave a readable one. */
-  readonly validation:
-    | {
-        readonly resultCode: string;
-        readonly resultDesc: string;
-        readonly thirdPartyTransId: string | undefined;
-      }
-    | undefined;
+  /** The validation URL's answer, when it gave a readable one. */
+  readonly validation: SimulatedC2bValidationAnswer | undefined;
   /** How the confirmation is delivered, by the phone-number rule. */
   readonly delivery: CallbackDelivery;
   /** When the simulate call was accepted. */
@@ -423,7 +427,7 @@ export class C2bSimulation {
 }
 
 /** The validation answer, when it is JSON with a `ResultCode`: `0` accepts, anything else (C2B000xx) rejects. */
-function readValidationAnswer(record: SimulatorCallbackRecord): SimulatedC2bPayment['validation'] {
+function readValidationAnswer(record: SimulatorCallbackRecord): SimulatedC2bValidationAnswer | undefined {
   let answer: unknown;
   try {
     answer = JSON.parse(record.responseText ?? '');

@@ -12,6 +12,7 @@ export type {
   SimulatedC2bPayment,
   SimulatedC2bRegistration,
   SimulatedC2bStatus,
+  SimulatedC2bValidationAnswer,
   SimulatedC2bVersion,
 } from './c2b.js';
 export type { SimulatorCallbackRecord } from './callbacks.js';

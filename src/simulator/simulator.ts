@@ -420,7 +420,7 @@ function checkOptions(options: SimulatorOptions): void {
  *
  * @param options - Credentials, port, delays and mode; all optional (see {@link SIMULATOR_DEFAULTS}).
  * @returns The running simulator, once it listens. Call {@link Simulator.close} when done.
- * @throws {@link index!DarajaConfigError} listing every invalid option; the listen error (e.g. `EADDRINUSE`).
+ * @throws {@link daraja-sdk!DarajaConfigError} listing every invalid option; the listen error (e.g. `EADDRINUSE`).
  *
  * @example
  * ```ts
