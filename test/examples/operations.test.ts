@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main as accountOperations } from '../../examples/operations/account-operations.js';
@@ -87,6 +88,16 @@ describe('examples/operations', () => {
       `Pull: registered (1000), 1 transaction(s): ${receipt} c2b-pay-bill-debit KES 200`,
     );
   });
+
+  it.each(['collections', 'payouts', 'account-operations'])(
+    'docs/%s.md shows the example file as it is, with its run command',
+    (name) => {
+      const guide = readFileSync(resolve(root, `docs/${name}.md`), 'utf8');
+      const code = readFileSync(resolve(root, `examples/operations/${name}.ts`), 'utf8');
+      expect(guide).toContain(`\`\`\`ts\n${code.trimEnd()}\n\`\`\``);
+      expect(guide).toContain(`npx tsx --tsconfig examples/tsconfig.json examples/operations/${name}.ts`);
+    },
+  );
 
   it('the documented commands run each example and exit 0', async () => {
     const runs = ['collections', 'payouts', 'account-operations'].map(
