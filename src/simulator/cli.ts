@@ -24,10 +24,12 @@ and their callbacks and results.
 Options:
   --port <n>                    Port to listen on (default ${CLI_DEFAULT_PORT}; 0 picks a free one)
   --host <host>                 Interface to listen on (default ${SIMULATOR_DEFAULTS.host})
-  --callback-delay-ms <ms>      Delay before each push is decided and its callback sent (default ${SIMULATOR_DEFAULTS.callbackDelayMs})
+  --callback-delay-ms <ms>      Delay before each push, request or C2B payment is decided and its
+                                callback or result sent (default ${SIMULATOR_DEFAULTS.callbackDelayMs})
   --late-callback-delay-ms <ms> Extra delay of a late callback (default ${SIMULATOR_DEFAULTS.lateCallbackDelayMs})
-  --mode auto|manual            auto: outcomes by phone number; manual: prompts wait for
-                                POST /simulator/stk/<CheckoutRequestID>/resolve (default auto)
+  --mode auto|manual            auto: outcomes by rule; manual: prompts and initiator requests wait for
+                                POST /simulator/stk/<CheckoutRequestID>/resolve or
+                                POST /simulator/operations/<ConversationID>/resolve (default auto)
   --prompt-timeout-ms <ms>      manual mode: unanswered prompts end as 1037 after this long
   --accept-any-credential       Accept any non-empty SecurityCredential (default: it must decrypt
                                 to the initiator password with the simulator's certificate)

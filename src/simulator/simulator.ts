@@ -37,7 +37,7 @@ export const SIMULATOR_DEFAULTS = Object.freeze({
   tokenLifetimeMs: 3_599_000,
   /** Outcomes come from the phone-number rule. */
   mode: 'auto' as SimulatorMode,
-  /** A push is decided, and its callback sent, one second after it is accepted. */
+  /** A push, initiator request or C2B payment is decided, and its callback sent, one second after it is accepted. */
   callbackDelayMs: 1000,
   /** A late callback comes 10 s after its result is decided. */
   lateCallbackDelayMs: 10_000,
@@ -77,17 +77,24 @@ export interface SimulatorOptions {
    * test the replay after "Invalid Access Token". @defaultValue `3_599_000`
    */
   tokenLifetimeMs?: number;
-  /** `auto` (outcomes by rule) or `manual` (prompts wait for {@link Simulator.resolve}). @defaultValue `'auto'` */
+  /**
+   * `auto` (outcomes by rule) or `manual` (STK prompts wait for {@link Simulator.resolve}, initiator requests
+   * for {@link Simulator.resolveResult}). @defaultValue `'auto'`
+   */
   mode?: SimulatorMode;
-  /** In `auto` mode, how long after the push its result is decided and its callback sent, in ms. @defaultValue `1000` */
+  /**
+   * In `auto` mode, how long after a push, an initiator request or a C2B simulation its result is decided and
+   * its callback (result, validation request) sent, in ms. @defaultValue `1000`
+   */
   callbackDelayMs?: number;
   /** How long after the result a `late` callback is sent, in ms. @defaultValue `10_000` */
   lateCallbackDelayMs?: number;
   /** How many times a `duplicate` callback is delivered (at least 2). @defaultValue `2` */
   duplicateCallbackCount?: number;
   /**
-   * In `manual` mode, how long an unresolved prompt stays open before it ends as `timeout` (1037), in
-   * ms, like a customer who never answers. @defaultValue never
+   * In `manual` mode, how long an unresolved STK prompt stays open before it ends as `timeout` (1037), in
+   * ms, like a customer who never answers. Initiator requests wait for `resolveResult()` however long.
+   * @defaultValue never
    */
   promptTimeoutMs?: number;
   /** How long a callback receiver gets to answer before the delivery counts as failed, in ms. @defaultValue `10_000` */
