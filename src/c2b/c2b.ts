@@ -59,7 +59,7 @@ const FORBIDDEN_IN_URL = /m-?pesa|safaricom|exe|cmd|sql|query/i;
 /**
  * C2B (customer to business): register the URLs M-Pesa calls when customers pay your PayBill or till, and
  * simulate payments in the sandbox. Use it as `daraja.c2b`. Parse what arrives on those URLs with
- * {@link "daraja-sdk/results"!parseC2bPayload | parseC2bPayload}, and answer validation requests with {@link "daraja-sdk/results"!c2bAccept | c2bAccept} / {@link "daraja-sdk/results"!c2bReject | c2bReject}.
+ * {@link daraja-sdk/results!parseC2bPayload}, and answer validation requests with {@link daraja-sdk/results!c2bAccept} / {@link daraja-sdk/results!c2bReject}.
  */
 export class C2b {
   readonly #ctx: OperationsContext;

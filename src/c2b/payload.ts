@@ -61,7 +61,7 @@ export function c2bAccept(thirdPartyTransId?: string): C2bValidationResponse {
  *
  * @param code - Why: a {@link C2bRejectCode}. @defaultValue `'C2B00016'` (other error)
  * @returns The JSON body to send with HTTP 200.
- * @throws {@link "daraja-sdk"!DarajaValidationError | DarajaValidationError} for a code that is not in {@link C2B_REJECT_CODES}.
+ * @throws {@link daraja-sdk!DarajaValidationError} for a code that is not in {@link C2B_REJECT_CODES}.
  *
  * @example
  * ```ts
@@ -140,7 +140,7 @@ export interface C2bPayload {
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The typed payload.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} naming the missing or malformed field.
+ * @throws {@link daraja-sdk!DarajaCallbackError} naming the missing or malformed field.
  *
  * @example
  * ```ts

@@ -55,7 +55,7 @@ export class Transactions {
    * Ask for the status of a transaction (`TransactionStatusQuery`, `POST
    * /mpesa/transactionstatus/v1/query`) by its receipt (`transactionId`) or by the
    * `OriginatorConversationID` of the original request (`originalConversationId`). Works for C2B, B2C,
-   * B2B and reversals. The answer arrives on the ResultURL ({@link "daraja-sdk/results"!parseTransactionStatusResult | parseTransactionStatusResult}).
+   * B2B and reversals. The answer arrives on the ResultURL ({@link daraja-sdk/results!parseTransactionStatusResult}).
    *
    * A query moves no money, so it is retried with backoff on network errors, 429 and gateway 5xx; a
    * resend at worst produces a second result.
@@ -123,7 +123,7 @@ export class Account {
   /**
    * Ask for the balances of your shortcode's accounts (`AccountBalance`, `POST
    * /mpesa/accountbalance/v1/query`). The balances arrive on the ResultURL: parse them with
-   * {@link "daraja-sdk/results"!parseAccountBalanceResult | parseAccountBalanceResult}. Retried like any query.
+   * {@link daraja-sdk/results!parseAccountBalanceResult}. Retried like any query.
    *
    * @param params - Optional overrides (shortcode, URLs, remarks).
    * @param options - Per-call timeout and abort signal.
@@ -169,7 +169,7 @@ export class Reversal {
 
   /**
    * Reverse a transaction (`TransactionReversal`, `POST /mpesa/reversal/v1/request`). The result arrives
-   * on the ResultURL ({@link "daraja-sdk/results"!parseReversalResult | parseReversalResult}); `R000001` means it was already reversed.
+   * on the ResultURL ({@link daraja-sdk/results!parseReversalResult}); `R000001` means it was already reversed.
    *
    * **Never resent** once it may have reached Daraja: a reversal carries no idempotency key. An ambiguous
    * failure throws {@link DarajaUnknownOutcomeError}; wait for the result, or check the original

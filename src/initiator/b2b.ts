@@ -123,7 +123,7 @@ export class B2b {
 
   /**
    * Pay a PayBill (`BusinessPayBill`, `POST /mpesa/b2b/v1/paymentrequest`). The result arrives on the
-   * ResultURL ({@link "daraja-sdk/results"!parseB2bResult | parseB2bResult}).
+   * ResultURL ({@link daraja-sdk/results!parseB2bResult}).
    *
    * **Never resent** once it may have reached Daraja: B2B has no idempotency key, so a resend could pay
    * twice. An ambiguous failure throws {@link DarajaUnknownOutcomeError}; wait for the result or check with
@@ -202,7 +202,7 @@ export class Tax {
   /**
    * Pay tax to KRA against a Payment Registration Number (`PayTaxToKRA`, `POST /mpesa/b2b/v1/remittax`).
    * Needs prior integration with KRA to obtain the PRN. The result arrives on the ResultURL
-   * ({@link "daraja-sdk/results"!parseB2bResult | parseB2bResult}).
+   * ({@link daraja-sdk/results!parseB2bResult}).
    *
    * **Never resent** once it may have reached Daraja (no idempotency key): an ambiguous failure throws
    * {@link DarajaUnknownOutcomeError}.

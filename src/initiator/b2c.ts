@@ -67,7 +67,7 @@ export class B2c {
   /**
    * Send money to a customer (`POST /mpesa/b2c/v3/paymentrequest`). The answer only says Daraja accepted
    * the request; the result (receipt, or a failure such as `2001` for a bad credential) arrives on the
-   * ResultURL: parse it with {@link "daraja-sdk/results"!parseB2cResult | parseB2cResult} or {@link "daraja-sdk/results"!createResultHandler | createResultHandler}.
+   * ResultURL: parse it with {@link daraja-sdk/results!parseB2cResult} or {@link daraja-sdk/results!createResultHandler}.
    *
    * **Idempotent by key.** The call carries an `OriginatorConversationID` (yours, or a generated UUID),
    * which Daraja refuses to process twice. So unlike other money-moving calls, an ambiguous failure

@@ -38,8 +38,8 @@ export interface InitiatorCallParams {
 
 /**
  * Daraja's synchronous answer to an initiator call: the request was **accepted for processing**, not
- * completed. The outcome arrives later on the ResultURL (see {@link "daraja-sdk/results"!parseResult | parseResult} and
- * {@link "daraja-sdk/results"!createResultHandler | createResultHandler}); match it by `originatorConversationId` or `conversationId`.
+ * completed. The outcome arrives later on the ResultURL (see {@link daraja-sdk/results!parseResult} and
+ * {@link daraja-sdk/results!createResultHandler}); match it by `originatorConversationId` or `conversationId`.
  */
 export interface InitiatorResponse {
   /** The id the result will carry as `OriginatorConversationID` (for B2C, the id you sent). */

@@ -82,7 +82,7 @@ export interface ResultHandlerOptions<K extends ResultKind = 'result'> {
    */
   onResult: (result: ResultKinds[K], request: ResultRequest) => unknown;
   /**
-   * Called with a malformed body ({@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError}) or an error thrown by `onResult`, and the
+   * Called with a malformed body ({@link daraja-sdk!DarajaCallbackError}) or an error thrown by `onResult`, and the
    * request, so you can keep the body for audit. Errors thrown here are swallowed (and logged).
    */
   onError?: (error: unknown, request: ResultRequest) => unknown;
@@ -109,7 +109,7 @@ export interface ResultHandler {
  *
  * @param options - The parser `kind`, and the `onResult` / `onError` hooks.
  * @returns The handler.
- * @throws {@link "daraja-sdk"!DarajaConfigError | DarajaConfigError} when `onResult` is not a function or `kind` is unknown.
+ * @throws {@link daraja-sdk!DarajaConfigError} when `onResult` is not a function or `kind` is unknown.
  *
  * @example
  * ```ts

@@ -34,7 +34,7 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
 /**
  * @internal
  * An amount sent as a number (`1.00`) or a string (`"5.00"`, `"300"`, `"-1540.00"`). Absent or blank is
- * `undefined`; anything else is a {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} naming `path`.
+ * `undefined`; anything else is a {@link daraja-sdk!DarajaCallbackError} naming `path`.
  */
 export function readAmount(value: unknown, path: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;

@@ -360,7 +360,7 @@ export function parsePublicName(value: string): PublicName {
  * @param value - The string as sent.
  * @param path - Where the value came from, for the error. @defaultValue `'AccountBalance'`
  * @returns One entry per account, in order.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} when an entry has no name and currency, or an amount is not a number.
+ * @throws {@link daraja-sdk!DarajaCallbackError} when an entry has no name and currency, or an amount is not a number.
  *
  * @example
  * ```ts
@@ -413,7 +413,7 @@ function account(name: string, currency: string, amounts: number[]): AccountBala
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The result, with the code's meaning from the generic catalogue.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} naming what is missing or malformed.
+ * @throws {@link daraja-sdk!DarajaCallbackError} naming what is missing or malformed.
  *
  * @example
  * ```ts
@@ -432,7 +432,7 @@ export function parseResult(body: unknown): DarajaResult {
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The typed result.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} naming what is missing or malformed.
+ * @throws {@link daraja-sdk!DarajaCallbackError} naming what is missing or malformed.
  *
  * @example
  * ```ts
@@ -462,7 +462,7 @@ export function parseB2cResult(body: unknown): B2cResult {
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The typed result.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} naming what is missing or malformed.
+ * @throws {@link daraja-sdk!DarajaCallbackError} naming what is missing or malformed.
  *
  * @example
  * ```ts
@@ -493,7 +493,7 @@ export function parseB2bResult(body: unknown): B2bResult {
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The typed result.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} naming what is missing or malformed.
+ * @throws {@link daraja-sdk!DarajaCallbackError} naming what is missing or malformed.
  *
  * @example
  * ```ts
@@ -531,7 +531,7 @@ export function parseTransactionStatusResult(body: unknown): TransactionStatusRe
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The typed result.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} naming what is missing or malformed.
+ * @throws {@link daraja-sdk!DarajaCallbackError} naming what is missing or malformed.
  *
  * @example
  * ```ts
@@ -551,7 +551,7 @@ export function parseAccountBalanceResult(body: unknown): AccountBalanceResult {
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The typed result.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} naming what is missing or malformed.
+ * @throws {@link daraja-sdk!DarajaCallbackError} naming what is missing or malformed.
  *
  * @example
  * ```ts
@@ -580,7 +580,7 @@ export function parseReversalResult(body: unknown): ReversalResult {
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The notice; match it to your request by `originatorConversationId`.
- * @throws {@link "daraja-sdk"!DarajaCallbackError | DarajaCallbackError} only when the body is not a JSON object.
+ * @throws {@link daraja-sdk!DarajaCallbackError} only when the body is not a JSON object.
  *
  * @example
  * ```ts

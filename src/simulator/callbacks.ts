@@ -3,9 +3,15 @@ import type { Scheduler } from './scheduler.js';
 
 /** One attempt to deliver a callback, as kept in {@link Simulator.callbacks}. */
 export interface SimulatorCallbackRecord {
-  /** What was delivered, e.g. `stk.callback`. */
+  /**
+   * What was delivered: `stk.callback`, `c2b.validation`, `c2b.confirmation`, `<operation>.result` (e.g.
+   * `b2c.pay.result`) or `<operation>.queueTimeout`.
+   */
   readonly operation: string;
-  /** The transaction the callback is about (the `CheckoutRequestID` for STK). */
+  /**
+   * The transaction the callback is about: the `CheckoutRequestID` (STK), the `TransID` (C2B), or the
+   * `OriginatorConversationID` (initiator results and queue timeouts).
+   */
   readonly transactionId: string;
   /** Where it was POSTed. */
   readonly url: string;
@@ -78,11 +84,21 @@ export class CallbackSender {
    */
   schedule(job: CallbackJob, delayMs: number, copies = 1): () => void {
     return this.#scheduler.schedule(delayMs, () =>
-      Promise.all(Array.from({ length: copies }, (_, i) => this.#deliver(job, i + 1))),
+      Promise.all(Array.from({ length: copies }, (_, i) => this.#deliver(job, i + 1, this.#timeoutMs))),
     );
   }
 
-  async #deliver(job: CallbackJob, copy: number): Promise<void> {
+  /**
+   * Deliver one copy now and return its record, with the receiver's answer (C2B validation reads it).
+   * Call it from scheduled work, so `idle()` waits for it.
+   *
+   * @param timeoutMs - How long the receiver gets to answer. @defaultValue `callbackTimeoutMs`
+   */
+  send(job: CallbackJob, timeoutMs = this.#timeoutMs): Promise<SimulatorCallbackRecord> {
+    return this.#deliver(job, 1, timeoutMs);
+  }
+
+  async #deliver(job: CallbackJob, copy: number, timeoutMs: number): Promise<SimulatorCallbackRecord> {
     const time = new Date();
     const started = performance.now();
     let status: number | undefined;
@@ -94,7 +110,7 @@ export class CallbackSender {
         headers: { 'content-type': 'application/json;charset=UTF-8', ...job.headers },
         body: JSON.stringify(job.body),
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#scheduler.signal]),
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#scheduler.signal]),
       });
       status = response.status;
       responseText = (await response.text()).slice(0, MAX_RESPONSE_TEXT);
@@ -103,7 +119,7 @@ export class CallbackSender {
       error = failureReason(cause);
     }
     const durationMs = Math.round(performance.now() - started);
-    this.#records.push({
+    const record: SimulatorCallbackRecord = {
       operation: job.operation,
       transactionId: job.transactionId,
       url: job.url,
@@ -115,7 +131,8 @@ export class CallbackSender {
       responseText,
       durationMs,
       body: job.body,
-    });
+    };
+    this.#records.push(record);
     // Only the origin is logged: callback URLs often carry a secret path token.
     const fields = {
       operation: job.operation,
@@ -125,6 +142,7 @@ export class CallbackSender {
     };
     if (error === undefined) this.#log.info('sim: callback delivered', { ...fields, status, durationMs });
     else this.#log.warn('sim: callback delivery failed', { ...fields, status, error, durationMs });
+    return record;
   }
 }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { DarajaLogger } from '../logger.js';
 import { STK_OUTCOME_RULES } from './outcomes.js';
+import { RESULT_OUTCOME_RULES } from './result-outcomes.js';
 import { createSimulator, SIMULATOR_DEFAULTS, type SimulatorOptions } from './simulator.js';
 
 /** @internal The port `daraja-sim` listens on unless told otherwise. */
@@ -21,16 +22,22 @@ export interface CliIo {
 export function simulatorUsage(name = 'daraja-sim'): string {
   return `Usage: ${name} [options]
 
-A local Daraja (M-Pesa) simulator: OAuth, STK push, STK query and callbacks, no credentials needed.
+A local Daraja (M-Pesa) simulator, no credentials needed: OAuth, STK push and query, C2B register and
+simulate, B2C, B2B, tax, transaction status, account balance, reversal, dynamic QR, pull transactions,
+and their callbacks and results.
 
 Options:
   --port <n>                    Port to listen on (default ${CLI_DEFAULT_PORT}; 0 picks a free one)
   --host <host>                 Interface to listen on (default ${SIMULATOR_DEFAULTS.host})
-  --callback-delay-ms <ms>      Delay before each push is decided and its callback sent (default ${SIMULATOR_DEFAULTS.callbackDelayMs})
+  --callback-delay-ms <ms>      Delay before each push, request or C2B payment is decided and its
+                                callback or result sent (default ${SIMULATOR_DEFAULTS.callbackDelayMs})
   --late-callback-delay-ms <ms> Extra delay of a late callback (default ${SIMULATOR_DEFAULTS.lateCallbackDelayMs})
-  --mode auto|manual            auto: outcomes by phone number; manual: prompts wait for
-                                POST /simulator/stk/<CheckoutRequestID>/resolve (default auto)
+  --mode auto|manual            auto: outcomes by rule; manual: prompts and initiator requests wait for
+                                POST /simulator/stk/<CheckoutRequestID>/resolve or
+                                POST /simulator/operations/<ConversationID>/resolve (default auto)
   --prompt-timeout-ms <ms>      manual mode: unanswered prompts end as 1037 after this long
+  --accept-any-credential       Accept any non-empty SecurityCredential (default: it must decrypt
+                                to the initiator password with the simulator's certificate)
   -h, --help                    Show this help
 `;
 }
@@ -67,6 +74,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'late-callback-delay-ms': { type: 'string' },
         mode: { type: 'string' },
         'prompt-timeout-ms': { type: 'string' },
+        'accept-any-credential': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -84,6 +92,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   const host = values['host'] as string | undefined;
   if (host !== undefined) options.host = host;
   if (mode !== undefined) options.mode = mode;
+  if (values['accept-any-credential']) options.credentialCheck = 'any';
   const numbers = [
     ['callback-delay-ms', 'callbackDelayMs'],
     ['late-callback-delay-ms', 'lateCallbackDelayMs'],
@@ -123,10 +132,14 @@ function banner(
     (r) =>
       `  ..${r.suffix}  ${r.outcome.padEnd(19)} ResultCode ${String(r.resultCode).padEnd(5)} ${r.description}`,
   ).join('\n');
+  const results = RESULT_OUTCOME_RULES.map(
+    (r) =>
+      `  ..${r.suffix}  ${r.outcome.padEnd(22)} ResultCode ${String(r.resultCode ?? '-').padEnd(5)} ${r.description}`,
+  ).join('\n');
   const mode =
     sim.mode === 'manual'
-      ? `manual: each prompt stays open until POST ${sim.url}/simulator/stk/<CheckoutRequestID>/resolve {"outcome":"success"}`
-      : `auto: each push is decided ${options.callbackDelayMs ?? SIMULATOR_DEFAULTS.callbackDelayMs} ms after it is accepted`;
+      ? `manual: each prompt stays open until POST ${sim.url}/simulator/stk/<CheckoutRequestID>/resolve {"outcome":"success"}, each initiator request until POST ${sim.url}/simulator/operations/<ConversationID>/resolve`
+      : `auto: each push and request is decided ${options.callbackDelayMs ?? SIMULATOR_DEFAULTS.callbackDelayMs} ms after it is accepted`;
   return `${name}: Daraja simulator listening on ${sim.url}
 Mode: ${mode}
 
@@ -138,7 +151,20 @@ Check a setup against it with these variables: npx daraja doctor --push 07123456
 STK outcomes by the last two digits of the phone number (any other ending: success):
 ${rules}
 
-Control API: GET ${sim.url}/simulator/stk, GET ${sim.url}/simulator/requests, POST ${sim.url}/simulator/next-outcome {"outcomes":["cancelled"]}
+For the initiator APIs (B2C, B2B, tax, transaction status, account balance, reversal), add:
+  MPESA_INITIATOR_NAME=${sim.initiatorName}
+  MPESA_INITIATOR_SHORTCODE=${sim.initiatorShortcode}
+  MPESA_SECURITY_CREDENTIAL=${sim.securityCredential()}
+  MPESA_RESULT_URL=<your app's result URL>
+  MPESA_QUEUE_TIMEOUT_URL=<your app's queue-timeout URL>
+(or MPESA_INITIATOR_PASSWORD=${sim.initiatorPassword} with the certificate from GET ${sim.url}/simulator/initiator)
+
+Initiator results by the last two digits of B2C's phone number, or of a B2B, tax or reversal amount of 100 or more (any other ending: success):
+${results}
+
+Control API: GET ${sim.url}/simulator/stk, GET ${sim.url}/simulator/operations, GET ${sim.url}/simulator/c2b,
+GET ${sim.url}/simulator/requests, POST ${sim.url}/simulator/next-outcome {"outcomes":["cancelled"]},
+POST ${sim.url}/simulator/next-result {"outcomes":["insufficient-funds"]}
 Stop with Ctrl+C.
 
 `;

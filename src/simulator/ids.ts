@@ -41,3 +41,17 @@ export function receiptNumber(): string {
   for (let i = 1; i < 10; i++) out += ALNUM[randomInt(ALNUM.length)]!;
   return out;
 }
+
+/** @internal A `ConversationID` like `AG_20240706_20106e9209f64bebd05b`: `AG_`, the Nairobi date, 20 hex digits. */
+export function conversationId(now: Date): string {
+  return `AG_${darajaTimestamp(now).slice(0, 8)}_${hex(20)}`;
+}
+
+/**
+ * @internal
+ * An `OriginatorConversationID` Daraja makes up for requests that do not bring one, like
+ * `16917-22577599-3` (also the shape of C2B's `OriginatorCoversationID` and QR's `RequestID`).
+ */
+export function originatorConversationId(): string {
+  return `${1000 + randomInt(90_000)}-${digits(8)}-${1 + randomInt(9)}`;
+}

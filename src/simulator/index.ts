@@ -1,13 +1,28 @@
 /**
- * `daraja-sdk/simulator`: a local Daraja for development and tests. OAuth, STK push and STK query over
- * real HTTP, with Daraja's validation, error envelopes, result codes and callbacks, and no Safaricom
- * credentials or internet. Start it in-process with {@link createSimulator}, or as the `daraja-sim`
- * command.
+ * `daraja-sdk/simulator`: a local Daraja for development and tests. OAuth, STK push and query, C2B
+ * (register, simulate, validation and confirmation), B2C, B2B, tax, transaction status, account balance,
+ * reversal, dynamic QR and pull transactions over real HTTP, with Daraja's validation, error envelopes,
+ * result codes, callbacks and results, and no Safaricom credentials or internet. Start it in-process with
+ * {@link createSimulator}, or as the `daraja-sim` command.
  *
  * @packageDocumentation
  * @module daraja-sdk/simulator
  */
+export type {
+  SimulatedC2bPayment,
+  SimulatedC2bRegistration,
+  SimulatedC2bStatus,
+  SimulatedC2bValidationAnswer,
+  SimulatedC2bVersion,
+} from './c2b.js';
 export type { SimulatorCallbackRecord } from './callbacks.js';
+export type {
+  CredentialCheck,
+  SimulatedOperation,
+  SimulatedOperationName,
+  SimulatedOperationStatus,
+} from './initiator.js';
+export type { SimulatedLedgerEntry, SimulatedTransactionKind } from './ledger.js';
 export type {
   CallbackDelivery,
   SimulatedStkResult,
@@ -17,6 +32,15 @@ export type {
   StkOutcomeRule,
 } from './outcomes.js';
 export { STK_OUTCOME_RULES, stkOutcomeForPhoneNumber } from './outcomes.js';
+export type {
+  ResultDelivery,
+  ResultOutcome,
+  ResultOutcomeName,
+  ResultOutcomeRule,
+  ResultOutcomeSpec,
+  SimulatedResult,
+} from './result-outcomes.js';
+export { RESULT_OUTCOME_RULES, resultOutcomeFor } from './result-outcomes.js';
 export type { SimulatorRequest } from './server.js';
 export type { Simulator, SimulatorOptions } from './simulator.js';
 export { createSimulator, SIMULATOR_DEFAULTS } from './simulator.js';

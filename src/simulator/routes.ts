@@ -26,6 +26,11 @@ export interface RouteResponse {
   body?: unknown;
   /** A custom reason phrase, e.g. Daraja's "Bad Request: Invalid Credentials". */
   statusMessage?: string;
+  /**
+   * The operation for the request log, when the body tells it more precisely than the route (one B2B
+   * path serves `b2b.payBill` and `b2b.buyGoods`).
+   */
+  operation?: string;
 }
 
 /**

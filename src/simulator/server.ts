@@ -6,7 +6,10 @@ import { errorEnvelope, pathMatcher, type RouteResponse, type SimulatorRoute } f
 
 /** One request the simulator answered, as kept in {@link Simulator.requests}. */
 export interface SimulatorRequest {
-  /** The Daraja operation (`oauth`, `stk.push`, `stk.query`), or `unknown` for a path it does not serve. */
+  /**
+   * The Daraja operation, named as the SDK names it (`oauth`, `stk.push`, `stk.query`, `c2b.simulate`,
+   * `b2c.pay`, `b2b.payBill`, `account.balance`, …), or `unknown` for a path it does not serve.
+   */
   readonly operation: string;
   /** The HTTP method. */
   readonly method: string;
@@ -36,6 +39,11 @@ export interface ServerConfig {
   log: Log;
   /** Daraja requests are appended here. */
   requests: SimulatorRequest[];
+  /**
+   * Called once a Daraja request has been handled, before its answer is sent: a promise holds the
+   * answer back until it settles (a slow or lost answer, {@link Simulator.delayResponses}).
+   */
+  holdAnswer?: (operation: string) => Promise<void> | undefined;
 }
 
 /** @internal A listening server. */
@@ -148,7 +156,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     } else {
       answer = errorEnvelope(404, '404.002.01', 'Resource not found');
     }
-    send(res, answer);
+    if (operation !== undefined && answer.operation !== undefined) operation = answer.operation;
+    const hold = operation === undefined ? undefined : config.holdAnswer?.(operation);
+    if (hold) await hold;
+    if (!res.destroyed) send(res, answer);
 
     if (operation === undefined) return; // the simulator's own control API is not Daraja traffic
     const durationMs = Math.round(performance.now() - started);

@@ -1,9 +1,20 @@
 import { DarajaConfigError, type DarajaConfigIssue } from '../errors.js';
 import { createLog, type DarajaLogger } from '../logger.js';
+import { C2bSimulation, type SimulatedC2bPayment, type SimulatedC2bRegistration } from './c2b.js';
 import { CallbackSender, type SimulatorCallbackRecord } from './callbacks.js';
+import {
+  type CredentialKeys,
+  credentialKeysFrom,
+  defaultCredentialKeys,
+  encryptCredential,
+} from './certificate.js';
 import { controlRoutes } from './control.js';
+import { type CredentialCheck, InitiatorSimulation, type SimulatedOperation } from './initiator.js';
+import { CUSTOMER, Ledger, ORGANISATION_NAME, type SimulatedLedgerEntry } from './ledger.js';
 import { oauthRoutes, TokenStore } from './oauth.js';
 import type { SimulatorOutcome } from './outcomes.js';
+import { qrRoutes } from './qr.js';
+import type { ResultOutcome } from './result-outcomes.js';
 import { Scheduler } from './scheduler.js';
 import { type SimulatorRequest, startServer } from './server.js';
 import { type SimulatedStkTransaction, type SimulatorMode, StkSimulation } from './stk.js';
@@ -26,7 +37,7 @@ export const SIMULATOR_DEFAULTS = Object.freeze({
   tokenLifetimeMs: 3_599_000,
   /** Outcomes come from the phone-number rule. */
   mode: 'auto' as SimulatorMode,
-  /** A push is decided, and its callback sent, one second after it is accepted. */
+  /** A push, initiator request or C2B payment is decided, and its callback sent, one second after it is accepted. */
   callbackDelayMs: 1000,
   /** A late callback comes 10 s after its result is decided. */
   lateCallbackDelayMs: 10_000,
@@ -34,6 +45,16 @@ export const SIMULATOR_DEFAULTS = Object.freeze({
   duplicateCallbackCount: 2,
   /** A callback receiver gets 10 s to answer. */
   callbackTimeoutMs: 10_000,
+  /** The initiator name the initiator APIs accept (the one in Daraja's samples; a fake value). */
+  initiatorName: 'testapi',
+  /** The initiator password a `SecurityCredential` must decrypt to (a fake value: it is not a secret). */
+  initiatorPassword: 'simulator-initiator-password',
+  /** The organisation shortcode of the initiator APIs (`PartyA`), as in Daraja's samples. */
+  initiatorShortcode: '600000',
+  /** `SecurityCredential` must decrypt, with the simulator's private key, to the initiator password. */
+  credentialCheck: 'decrypt' as CredentialCheck,
+  /** A C2B validation URL gets 8 s to answer, as on Daraja; then the registered `ResponseType` applies. */
+  c2bValidationTimeoutMs: 8000,
 });
 
 /** Options of {@link createSimulator}. Every one is optional; see {@link SIMULATOR_DEFAULTS}. */
@@ -56,21 +77,70 @@ export interface SimulatorOptions {
    * test the replay after "Invalid Access Token". @defaultValue `3_599_000`
    */
   tokenLifetimeMs?: number;
-  /** `auto` (outcomes by rule) or `manual` (prompts wait for {@link Simulator.resolve}). @defaultValue `'auto'` */
+  /**
+   * `auto` (outcomes by rule) or `manual` (STK prompts wait for {@link Simulator.resolve}, initiator requests
+   * for {@link Simulator.resolveResult}). @defaultValue `'auto'`
+   */
   mode?: SimulatorMode;
-  /** In `auto` mode, how long after the push its result is decided and its callback sent, in ms. @defaultValue `1000` */
+  /**
+   * In `auto` mode, how long after a push, an initiator request or a C2B simulation its result is decided and
+   * its callback (result, validation request) sent, in ms. @defaultValue `1000`
+   */
   callbackDelayMs?: number;
   /** How long after the result a `late` callback is sent, in ms. @defaultValue `10_000` */
   lateCallbackDelayMs?: number;
   /** How many times a `duplicate` callback is delivered (at least 2). @defaultValue `2` */
   duplicateCallbackCount?: number;
   /**
-   * In `manual` mode, how long an unresolved prompt stays open before it ends as `timeout` (1037), in
-   * ms, like a customer who never answers. @defaultValue never
+   * In `manual` mode, how long an unresolved STK prompt stays open before it ends as `timeout` (1037), in
+   * ms, like a customer who never answers. Initiator requests wait for `resolveResult()` however long.
+   * @defaultValue never
    */
   promptTimeoutMs?: number;
   /** How long a callback receiver gets to answer before the delivery counts as failed, in ms. @defaultValue `10_000` */
   callbackTimeoutMs?: number;
+  /**
+   * The initiator name (`InitiatorName`, `Initiator`) the initiator APIs accept; another one gets result
+   * 2001. @defaultValue `'testapi'`
+   */
+  initiatorName?: string;
+  /**
+   * The initiator password: a `SecurityCredential` is accepted when it decrypts to it with the
+   * simulator's private key (see {@link Simulator.certificate}); otherwise the result is 2001, as on
+   * Daraja. @defaultValue `'simulator-initiator-password'`
+   */
+  initiatorPassword?: string;
+  /**
+   * The organisation shortcode the initiator may act for (`PartyA`; `ReceiverParty` of a reversal). Another
+   * one gets result 21 ("The initiator is not allowed to initiate this request."). @defaultValue `'600000'`
+   */
+  initiatorShortcode?: string | number;
+  /**
+   * The certificate (PEM) clients encrypt the initiator password with, with `privateKey`: pin them to keep
+   * one credential across runs. @defaultValue an RSA-2048 certificate generated on first use, shared by the
+   * simulators of the process
+   */
+  certificate?: string;
+  /** The RSA private key (PEM) of `certificate`, which decrypts `SecurityCredential`. Give both or neither. */
+  privateKey?: string;
+  /**
+   * `decrypt`: a `SecurityCredential` must decrypt to `initiatorPassword` (RSA, PKCS#1 v1.5). `any`: any
+   * non-empty value is accepted, e.g. for an app configured with Safaricom's own certificate.
+   * @defaultValue `'decrypt'`
+   */
+  credentialCheck?: CredentialCheck;
+  /**
+   * Chooses the outcome of each initiator request (B2C, B2B, tax, transaction status, account balance,
+   * reversal) in `auto` mode, replacing {@link RESULT_OUTCOME_RULES}. It gets the request as accepted.
+   *
+   * @example
+   * ```ts
+   * createSimulator({ resultRule: (op) => (op.operation === 'b2c.pay' && op.amount! > 1000 ? 'insufficient-funds' : 'success') });
+   * ```
+   */
+  resultRule?: (operation: SimulatedOperation) => ResultOutcome;
+  /** How long a C2B validation URL gets to answer before the registered `ResponseType` applies, in ms. @defaultValue `8000` */
+  c2bValidationTimeoutMs?: number;
   /**
    * Chooses the outcome of each push in `auto` mode, replacing the phone-number rule
    * ({@link STK_OUTCOME_RULES}). It gets the transaction as accepted (status `pending`).
@@ -113,14 +183,45 @@ export interface Simulator {
    * Add `MPESA_CALLBACK_URL` yourself.
    */
   readonly env: Readonly<Record<string, string>>;
-  /** How new pushes are decided; settable at any time (queued outcomes still come first). */
+  /**
+   * How new STK pushes and initiator requests are decided; settable at any time (queued outcomes still
+   * come first).
+   */
   mode: SimulatorMode;
+  /** The initiator name the initiator APIs accept. */
+  readonly initiatorName: string;
+  /** The initiator password a `SecurityCredential` must decrypt to (a test value). */
+  readonly initiatorPassword: string;
+  /** The organisation shortcode the initiator may act for: the client's `initiatorShortcode`. */
+  readonly initiatorShortcode: string;
+  /**
+   * The certificate (PEM) to give the client as `certificate`, with `initiatorPassword`, so the SDK
+   * builds a `SecurityCredential` the simulator accepts, as it does with Safaricom's certificate. Generated
+   * on first read unless `certificate` was given.
+   */
+  readonly certificate: string;
+  /**
+   * A `SecurityCredential` the simulator accepts: `initiatorPassword` encrypted with
+   * {@link Simulator.certificate}. A new one each call (the encryption is randomised); all are valid.
+   */
+  securityCredential(): string;
   /** Every Daraja request answered so far, oldest first (a copy). */
   readonly requests: readonly SimulatorRequest[];
   /** Every callback delivery attempt so far, oldest first (a copy). */
   readonly callbacks: readonly SimulatorCallbackRecord[];
   /** Every STK transaction so far, oldest first (snapshots). */
   readonly transactions: readonly SimulatedStkTransaction[];
+  /** Every accepted initiator request (B2C, B2B, tax, status, balance, reversal), oldest first (snapshots). */
+  readonly operations: readonly SimulatedOperation[];
+  /** The C2B URLs registered, one per shortcode. */
+  readonly c2bRegistrations: readonly SimulatedC2bRegistration[];
+  /** Every simulated C2B payment, oldest first (snapshots). */
+  readonly c2bPayments: readonly SimulatedC2bPayment[];
+  /**
+   * Every completed money movement (STK and C2B payments, B2C, B2B, tax, reversals), oldest first: what
+   * transaction status finds, reversal reverses and pull transactions lists.
+   */
+  readonly ledger: readonly SimulatedLedgerEntry[];
   /**
    * The state of one STK push.
    *
@@ -157,6 +258,53 @@ export interface Simulator {
    * ```
    */
   nextOutcome(...outcomes: Array<SimulatorOutcome | 'manual'>): void;
+  /**
+   * The state of one initiator request.
+   *
+   * @param id - Its `ConversationID` or `OriginatorConversationID` (B2C's idempotency key).
+   * @returns A snapshot, or `undefined` for an unknown id.
+   */
+  operation(id: string): SimulatedOperation | undefined;
+  /**
+   * Process an initiator request now (`manual` mode, or an `auto` one not yet processed): its result is
+   * decided and sent as the outcome's delivery says.
+   *
+   * @param id - Its `ConversationID` or `OriginatorConversationID`.
+   * @param outcome - What M-Pesa does. @defaultValue `'success'`
+   * @returns The processed request.
+   * @throws `Error` for an unknown or already processed id, `TypeError` for an unknown outcome.
+   *
+   * @example
+   * ```ts
+   * const { originatorConversationId } = await daraja.b2c.pay({ ... });
+   * sim.resolveResult(originatorConversationId, 'insufficient-funds');
+   * ```
+   */
+  resolveResult(id: string, outcome?: ResultOutcome): SimulatedOperation;
+  /**
+   * Queue the outcomes of the next initiator requests (any of B2C, B2B, tax, status, balance, reversal),
+   * in order, whatever the mode and the rule. `'manual'` holds that one request until
+   * {@link Simulator.resolveResult}. STK pushes have their own queue ({@link Simulator.nextOutcome}).
+   *
+   * @param outcomes - One outcome per coming request.
+   * @throws `TypeError` for an unknown outcome.
+   *
+   * @example
+   * ```ts
+   * sim.nextResult('queue-timeout', { result: { resultCode: 2028 }, delivery: 'duplicate' });
+   * ```
+   */
+  nextResult(...outcomes: Array<ResultOutcome | 'manual'>): void;
+  /**
+   * Hold back the answers of the next `count` Daraja API requests (not OAuth) for `delayMs`: each request
+   * is processed at once, but its answer comes late, so a client with a shorter timeout sees no answer.
+   * This is how to test what happens when a request reached Daraja and the answer was lost (e.g. the B2C
+   * retry with the same `OriginatorConversationID`).
+   *
+   * @param delayMs - How long to hold each answer.
+   * @param count - How many answers to hold. @defaultValue `1`
+   */
+  delayResponses(delayMs: number, count?: number): void;
   /** Make every access token issued so far invalid, as if it expired: the next API call gets 404.001.03. */
   expireTokens(): void;
   /**
@@ -164,7 +312,10 @@ export interface Simulator {
    * delivered (or failed) and recorded. Prompts waiting for {@link Simulator.resolve} do not count.
    */
   idle(): Promise<void>;
-  /** Forget requests, callbacks, transactions and queued outcomes, and cancel pending work. Tokens stay valid. */
+  /**
+   * Forget requests, callbacks, transactions, initiator requests, C2B registrations and payments, the ledger
+   * and queued outcomes, and cancel pending work. Tokens stay valid.
+   */
   reset(): void;
   /** Stop: cancel pending decisions and callbacks, close every connection and the server. */
   close(): Promise<void>;
@@ -186,6 +337,14 @@ const KNOWN_OPTIONS = new Set([
   'callbackTimeoutMs',
   'outcomeRule',
   'logger',
+  'initiatorName',
+  'initiatorPassword',
+  'initiatorShortcode',
+  'certificate',
+  'privateKey',
+  'credentialCheck',
+  'resultRule',
+  'c2bValidationTimeoutMs',
 ]);
 
 const MAX_DELAY_MS = 2_147_483_647; // setTimeout's limit
@@ -208,7 +367,15 @@ function checkOptions(options: SimulatorOptions): void {
   whole('duplicateCallbackCount', 2, 100);
   whole('promptTimeoutMs', 0, MAX_DELAY_MS);
   whole('callbackTimeoutMs', 1, MAX_DELAY_MS);
-  for (const field of ['host', 'consumerKey', 'consumerSecret', 'passkey'] as const) {
+  whole('c2bValidationTimeoutMs', 1, MAX_DELAY_MS);
+  for (const field of [
+    'host',
+    'consumerKey',
+    'consumerSecret',
+    'passkey',
+    'initiatorName',
+    'initiatorPassword',
+  ] as const) {
     const v = options[field];
     if (v !== undefined && (typeof v !== 'string' || v.trim() === ''))
       add(field, 'must be a non-empty string.');
@@ -222,20 +389,45 @@ function checkOptions(options: SimulatorOptions): void {
   if (options.outcomeRule !== undefined && typeof options.outcomeRule !== 'function') {
     add('outcomeRule', 'must be a function returning an outcome.');
   }
+  if (options.resultRule !== undefined && typeof options.resultRule !== 'function') {
+    add('resultRule', 'must be a function returning an outcome.');
+  }
+  if (options.initiatorShortcode !== undefined && !/^\d{5,7}$/.test(String(options.initiatorShortcode))) {
+    add('initiatorShortcode', 'must be 5 to 7 digits, e.g. "600000".');
+  }
+  if (
+    options.credentialCheck !== undefined &&
+    options.credentialCheck !== 'decrypt' &&
+    options.credentialCheck !== 'any'
+  ) {
+    add('credentialCheck', 'must be "decrypt" or "any".');
+  }
+  if ((options.certificate === undefined) !== (options.privateKey === undefined)) {
+    add(
+      options.certificate === undefined ? 'certificate' : 'privateKey',
+      'give certificate and privateKey together.',
+    );
+  } else if (options.certificate !== undefined) {
+    const keys = credentialKeysFrom(options.certificate, options.privateKey);
+    if (typeof keys === 'string') add('certificate', keys);
+  }
   if (issues.length > 0) throw new DarajaConfigError(issues);
 }
 
 /**
- * Start a local Daraja: OAuth, STK push and STK query over real HTTP, with Daraja's validation, error
- * envelopes and callbacks, and no Safaricom credentials or internet.
+ * Start a local Daraja: OAuth, STK push and query, C2B (register, simulate, validation and
+ * confirmation), B2C, B2B, tax, transaction status, account balance, reversal, dynamic QR and pull
+ * transactions over real HTTP, with Daraja's validation, error envelopes, callbacks and results, and no
+ * Safaricom credentials or internet.
  *
- * Outcomes follow the phone number's last two digits ({@link STK_OUTCOME_RULES}), an `outcomeRule`,
+ * STK outcomes follow the phone number's last two digits ({@link STK_OUTCOME_RULES}), an `outcomeRule`,
  * outcomes queued with {@link Simulator.nextOutcome}, or (in `manual` mode) the test's
- * {@link Simulator.resolve}.
+ * {@link Simulator.resolve}. Initiator results follow {@link RESULT_OUTCOME_RULES}, a `resultRule`,
+ * {@link Simulator.nextResult} or {@link Simulator.resolveResult}.
  *
  * @param options - Credentials, port, delays and mode; all optional (see {@link SIMULATOR_DEFAULTS}).
  * @returns The running simulator, once it listens. Call {@link Simulator.close} when done.
- * @throws {@link "daraja-sdk"!DarajaConfigError} listing every invalid option; the listen error (e.g. `EADDRINUSE`).
+ * @throws {@link daraja-sdk!DarajaConfigError} listing every invalid option; the listen error (e.g. `EADDRINUSE`).
  *
  * @example
  * ```ts
@@ -265,11 +457,20 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   checkOptions(options);
   const o = { ...SIMULATOR_DEFAULTS, ...withoutUndefined(options) };
   const shortcode = String(o.shortcode);
+  const initiatorShortcode = String(o.initiatorShortcode);
   const log = createLog(options.logger);
   const requests: SimulatorRequest[] = [];
   const callbackRecords: SimulatorCallbackRecord[] = [];
   const scheduler = new Scheduler((error) => log.error('sim: scheduled work failed', { error }));
   const tokens = new TokenStore(o.tokenLifetimeMs);
+  const callbacks = new CallbackSender(scheduler, log, o.callbackTimeoutMs, callbackRecords);
+  const ledger = new Ledger();
+  const pinned =
+    options.certificate === undefined
+      ? undefined
+      : (credentialKeysFrom(options.certificate, options.privateKey) as CredentialKeys);
+  const keys = () => pinned ?? defaultCredentialKeys();
+  const delays = { ms: 0, remaining: 0 };
   const stk = new StkSimulation({
     shortcode,
     passkey: o.passkey,
@@ -279,18 +480,104 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     duplicateCallbackCount: o.duplicateCallbackCount,
     promptTimeoutMs: options.promptTimeoutMs,
     outcomeRule: options.outcomeRule,
+    // A successful push is money received: the ledger records it for status, reversal and pull.
+    onCompleted: (t) => {
+      ledger.accounts(t.businessShortCode).utility += t.amount;
+      ledger.record({
+        receipt: t.receiptNumber!,
+        kind: 'stk',
+        amount: t.amount,
+        shortcode: t.businessShortCode,
+        debitParty: `${t.phoneNumber} - ${CUSTOMER.full}`,
+        creditParty: `${t.businessShortCode} - ${ORGANISATION_NAME}`,
+        phoneNumber: t.phoneNumber,
+        billReference: t.accountReference,
+        originatorConversationId: t.checkoutRequestId,
+        conversationId: t.merchantRequestId,
+        reasonType: t.transactionType === 'CustomerBuyGoodsOnline' ? 'Buy Goods Online' : 'Pay Bill Online',
+        completedAt: t.decidedAt ?? new Date(),
+      });
+    },
     tokens,
     scheduler,
-    callbacks: new CallbackSender(scheduler, log, o.callbackTimeoutMs, callbackRecords),
+    callbacks,
     log,
   });
+  const initiator = new InitiatorSimulation({
+    initiatorName: o.initiatorName,
+    initiatorPassword: o.initiatorPassword,
+    initiatorShortcode,
+    credentialCheck: o.credentialCheck,
+    keys,
+    mode: () => stk.mode,
+    callbackDelayMs: o.callbackDelayMs,
+    lateCallbackDelayMs: o.lateCallbackDelayMs,
+    duplicateCallbackCount: o.duplicateCallbackCount,
+    resultRule: options.resultRule,
+    tokens,
+    scheduler,
+    callbacks,
+    ledger,
+    log,
+  });
+  const c2b = new C2bSimulation({
+    callbackDelayMs: o.callbackDelayMs,
+    lateCallbackDelayMs: o.lateCallbackDelayMs,
+    duplicateCallbackCount: o.duplicateCallbackCount,
+    validationTimeoutMs: o.c2bValidationTimeoutMs,
+    tokens,
+    scheduler,
+    callbacks,
+    ledger,
+    log,
+  });
+  const securityCredential = () => encryptCredential(o.initiatorPassword, keys().certificate);
+  const delayResponses = (delayMs: number, count = 1) => {
+    if (!(Number.isInteger(delayMs) && delayMs >= 0 && delayMs <= MAX_DELAY_MS))
+      throw new TypeError(
+        `daraja-sim: delayMs must be a whole number of ms, got ${JSON.stringify(delayMs)}.`,
+      );
+    if (!(Number.isInteger(count) && count >= 0))
+      throw new TypeError(`daraja-sim: count must be a whole number, got ${JSON.stringify(count)}.`);
+    delays.ms = delayMs;
+    delays.remaining = count;
+  };
   // The route table: each API contributes its routes.
   const routes = [
     ...oauthRoutes({ consumerKey: o.consumerKey, consumerSecret: o.consumerSecret }, tokens),
     ...stk.routes(),
-    ...controlRoutes({ stk, requests, callbacks: callbackRecords }),
+    ...c2b.routes(),
+    ...initiator.routes(),
+    ...qrRoutes(tokens),
+    ...controlRoutes({
+      stk,
+      initiator,
+      c2b,
+      ledger,
+      requests,
+      callbacks: callbackRecords,
+      initiatorInfo: () => ({
+        initiatorName: o.initiatorName,
+        initiatorShortcode,
+        certificate: keys().certificate,
+        securityCredential: securityCredential(),
+      }),
+      delayResponses,
+    }),
   ];
-  const server = await startServer({ host: o.host, port: o.port, routes, log, requests });
+  const server = await startServer({
+    host: o.host,
+    port: o.port,
+    routes,
+    log,
+    requests,
+    holdAnswer: (operation) => {
+      if (operation === 'oauth' || operation === 'unknown' || delays.remaining <= 0) return undefined;
+      delays.remaining -= 1;
+      log.info('sim: holding the answer back', { operation, delayMs: delays.ms });
+      return scheduler.run(() => pause(delays.ms, scheduler.signal));
+    },
+  });
   log.info('sim: listening', { url: server.url, mode: o.mode });
 
   let closing: Promise<void> | undefined;
@@ -316,6 +603,13 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     set mode(mode: SimulatorMode) {
       stk.mode = mode;
     },
+    initiatorName: o.initiatorName,
+    initiatorPassword: o.initiatorPassword,
+    initiatorShortcode,
+    get certificate() {
+      return keys().certificate;
+    },
+    securityCredential,
     get requests() {
       return [...requests];
     },
@@ -325,14 +619,34 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     get transactions() {
       return stk.list();
     },
+    get operations() {
+      return initiator.list();
+    },
+    get c2bRegistrations() {
+      return c2b.registrations();
+    },
+    get c2bPayments() {
+      return c2b.payments();
+    },
+    get ledger() {
+      return ledger.list();
+    },
     transaction: (id) => stk.get(id),
     resolve: (id, outcome = 'success') => stk.resolve(id, outcome),
     nextOutcome: (...outcomes) => stk.enqueue(outcomes),
+    operation: (id) => initiator.get(id),
+    resolveResult: (id, outcome = 'success') => initiator.resolve(id, outcome),
+    nextResult: (...outcomes) => initiator.enqueue(outcomes),
+    delayResponses,
     expireTokens: () => tokens.expireAll(),
     idle: () => scheduler.idle(),
     reset: () => {
       stk.reset();
+      initiator.reset();
+      c2b.reset();
+      ledger.reset();
       scheduler.cancelAll();
+      delays.remaining = 0;
       requests.length = 0;
       callbackRecords.length = 0;
     },
@@ -346,6 +660,20 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       return closing;
     },
   };
+}
+
+/** Wait `ms`, or less if `signal` aborts (the simulator closes). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -88,6 +88,8 @@ export interface StkSimulationConfig {
   duplicateCallbackCount: number;
   promptTimeoutMs: number | undefined;
   outcomeRule: ((transaction: SimulatedStkTransaction) => SimulatorOutcome) | undefined;
+  /** Called once per successful payment, when it is decided (the ledger records it). */
+  onCompleted?: (transaction: SimulatedStkTransaction) => void;
   tokens: TokenStore;
   scheduler: Scheduler;
   callbacks: CallbackSender;
@@ -301,6 +303,7 @@ export class StkSimulation {
     if (outcome.resultCode === 0) {
       state.receiptNumber = ids.receiptNumber();
       state.transactionDate = Number(darajaTimestamp(now));
+      this.#config.onCompleted?.(snapshot(state));
     }
     log.info('sim: stk result decided', {
       checkoutRequestId: state.checkoutRequestId,

@@ -30,13 +30,15 @@ export type JsonBody = Record<string, unknown>;
 /**
  * @internal
  * The request's JSON object body, or Daraja's answer when there is none. A body that is not sent as
- * JSON (e.g. form-encoded) is answered "Invalid BusinessShortCode", as Daraja does (daraja-api.md §1);
- * JSON that does not parse, or is not an object, "Invalid Request Payload".
+ * JSON (e.g. form-encoded) is answered `notJson`: "Invalid BusinessShortCode" by default, as Daraja's
+ * STK API does (daraja-api.md §1); JSON that does not parse, or is not an object, "Invalid Request
+ * Payload".
  */
 export function readJsonObject(
   request: RouteRequest,
+  notJson: () => RouteResponse = () => invalidField('BusinessShortCode'),
 ): { body: JsonBody; error?: undefined } | { body?: undefined; error: RouteResponse } {
-  if (!request.isJson) return { error: invalidField('BusinessShortCode') };
+  if (!request.isJson) return { error: notJson() };
   const body = request.json;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { error: invalidPayload() };
   return { body: body as JsonBody };
@@ -102,6 +104,20 @@ export const checks = {
   url: (v: unknown) => validateCallbackUrl(v, false) === undefined,
   /** One of the given strings. */
   oneOf: (values: readonly string[]) => (v: unknown) => typeof v === 'string' && values.includes(v),
+  /** One of the given values, sent as a string or a number (identifier types such as `"4"` or `4`). */
+  oneOfText: (values: readonly string[]) => (v: unknown) => values.includes(textOf(v) ?? ''),
+  /** `min` to `max` digits, as a number or a string (shortcodes, tills). */
+  digits: (min: number, max: number) => (v: unknown) => {
+    const text = digitsOf(v);
+    return text !== undefined && text.length >= min && text.length <= max;
+  },
+  /** A whole number of shillings from `min` to `max`, as a number or a numeric string. */
+  wholeAmount:
+    (min: number, max = Number.MAX_SAFE_INTEGER) =>
+    (v: unknown) => {
+      const n = numberOf(v);
+      return n !== undefined && Number.isInteger(n) && n >= min && n <= max;
+    },
 } as const;
 
 /** @internal The rules of an STK push body, in the order Daraja's answers suggest. */

@@ -65,6 +65,7 @@ export function apiFor(app: RunningApp, token = 'demo-token-alice') {
         : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
     });
     const text = await res.text();
+    // biome-ignore lint/suspicious/noExplicitAny: the tests read whatever JSON the example app answers.
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
   };
 }

@@ -76,6 +76,10 @@ describe('daraja-sim arguments', () => {
     expect(parseCliArgs([])).toEqual({ help: false, options: { port: CLI_DEFAULT_PORT } });
     expect(parseCliArgs(['--help'])).toEqual({ help: true });
     expect(parseCliArgs(['-h'])).toEqual({ help: true });
+    expect(parseCliArgs(['--accept-any-credential'])).toEqual({
+      help: false,
+      options: { port: CLI_DEFAULT_PORT, credentialCheck: 'any' },
+    });
   });
 
   it.each([
@@ -112,9 +116,16 @@ describe('daraja-sim in-process', () => {
       'MPESA_SHORTCODE=174379',
       `MPESA_PASSKEY=${SIMULATOR_DEFAULTS.passkey}`,
       '..01  cancelled',
+      `MPESA_INITIATOR_NAME=${SIMULATOR_DEFAULTS.initiatorName}`,
+      `MPESA_INITIATOR_SHORTCODE=${SIMULATOR_DEFAULTS.initiatorShortcode}`,
+      `with the certificate from GET ${url}/simulator/initiator`,
+      '..02  queue-timeout',
+      '..08  unregistered-customer',
     ]) {
       expect(io.out).toContain(line);
     }
+    const credential = /MPESA_SECURITY_CREDENTIAL=([A-Za-z0-9+/]{340,}={0,2})\n/.exec(io.out)?.[1];
+    expect(credential).toBeDefined();
 
     const basic = Buffer.from(`${SIMULATOR_DEFAULTS.consumerKey}:${SIMULATOR_DEFAULTS.consumerSecret}`);
     const oauth = await fetch(`${url}/oauth/v1/generate?grant_type=client_credentials`, {
@@ -145,6 +156,29 @@ describe('daraja-sim in-process', () => {
     expect(io.out).not.toContain('254712345605');
     expect(io.out).not.toContain(token);
     expect(io.out).not.toContain(password);
+
+    // The printed credential is one the simulator accepts, and it is never logged.
+    const balance = await fetch(`${url}/mpesa/accountbalance/v1/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        Initiator: SIMULATOR_DEFAULTS.initiatorName,
+        SecurityCredential: credential,
+        CommandID: 'AccountBalance',
+        PartyA: SIMULATOR_DEFAULTS.initiatorShortcode,
+        IdentifierType: '4',
+        Remarks: 'CLI',
+        QueueTimeOutURL: 'http://127.0.0.1:9/timeout',
+        ResultURL: 'http://127.0.0.1:9/result',
+      }),
+    });
+    expect(balance.status).toBe(200);
+    await waitForText(() => io.out, io.signals, 'stdout', /request processed/);
+    const { operations } = (await (await fetch(`${url}/simulator/operations`)).json()) as {
+      operations: Array<{ credentialValid: boolean; resultCode: string }>;
+    };
+    expect(operations).toEqual([expect.objectContaining({ credentialValid: true, resultCode: '0' })]);
+    expect(io.out.split(credential!)).toHaveLength(2);
 
     io.signals.emit('SIGINT');
     expect(await exit).toBe(0);
