@@ -14,13 +14,7 @@ import {
 } from '../errors.js';
 import { createLog, type DarajaLogger, type Log } from '../logger.js';
 import type { PaymentStatus } from '../payment-status.js';
-import {
-  STK_ACCOUNT_REFERENCE_MAX,
-  STK_TRANSACTION_DESC_MAX,
-  validateAmount,
-  validateText,
-} from '../stk/stk.js';
-import { normalizePhoneNumber } from '../utils/phone.js';
+import { normalizeStkFields, validateText } from '../stk/stk.js';
 import { validateCallbackUrl } from '../utils/url.js';
 import {
   callbackToken,
@@ -440,17 +434,7 @@ class Flow implements PaymentFlow {
       throw new DarajaValidationError('params', 'pass { ownerId, amount, phoneNumber, accountReference }.');
     }
     const ownerId = validateText('ownerId', params.ownerId, 200, true);
-    const amount = validateAmount(params.amount);
-    const phoneNumber = normalizePhoneNumber(params.phoneNumber);
-    const accountReference = validateText(
-      'accountReference',
-      params.accountReference,
-      STK_ACCOUNT_REFERENCE_MAX,
-      true,
-    );
-    const transactionDesc =
-      validateText('transactionDesc', params.transactionDesc ?? 'Payment', STK_TRANSACTION_DESC_MAX, false) ||
-      'Payment';
+    const { phoneNumber, amount, accountReference, transactionDesc } = normalizeStkFields(params);
     const metadata = validateMetadata(params.metadata);
     const idempotencyKey =
       params.idempotencyKey === undefined

@@ -157,17 +157,7 @@ export class Stk {
     if (typeof params !== 'object' || params === null) {
       throw new DarajaValidationError('params', 'pass an object: { phoneNumber, amount, accountReference }.');
     }
-    const phoneNumber = normalizePhoneNumber(params.phoneNumber, 'phoneNumber');
-    const amount = validateAmount(params.amount);
-    const accountReference = validateText(
-      'accountReference',
-      params.accountReference,
-      STK_ACCOUNT_REFERENCE_MAX,
-      true,
-    );
-    const transactionDesc =
-      validateText('transactionDesc', params.transactionDesc ?? 'Payment', STK_TRANSACTION_DESC_MAX, false) ||
-      'Payment';
+    const { phoneNumber, amount, accountReference, transactionDesc } = normalizeStkFields(params);
     const callbackUrl = params.callbackUrl ?? ctx.callbackUrl;
     if (callbackUrl === undefined) {
       throw new DarajaConfigError([
@@ -375,6 +365,30 @@ function requireStkConfig(ctx: StkContext): { shortcode: string; passkey: string
     });
   if (issues.length > 0) throw new DarajaConfigError(issues);
   return { shortcode: ctx.shortcode!, passkey: ctx.passkey! };
+}
+
+/**
+ * @internal
+ * Validate and normalise the customer-facing fields of an STK push (phone number, amount, account
+ * reference, description). Shared by `stk.push` and the payment flow, which checks them before it writes
+ * the payment record.
+ */
+export function normalizeStkFields(
+  params: Pick<StkPushParams, 'phoneNumber' | 'amount' | 'accountReference' | 'transactionDesc'>,
+) {
+  return {
+    phoneNumber: normalizePhoneNumber(params.phoneNumber, 'phoneNumber'),
+    amount: validateAmount(params.amount),
+    accountReference: validateText(
+      'accountReference',
+      params.accountReference,
+      STK_ACCOUNT_REFERENCE_MAX,
+      true,
+    ),
+    transactionDesc:
+      validateText('transactionDesc', params.transactionDesc ?? 'Payment', STK_TRANSACTION_DESC_MAX, false) ||
+      'Payment',
+  };
 }
 
 /**
