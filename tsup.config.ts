@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Options } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const entry = {
   index: 'src/index.ts',
@@ -17,6 +22,7 @@ const shared: Options = {
   treeshake: true,
   splitting: true,
   removeNodeProtocol: false,
+  define: { __DARAJA_SDK_VERSION__: JSON.stringify(version) },
 };
 
 export default defineConfig([

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -139,6 +140,12 @@ describe('daraja as a process', () => {
       external: ['pg'],
       logLevel: 'silent',
       absWorkingDir: root,
+      // As tsup does for the published build: VERSION comes from package.json.
+      define: {
+        __DARAJA_SDK_VERSION__: JSON.stringify(
+          JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
+        ),
+      },
     });
     sim = await createSimulator({
       consumerKey: CONSUMER_KEY,
