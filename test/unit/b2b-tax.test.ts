@@ -9,7 +9,7 @@ import {
   RESULT_URL,
   SECURITY_CREDENTIAL,
 } from '../fixtures/constants.js';
-import { makeClient } from '../helpers/client.js';
+import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
 import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';
 import { darajaMock, useMsw } from '../helpers/msw.js';
 
@@ -24,24 +24,7 @@ function route(path: string, ...answers: Answer[]) {
   return e;
 }
 
-const client = (overrides: Parameters<typeof makeClient>[0] = {}) =>
-  makeClient({
-    initiatorName: INITIATOR_NAME,
-    securityCredential: SECURITY_CREDENTIAL,
-    initiatorShortcode: B2C_SHORTCODE,
-    resultUrl: RESULT_URL,
-    queueTimeoutUrl: QUEUE_TIMEOUT_URL,
-    ...overrides,
-  });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const result = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(result instanceof Error)) throw new Error('expected the promise to reject');
-  return result;
-}
+const client = makeInitiatorClient;
 
 // daraja-api.md §9, after the JSON fixes: "Command ID" → CommandID, no trailing comma. The URL values are
 // reproduced exactly as documented (they look swapped in Safaricom's sample).

@@ -15,7 +15,7 @@ import {
   RESULT_URL,
   SECURITY_CREDENTIAL,
 } from '../fixtures/constants.js';
-import { makeClient } from '../helpers/client.js';
+import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
 import { type Answer, endpoint } from '../helpers/endpoint.js';
 import { captured } from '../helpers/logger.js';
 import { darajaMock, useMsw } from '../helpers/msw.js';
@@ -45,24 +45,7 @@ function route(...answers: Answer[]) {
   return e;
 }
 
-const client = (overrides: Parameters<typeof makeClient>[0] = {}) =>
-  makeClient({
-    initiatorName: INITIATOR_NAME,
-    securityCredential: SECURITY_CREDENTIAL,
-    initiatorShortcode: B2C_SHORTCODE,
-    resultUrl: RESULT_URL,
-    queueTimeoutUrl: QUEUE_TIMEOUT_URL,
-    ...overrides,
-  });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const result = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(result instanceof Error)) throw new Error('expected the promise to reject');
-  return result;
-}
+const client = makeInitiatorClient;
 
 describe('b2c.pay request', () => {
   it('reproduces the documented v3 sample field for field (Occassion spelt as Daraja spells it)', async () => {

@@ -1,7 +1,7 @@
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { DarajaConfigError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
-import { makeClient } from '../helpers/client.js';
+import { makeClient, rejection } from '../helpers/client.js';
 import { type Answer, endpoint } from '../helpers/endpoint.js';
 import { darajaMock, useMsw } from '../helpers/msw.js';
 
@@ -12,15 +12,6 @@ function route(path: string, ...answers: Answer[]) {
   const e = endpoint(path, ...answers);
   server.use(e.handler);
   return e;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const result = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(result instanceof Error)) throw new Error('expected the promise to reject');
-  return result;
 }
 
 const REGISTERED = {

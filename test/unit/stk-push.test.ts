@@ -9,7 +9,7 @@ import {
   stkPassword,
 } from '../../src/index.js';
 import { CALLBACK_URL, PASSKEY, SANDBOX, SHORTCODE } from '../fixtures/constants.js';
-import { makeClient } from '../helpers/client.js';
+import { makeClient, rejection } from '../helpers/client.js';
 import { captured } from '../helpers/logger.js';
 import { darajaMock, useMsw } from '../helpers/msw.js';
 
@@ -23,15 +23,6 @@ afterEach(() => {
   mock.state.pushBodies.length = 0;
   vi.useRealTimers();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const result = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(result instanceof Error)) throw new Error('expected the promise to reject');
-  return result;
-}
 
 describe('stk.push request', () => {
   it('sends the documented wire body, with the password built from the timestamp sent', async () => {
