@@ -1,15 +1,8 @@
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { DarajaTimeoutError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
-import {
-  B2C_SHORTCODE,
-  DOC_SECURITY_CREDENTIALS,
-  INITIATOR_NAME,
-  QUEUE_TIMEOUT_URL,
-  RESULT_URL,
-  SECURITY_CREDENTIAL,
-} from '../fixtures/constants.js';
-import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
+import { DOC_SECURITY_CREDENTIALS } from '../fixtures/constants.js';
+import { makeInitiatorClient, rejection } from '../helpers/client.js';
 import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';
 import { darajaMock, useMsw } from '../helpers/msw.js';
 
