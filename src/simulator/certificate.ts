@@ -72,7 +72,8 @@ export function selfSignedCertificate(
   now = new Date(),
 ): string {
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // a positive INTEGER
+  // A positive INTEGER in minimal DER: a leading 0x00 byte would be "illegal padding" to OpenSSL.
+  serial[0] = serial[0]! & 0x7f || 0x01;
   const name = sequence(set(sequence(oid('2.5.4.3'), der(0x0c, Buffer.from(commonName, 'utf8')))));
   const tbs = sequence(
     der(0xa0, der(0x02, Buffer.from([2]))), // [0] EXPLICIT version v3
