@@ -1,10 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import {
-  STK_ACCOUNT_REFERENCE_MAX,
-  STK_MAX_AMOUNT,
-  STK_MIN_AMOUNT,
-  STK_TRANSACTION_DESC_MAX,
-} from '../stk/stk.js';
 import { stkPassword } from '../utils/password.js';
 import { parseDarajaTimestamp } from '../utils/timestamp.js';
 import { validateCallbackUrl } from '../utils/url.js';
@@ -15,6 +9,24 @@ import {
   type RouteRequest,
   type RouteResponse,
 } from './routes.js';
+
+// The simulator's own STK limits. It is the oracle the SDK is tested against, so it must not take its
+// limits from the SDK it checks (a wrong SDK limit would then pass its own tests).
+
+/** @internal The smallest STK `Amount` Daraja accepts, KES 1 (daraja-api.md §19). */
+export const SIM_STK_MIN_AMOUNT = 1;
+/** @internal The largest STK `Amount` Daraja accepts, KES 250,000 per transaction (daraja-api.md §19). */
+export const SIM_STK_MAX_AMOUNT = 250_000;
+/** @internal The longest STK `AccountReference` Daraja accepts, 12 characters (daraja-api.md §20). */
+export const SIM_STK_ACCOUNT_REFERENCE_MAX = 12;
+/**
+ * @internal
+ * The longest STK `TransactionDesc` the simulator accepts. The docs say 13 characters, but Safaricom's
+ * own Node library sends the 20-character "Lipa na mpesa online" in its live-sandbox integration test,
+ * so Daraja accepts at least 20 (daraja-api.md §21 "Field limits in practice"); the real limit is
+ * unknown. The simulator must not reject what Daraja accepts, so it allows a generous 100.
+ */
+export const SIM_STK_TRANSACTION_DESC_MAX = 100;
 
 /** @internal A request body field and the check its value must pass. */
 export interface FieldRule {
@@ -134,15 +146,15 @@ export function stkPushRules(shortcode: string): FieldRule[] {
       field: 'Amount',
       check: (v) => {
         const n = numberOf(v);
-        return n !== undefined && Number.isInteger(n) && n >= STK_MIN_AMOUNT && n <= STK_MAX_AMOUNT;
+        return n !== undefined && Number.isInteger(n) && n >= SIM_STK_MIN_AMOUNT && n <= SIM_STK_MAX_AMOUNT;
       },
     },
     { field: 'PartyA', check: checks.msisdn },
     { field: 'PartyB', check: (v) => /^\d{5,8}$/.test(digitsOf(v) ?? '') },
     { field: 'PhoneNumber', check: checks.msisdn },
     { field: 'CallBackURL', check: checks.url },
-    { field: 'AccountReference', check: checks.length(1, STK_ACCOUNT_REFERENCE_MAX) },
-    { field: 'TransactionDesc', check: checks.length(0, STK_TRANSACTION_DESC_MAX), optional: true },
+    { field: 'AccountReference', check: checks.length(1, SIM_STK_ACCOUNT_REFERENCE_MAX) },
+    { field: 'TransactionDesc', check: checks.length(0, SIM_STK_TRANSACTION_DESC_MAX), optional: true },
   ];
 }
 

@@ -137,6 +137,7 @@ describe('STK push answers', () => {
     ['BusinessShortCode', '174379'],
     ['TransactionType', 'CustomerBuyGoodsOnline'],
     ['TransactionDesc', undefined],
+    ['TransactionDesc', 'Lipa na mpesa online'],
     ['AccountReference', 'ABCDEFGHIJKL'],
     ['CallBackURL', 'https://example.com/mpesa/cb?token=abc'],
   ])('accepts %s = %j', async (field, value) => {
@@ -168,7 +169,7 @@ describe('STK push answers', () => {
     ['CallBackURL', '/relative/path'],
     ['AccountReference', ''],
     ['AccountReference', 'ABCDEFGHIJKLM'],
-    ['TransactionDesc', 'ABCDEFGHIJKLMN'],
+    ['TransactionDesc', 'x'.repeat(101)],
   ])('rejects %s = %j with 400.002.02 "Bad Request - Invalid <field>"', async (field, value) => {
     const answer = await push(validPush({ [field]: value }));
     expect(answer.status).toBe(400);
