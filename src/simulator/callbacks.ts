@@ -1,4 +1,5 @@
 import type { Log } from '../logger.js';
+import { loggableId } from './ids.js';
 import type { Scheduler } from './scheduler.js';
 
 /** One attempt to deliver a callback, as kept in {@link Simulator.callbacks}. */
@@ -133,10 +134,11 @@ export class CallbackSender {
       body: job.body,
     };
     this.#records.push(record);
-    // Only the origin is logged: callback URLs often carry a secret path token.
+    // Only the origin is logged: callback URLs often carry a secret path token. A CheckoutRequestID
+    // holds the payer's number, so it is logged masked.
     const fields = {
       operation: job.operation,
-      transactionId: job.transactionId,
+      transactionId: loggableId(job.transactionId),
       to: originOf(job.url),
       copy,
     };

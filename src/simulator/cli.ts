@@ -38,6 +38,11 @@ Options:
   --prompt-timeout-ms <ms>      manual mode: unanswered prompts end as 1037 after this long
   --accept-any-credential       Accept any non-empty SecurityCredential (default: it must decrypt
                                 to the initiator password with the simulator's certificate)
+  --realistic                   Answer like real Daraja, not only like its documentation: STK query's
+                                undocumented in-flight answers (4999, empty messages, an early
+                                "Invalid CheckoutRequestID", intermittent 500s), HTTP 429 above 5 STK
+                                queries per 60 s, masked phone numbers in STK callbacks
+  --seed <n>                    Seed of the random choices of --realistic, to repeat a run
   -h, --help                    Show this help
 `;
 }
@@ -75,6 +80,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         mode: { type: 'string' },
         'prompt-timeout-ms': { type: 'string' },
         'accept-any-credential': { type: 'boolean' },
+        realistic: { type: 'boolean' },
+        seed: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -93,6 +100,13 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (host !== undefined) options.host = host;
   if (mode !== undefined) options.mode = mode;
   if (values['accept-any-credential']) options.credentialCheck = 'any';
+  const seed = wholeNumber('seed', values['seed'] as string | undefined);
+  if (values['realistic'] || seed !== undefined) {
+    options.quirks = {
+      ...(values['realistic'] ? { preset: 'realistic' as const } : {}),
+      ...(seed === undefined ? {} : { seed }),
+    };
+  }
   const numbers = [
     ['callback-delay-ms', 'callbackDelayMs'],
     ['late-callback-delay-ms', 'lateCallbackDelayMs'],
@@ -140,8 +154,18 @@ function banner(
     sim.mode === 'manual'
       ? `manual: each prompt stays open until POST ${sim.url}/simulator/stk/<CheckoutRequestID>/resolve {"outcome":"success"}, each initiator request until POST ${sim.url}/simulator/operations/<ConversationID>/resolve`
       : `auto: each push and request is decided ${options.callbackDelayMs ?? SIMULATOR_DEFAULTS.callbackDelayMs} ms after it is accepted`;
+  const { preset, seed, stkQueryRateLimit: rate } = sim.quirks;
+  const limit =
+    rate === false
+      ? ''
+      : `, HTTP 429 above ${rate.messagesPerPeriod} STK queries per ${rate.periodMs / 1000} s`;
+  const quirks =
+    preset === 'realistic'
+      ? `realistic (seed ${seed}): STK query answers 4999, empty errors, an early "Invalid CheckoutRequestID" and intermittent 500s now and then${limit}; callbacks mask the phone number`
+      : 'as documented, plus the Balance item of success callbacks (--realistic for what real Daraja also does)';
   return `${name}: Daraja simulator listening on ${sim.url}
 Mode: ${mode}
+Quirks: ${quirks}
 
 Point daraja-sdk at it (Daraja.fromEnv) with these variables; the credentials are the simulator's own fake ones:
 ${env}
@@ -163,7 +187,7 @@ Initiator results by the last two digits of B2C's phone number, or of a B2B, tax
 ${results}
 
 Control API: GET ${sim.url}/simulator/stk, GET ${sim.url}/simulator/operations, GET ${sim.url}/simulator/c2b,
-GET ${sim.url}/simulator/requests, POST ${sim.url}/simulator/next-outcome {"outcomes":["cancelled"]},
+GET ${sim.url}/simulator/requests, GET|POST ${sim.url}/simulator/quirks {"preset":"realistic"}, POST ${sim.url}/simulator/next-outcome {"outcomes":["cancelled"]},
 POST ${sim.url}/simulator/next-result {"outcomes":["insufficient-funds"]}
 Stop with Ctrl+C.
 

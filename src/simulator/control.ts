@@ -3,6 +3,7 @@ import type { SimulatorCallbackRecord } from './callbacks.js';
 import type { InitiatorSimulation } from './initiator.js';
 import type { Ledger } from './ledger.js';
 import type { SimulatorOutcome } from './outcomes.js';
+import { type ActiveSimulatorQuirks, quirksJson } from './quirks.js';
 import type { ResultOutcome } from './result-outcomes.js';
 import type { RouteResponse, SimulatorRoute } from './routes.js';
 import type { SimulatorRequest } from './server.js';
@@ -19,6 +20,10 @@ export interface ControlTargets {
   /** The initiator settings a client needs, with a fresh valid `SecurityCredential`. */
   initiatorInfo: () => Record<string, string>;
   delayResponses: (delayMs: number, count?: number) => void;
+  /** The quirks in effect. */
+  quirks: () => ActiveSimulatorQuirks;
+  /** Replace the quirks; throws a `TypeError` for an invalid value. */
+  setQuirks: (quirks: unknown) => ActiveSimulatorQuirks;
 }
 
 const problem = (status: number, error: string): RouteResponse => ({ status, body: { error } });
@@ -34,7 +39,8 @@ function outcomesOf(json: unknown): unknown[] | undefined {
  * @internal
  * The simulator's own HTTP API under `/simulator/`, for a simulator running in another process
  * (`daraja-sim`): list and resolve STK transactions and initiator requests, queue outcomes, read the
- * C2B state, the ledger and the logs, get the initiator settings, and hold answers back. It is not
+ * C2B state, the ledger and the logs, get the initiator settings, read and set the quirks, and hold
+ * answers back. It is not
  * Daraja traffic, so it is not written to the request log.
  */
 export function controlRoutes(targets: ControlTargets): SimulatorRoute[] {
@@ -155,6 +161,23 @@ export function controlRoutes(targets: ControlTargets): SimulatorRoute[] {
           return problem(400, (error as Error).message);
         }
         return { status: 200, body: { delayMs, count: count ?? 1 } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/simulator/quirks',
+      handle: () => ({ status: 200, body: quirksJson(targets.quirks()) }),
+    },
+    {
+      method: 'POST',
+      path: '/simulator/quirks',
+      handle: ({ json }) => {
+        if (json === undefined) return problem(400, 'send {"preset":"realistic"}, or an object of quirks');
+        try {
+          return { status: 200, body: quirksJson(targets.setQuirks(json)) };
+        } catch (error) {
+          return problem(400, (error as Error).message);
+        }
       },
     },
     { method: 'GET', path: '/simulator/requests', handle: () => ({ status: 200, body: { requests } }) },

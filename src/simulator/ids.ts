@@ -27,12 +27,28 @@ export function merchantRequestId(): string {
 
 /**
  * @internal
- * A `CheckoutRequestID` like `ws_CO_1007202409152617172396192`: `ws_CO_`, the Nairobi time as
- * DDMMYYYYHHmmss, then random digits.
+ * A `CheckoutRequestID` in Daraja's current shape (daraja-api.md §21): `ws_CO_`, the Nairobi time as
+ * DDMMYYYYHHmmss, the 3-digit milliseconds, then the last 9 digits of the customer's MSISDN: 32
+ * characters, e.g. `ws_CO_21072024125243250722943992`. Two pushes to the same number in the same
+ * millisecond would get the same id: the caller keeps ids unique (see `StkSimulation`).
+ *
+ * @param msisdn - The push's `PhoneNumber`, `2547XXXXXXXX`.
  */
-export function checkoutRequestId(now: Date): string {
+export function checkoutRequestId(now: Date, msisdn: string): string {
   const t = darajaTimestamp(now); // YYYYMMDDHHmmss
-  return `ws_CO_${t.slice(6, 8)}${t.slice(4, 6)}${t.slice(0, 4)}${t.slice(8)}${digits(11)}`;
+  const ms = String(now.getUTCMilliseconds()).padStart(3, '0');
+  return `ws_CO_${t.slice(6, 8)}${t.slice(4, 6)}${t.slice(0, 4)}${t.slice(8)}${ms}${msisdn.slice(-9)}`;
+}
+
+/**
+ * @internal
+ * A `CheckoutRequestID` fit for logs. The current shape ends in the last 9 digits of the customer's
+ * MSISDN, which is the whole national number (`712345678` of `254712345678`): logs keep its last four
+ * digits only (`ws_CO_21072024125243250*****3992`). Other ids are returned as they are.
+ */
+export function loggableId(id: string): string {
+  const m = /^(ws_CO_\d{17})\d{5}(\d{4})$/.exec(id);
+  return m ? `${m[1]}*****${m[2]}` : id;
 }
 
 /** @internal An M-Pesa receipt number: 10 uppercase letters and digits, starting with a letter. */

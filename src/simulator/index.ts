@@ -33,6 +33,19 @@ export type {
 } from './outcomes.js';
 export { STK_OUTCOME_RULES, stkOutcomeForPhoneNumber } from './outcomes.js';
 export type {
+  ActiveSimulatorQuirks,
+  ActiveStkQueryQuirks,
+  CallbackPhoneNumberForm,
+  SimulatorQuirkRule,
+  SimulatorQuirkSwitch,
+  SimulatorQuirks,
+  SimulatorQuirksPreset,
+  SpikeArrestRate,
+  StkCallbackQuirks,
+  StkQueryQuirks,
+} from './quirks.js';
+export { SIMULATOR_QUIRK_PRESETS } from './quirks.js';
+export type {
   ResultDelivery,
   ResultOutcome,
   ResultOutcomeName,

@@ -14,6 +14,12 @@ import { CUSTOMER, Ledger, ORGANISATION_NAME, type SimulatedLedgerEntry } from '
 import { oauthRoutes, TokenStore } from './oauth.js';
 import type { SimulatorOutcome } from './outcomes.js';
 import { qrRoutes } from './qr.js';
+import {
+  type ActiveSimulatorQuirks,
+  activeQuirks,
+  type SimulatorQuirks,
+  type SimulatorQuirksPreset,
+} from './quirks.js';
 import type { ResultOutcome } from './result-outcomes.js';
 import { Scheduler } from './scheduler.js';
 import { type SimulatorRequest, startServer } from './server.js';
@@ -151,6 +157,29 @@ export interface SimulatorOptions {
    * ```
    */
   outcomeRule?: (transaction: SimulatedStkTransaction) => SimulatorOutcome;
+  /**
+   * Behaviours real Daraja shows and its documentation does not (daraja-api.md §21), each behind a
+   * switch: STK query's undocumented in-flight answers (`4999`, an empty error message, an early
+   * "Invalid CheckoutRequestID", an intermittent 500), the gateway's HTTP 429 rate limit on STK queries,
+   * and the shape of STK callbacks (the value-less `Balance` item, masked, hashed or omitted phone
+   * numbers). `'realistic'` turns on a mix of them ({@link SIMULATOR_QUIRK_PRESETS}); `'documented'`
+   * keeps to the documentation. Change them later with {@link Simulator.setQuirks}.
+   *
+   * @defaultValue the documented answers, plus the `Balance` item every real success callback has
+   *
+   * @example
+   * ```ts
+   * createSimulator({ quirks: 'realistic' });
+   * createSimulator({
+   *   quirks: {
+   *     stkQuery: { stillProcessing: { withinMs: 2000 }, intermittentError: { every: 3 } },
+   *     stkQueryRateLimit: { messagesPerPeriod: 1, periodMs: 500 },
+   *     stkCallback: { phoneNumber: 'masked' },
+   *   },
+   * });
+   * ```
+   */
+  quirks?: SimulatorQuirksPreset | SimulatorQuirks;
   /**
    * Receives the simulator's logs (requests, decisions, callback deliveries). They never contain a
    * token, the passkey, an STK password or a full phone number. @defaultValue silent
@@ -308,13 +337,34 @@ export interface Simulator {
   /** Make every access token issued so far invalid, as if it expired: the next API call gets 404.001.03. */
   expireTokens(): void;
   /**
+   * The quirks in effect: the preset applied, every switch spelled out, and the seed of the random
+   * numbers behind `probability` rules (to repeat a run, pass it back as `seed`).
+   */
+  readonly quirks: ActiveSimulatorQuirks;
+  /**
+   * Replace the quirks, as the `quirks` option sets them (what is left out takes its default, not its
+   * current value). The random numbers restart from the seed, and the rate limit forgets past queries.
+   *
+   * @param quirks - A preset name or a {@link SimulatorQuirks} object.
+   * @returns The quirks now in effect.
+   * @throws `TypeError` naming every invalid field.
+   *
+   * @example
+   * ```ts
+   * sim.setQuirks({ stkQuery: { stillProcessing: true } }); // every open-prompt query answers 4999
+   * sim.setQuirks('documented');
+   * ```
+   */
+  setQuirks(quirks: SimulatorQuirksPreset | SimulatorQuirks): ActiveSimulatorQuirks;
+  /**
    * Resolves when no decision or callback is waiting or in flight: every callback due has been
    * delivered (or failed) and recorded. Prompts waiting for {@link Simulator.resolve} do not count.
    */
   idle(): Promise<void>;
   /**
    * Forget requests, callbacks, transactions, initiator requests, C2B registrations and payments, the ledger
-   * and queued outcomes, and cancel pending work. Tokens stay valid.
+   * and queued outcomes, and cancel pending work. Tokens and quirks stay; the quirks' random numbers restart
+   * from the seed, and the STK query rate limit forgets past queries.
    */
   reset(): void;
   /** Stop: cancel pending decisions and callbacks, close every connection and the server. */
@@ -345,6 +395,7 @@ const KNOWN_OPTIONS = new Set([
   'credentialCheck',
   'resultRule',
   'c2bValidationTimeoutMs',
+  'quirks',
 ]);
 
 const MAX_DELAY_MS = 2_147_483_647; // setTimeout's limit
@@ -411,7 +462,20 @@ function checkOptions(options: SimulatorOptions): void {
     const keys = credentialKeysFrom(options.certificate, options.privateKey);
     if (typeof keys === 'string') add('certificate', keys);
   }
+  const quirks = activeQuirks(options.quirks);
+  if (quirks.issues) issues.push(...quirks.issues);
   if (issues.length > 0) throw new DarajaConfigError(issues);
+}
+
+/** The quirks in effect for a `quirks` value, or a `TypeError` naming every invalid field. */
+function quirksOrThrow(input: unknown): ActiveSimulatorQuirks {
+  const { quirks, issues } = activeQuirks(input);
+  if (issues) {
+    throw new TypeError(
+      `daraja-sim: invalid quirks: ${issues.map((i) => `${i.field} ${i.message}`).join(' ')}`,
+    );
+  }
+  return quirks;
 }
 
 /**
@@ -480,6 +544,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     duplicateCallbackCount: o.duplicateCallbackCount,
     promptTimeoutMs: options.promptTimeoutMs,
     outcomeRule: options.outcomeRule,
+    quirks: quirksOrThrow(options.quirks),
     // A successful push is money received: the ledger records it for status, reversal and pull.
     onCompleted: (t) => {
       ledger.accounts(t.businessShortCode).utility += t.amount;
@@ -531,6 +596,24 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     ledger,
     log,
   });
+  const logQuirks = () => {
+    const { preset, seed, stkQuery, stkQueryRateLimit, stkCallback } = stk.quirks;
+    log.info('sim: quirks', {
+      preset: preset ?? 'none',
+      seed,
+      stkQuery: Object.entries(stkQuery)
+        .filter(([, rule]) => rule !== false)
+        .map(([name]) => name),
+      stkQueryRateLimit: stkQueryRateLimit !== false,
+      balanceItem: stkCallback.balanceItem,
+      phoneNumber: typeof stkCallback.phoneNumber === 'function' ? 'function' : stkCallback.phoneNumber,
+    });
+  };
+  const setQuirks = (quirks: unknown) => {
+    stk.quirks = quirksOrThrow(quirks);
+    logQuirks();
+    return stk.quirks;
+  };
   const securityCredential = () => encryptCredential(o.initiatorPassword, keys().certificate);
   const delayResponses = (delayMs: number, count = 1) => {
     if (!(Number.isInteger(delayMs) && delayMs >= 0 && delayMs <= MAX_DELAY_MS))
@@ -563,6 +646,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
         securityCredential: securityCredential(),
       }),
       delayResponses,
+      quirks: () => stk.quirks,
+      setQuirks,
     }),
   ];
   const server = await startServer({
@@ -579,6 +664,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     },
   });
   log.info('sim: listening', { url: server.url, mode: o.mode });
+  logQuirks();
 
   let closing: Promise<void> | undefined;
   return {
@@ -639,6 +725,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     nextResult: (...outcomes) => initiator.enqueue(outcomes),
     delayResponses,
     expireTokens: () => tokens.expireAll(),
+    get quirks() {
+      return stk.quirks;
+    },
+    setQuirks,
     idle: () => scheduler.idle(),
     reset: () => {
       stk.reset();

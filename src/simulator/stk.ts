@@ -11,6 +11,16 @@ import {
   type SimulatorOutcomeSpec,
   stkOutcomeForPhoneNumber,
 } from './outcomes.js';
+import {
+  type ActiveSimulatorQuirks,
+  type CallbackPhoneNumberForm,
+  callbackPhoneNumberItem,
+  pickQueryQuirk,
+  SpikeArrest,
+  type StkQueryQuirkName,
+  seededRandom,
+  spikeArrestViolation,
+} from './quirks.js';
 import { errorEnvelope, ok, type RouteRequest, type RouteResponse, type SimulatorRoute } from './routes.js';
 import type { Scheduler } from './scheduler.js';
 import {
@@ -88,6 +98,8 @@ export interface StkSimulationConfig {
   duplicateCallbackCount: number;
   promptTimeoutMs: number | undefined;
   outcomeRule: ((transaction: SimulatedStkTransaction) => SimulatorOutcome) | undefined;
+  /** The undocumented behaviours turned on (see quirks.ts). */
+  quirks: ActiveSimulatorQuirks;
   /** Called once per successful payment, when it is decided (the ledger records it). */
   onCompleted?: (transaction: SimulatedStkTransaction) => void;
   tokens: TokenStore;
@@ -102,6 +114,10 @@ interface Entry {
   state: Mutable<SimulatedStkTransaction>;
   /** Cancels the pending automatic decision or prompt timeout. */
   cancel: (() => void) | undefined;
+  /** How many STK queries have reached this transaction (the quirks' `every` counts them). */
+  queries: number;
+  /** How a success callback carries the payer's number, chosen when the push is accepted. */
+  phoneForm: CallbackPhoneNumberForm;
 }
 
 /** What a queued or chosen plan may be: an outcome, or "wait for resolve()". */
@@ -110,6 +126,7 @@ type Plan = ResolvedOutcome | 'manual';
 // Daraja's own spelling (observed in real answers), kept on purpose.
 const QUERY_ACCEPTED = 'The service request has been accepted successsfully';
 const PUSH_ACCEPTED = 'Success. Request accepted for processing';
+const PHONE_FORMS: readonly string[] = ['full', 'masked', 'hashed', 'omitted'];
 
 /**
  * @internal
@@ -121,13 +138,31 @@ export class StkSimulation {
   readonly #queue: Plan[] = [];
   readonly #pushRules: readonly FieldRule[];
   readonly #queryRules: readonly FieldRule[];
+  /** Every CheckoutRequestID issued, kept across reset() so an id is never issued twice. */
+  readonly #issued = new Set<string>();
   #mode: SimulatorMode;
+  #quirks!: ActiveSimulatorQuirks;
+  #random!: () => number;
+  #rateLimit: SpikeArrest | undefined;
 
   constructor(config: StkSimulationConfig) {
     this.#config = config;
     this.#mode = config.mode;
     this.#pushRules = stkPushRules(config.shortcode);
     this.#queryRules = stkQueryRules(config.shortcode);
+    this.quirks = config.quirks;
+  }
+
+  get quirks(): ActiveSimulatorQuirks {
+    return this.#quirks;
+  }
+
+  /** Replace the quirks (already checked): the random numbers restart from the seed, the rate limit afresh. */
+  set quirks(quirks: ActiveSimulatorQuirks) {
+    this.#quirks = quirks;
+    this.#random = seededRandom(quirks.seed);
+    const rate = quirks.stkQueryRateLimit;
+    this.#rateLimit = rate === false ? undefined : new SpikeArrest(rate);
   }
 
   get mode(): SimulatorMode {
@@ -169,11 +204,15 @@ export class StkSimulation {
     return snapshot(entry.state);
   }
 
-  /** Forget every transaction and queued outcome; pending decisions are cancelled. */
+  /**
+   * Forget every transaction and queued outcome; pending decisions are cancelled. The quirks' random
+   * numbers restart from the seed, and the rate limit forgets the queries it saw.
+   */
   reset(): void {
     for (const entry of this.#entries.values()) entry.cancel?.();
     this.#entries.clear();
     this.#queue.length = 0;
+    this.quirks = this.#quirks;
   }
 
   routes(): SimulatorRoute[] {
@@ -193,13 +232,17 @@ export class StkSimulation {
     ];
   }
 
-  /** Bearer token, JSON body, fields in order, then the password: Daraja's order of checks. */
+  /**
+   * Bearer token, the gateway's rate limit (`gate`), JSON body, fields in order, then the password:
+   * Daraja's order of checks.
+   */
   #checkRequest(
     request: RouteRequest,
     rules: readonly FieldRule[],
+    gate?: () => RouteResponse | undefined,
   ): { body: JsonBody; error?: undefined } | { body?: undefined; error: RouteResponse } {
     const { shortcode, passkey, tokens } = this.#config;
-    const denied = tokens.check(request.headers);
+    const denied = tokens.check(request.headers) ?? gate?.();
     if (denied) return { error: denied };
     const read = readJsonObject(request);
     if (read.error) return read;
@@ -211,8 +254,15 @@ export class StkSimulation {
     const { body, error } = this.#checkRequest(request, this.#pushRules);
     if (error) return error;
     const now = new Date();
-    let checkoutRequestId = ids.checkoutRequestId(now);
-    while (this.#entries.has(checkoutRequestId)) checkoutRequestId = ids.checkoutRequestId(now);
+    const phoneNumber = digitsOf(body['PhoneNumber'])!;
+    // The id is the time and the number: a second push to the same number in the same millisecond
+    // takes the next free millisecond, so the id keeps Daraja's shape and stays unique.
+    let at = now.getTime();
+    let checkoutRequestId = ids.checkoutRequestId(now, phoneNumber);
+    while (this.#issued.has(checkoutRequestId)) {
+      at += 1;
+      checkoutRequestId = ids.checkoutRequestId(new Date(at), phoneNumber);
+    }
     const state: Mutable<SimulatedStkTransaction> = {
       checkoutRequestId,
       merchantRequestId: ids.merchantRequestId(),
@@ -225,7 +275,7 @@ export class StkSimulation {
       businessShortCode: digitsOf(body['BusinessShortCode'])!,
       transactionType: String(body['TransactionType']),
       amount: numberOf(body['Amount'])!,
-      phoneNumber: digitsOf(body['PhoneNumber'])!,
+      phoneNumber,
       partyB: digitsOf(body['PartyB'])!,
       callbackUrl: String(body['CallBackURL']),
       accountReference: textOf(body['AccountReference'])!,
@@ -233,9 +283,12 @@ export class StkSimulation {
       createdAt: now,
       decidedAt: undefined,
     };
-    // Chosen before the push is stored: an outcomeRule that throws answers 500 and leaves nothing behind.
+    // Chosen before the push is stored: an outcomeRule (or a phoneNumber quirk function) that throws
+    // answers 500 and leaves nothing behind.
     const plan = this.#choosePlan(state);
-    const entry: Entry = { state, cancel: undefined };
+    const phoneForm = this.#choosePhoneForm(state);
+    const entry: Entry = { state, cancel: undefined, queries: 0, phoneForm };
+    this.#issued.add(checkoutRequestId);
     this.#entries.set(checkoutRequestId, entry);
     this.#start(entry, plan);
     return ok({
@@ -258,19 +311,32 @@ export class StkSimulation {
     );
   }
 
+  /** How the success callback of this push will carry the payer's number (the `phoneNumber` quirk). */
+  #choosePhoneForm(state: SimulatedStkTransaction): CallbackPhoneNumberForm {
+    const rule = this.#quirks.stkCallback.phoneNumber;
+    const form = typeof rule === 'function' ? rule(snapshot(state)) : rule;
+    if (!PHONE_FORMS.includes(form)) {
+      throw new TypeError(
+        `daraja-sim: the phoneNumber quirk returned ${JSON.stringify(form)}; use one of ${PHONE_FORMS.join(', ')}.`,
+      );
+    }
+    return form;
+  }
+
   /** Schedule the decision (or the prompt timeout) of a new push. */
   #start(entry: Entry, plan: Plan): void {
     const { scheduler, log, callbackDelayMs, promptTimeoutMs } = this.#config;
     const { state } = entry;
     const fields = {
-      checkoutRequestId: state.checkoutRequestId,
+      checkoutRequestId: ids.loggableId(state.checkoutRequestId),
       phoneNumber: state.phoneNumber,
       amount: state.amount,
     };
     if (plan === 'manual') {
+      // The id is not logged whole (it holds the phone number): GET /simulator/stk lists the ids.
       log.info('sim: stk push accepted; the prompt stays open until resolved', {
         ...fields,
-        resolveWith: `POST /simulator/stk/${state.checkoutRequestId}/resolve {"outcome":"success"}`,
+        resolveWith: 'POST /simulator/stk/<CheckoutRequestID>/resolve {"outcome":"success"}',
       });
       if (promptTimeoutMs !== undefined) {
         entry.cancel = scheduler.schedule(promptTimeoutMs, () =>
@@ -287,6 +353,14 @@ export class StkSimulation {
       inMs: callbackDelayMs,
     });
     entry.cancel = scheduler.schedule(callbackDelayMs, () => this.#decide(entry, plan));
+  }
+
+  /** The gateway's SpikeArrest on STK queries, when the rate limit quirk is on. */
+  #spikeArrest(): RouteResponse | undefined {
+    const limit = this.#rateLimit;
+    if (!limit || limit.take(Date.now())) return undefined;
+    this.#config.log.debug('sim: stk query over the rate limit', { ...limit.rate });
+    return spikeArrestViolation(limit.rate);
   }
 
   #decide(entry: Entry, outcome: ResolvedOutcome): void {
@@ -306,7 +380,7 @@ export class StkSimulation {
       this.#config.onCompleted?.(snapshot(state));
     }
     log.info('sim: stk result decided', {
-      checkoutRequestId: state.checkoutRequestId,
+      checkoutRequestId: ids.loggableId(state.checkoutRequestId),
       resultCode: state.resultCode,
       status: state.status,
       delivery: outcome.delivery,
@@ -316,7 +390,7 @@ export class StkSimulation {
       operation: 'stk.callback',
       transactionId: state.checkoutRequestId,
       url: state.callbackUrl,
-      body: callbackBody(state),
+      body: callbackBody(state, this.#quirks.stkCallback.balanceItem, entry.phoneForm),
       headers: { BusinessShortCode: state.businessShortCode },
     };
     if (outcome.delivery === 'duplicate') callbacks.schedule(job, 0, duplicateCallbackCount);
@@ -324,11 +398,30 @@ export class StkSimulation {
   }
 
   #query(request: RouteRequest): RouteResponse {
-    const { body, error } = this.#checkRequest(request, this.#queryRules);
+    const { body, error } = this.#checkRequest(request, this.#queryRules, () => this.#spikeArrest());
     if (error) return error;
     const id = String(body['CheckoutRequestID']);
-    const state = this.#entries.get(id)?.state;
-    if (!state) return errorEnvelope(500, '500.001.1001', 'The transaction does not Exist');
+    const entry = this.#entries.get(id);
+    if (!entry) return errorEnvelope(500, '500.001.1001', 'The transaction does not Exist');
+    const { state } = entry;
+    entry.queries += 1;
+    const quirk = pickQueryQuirk(
+      this.#quirks.stkQuery,
+      {
+        pending: state.status === 'pending',
+        ageMs: Date.now() - state.createdAt.getTime(),
+        queryNumber: entry.queries,
+      },
+      this.#random,
+    );
+    if (quirk !== undefined) {
+      this.#config.log.debug('sim: stk query quirk', {
+        checkoutRequestId: ids.loggableId(id),
+        quirk,
+        query: entry.queries,
+      });
+      return quirkAnswer(quirk, state);
+    }
     if (state.status === 'pending') {
       return errorEnvelope(500, '500.001.1001', 'The transaction is being processed', id);
     }
@@ -343,12 +436,40 @@ export class StkSimulation {
   }
 }
 
+/** The answer of an STK query quirk (daraja-api.md §21): none of them is final. */
+function quirkAnswer(quirk: StkQueryQuirkName, state: SimulatedStkTransaction): RouteResponse {
+  switch (quirk) {
+    case 'stillProcessing':
+      return ok({
+        ResponseCode: '0',
+        ResponseDescription: QUERY_ACCEPTED,
+        MerchantRequestID: state.merchantRequestId,
+        CheckoutRequestID: state.checkoutRequestId,
+        ResultCode: '4999',
+        ResultDesc: 'The transaction is still under processing',
+      });
+    case 'emptyErrorMessage':
+      return { ...errorEnvelope(500, '500.001.1001', ''), status: 200 };
+    case 'invalidCheckoutRequestId':
+      return errorEnvelope(400, '400.002.02', 'Bad Request - Invalid CheckoutRequestID');
+    default:
+      return errorEnvelope(500, '500.001.1001', '');
+  }
+}
+
 function snapshot(state: SimulatedStkTransaction): SimulatedStkTransaction {
   return Object.freeze({ ...state });
 }
 
-/** Daraja's STK callback body; `CallbackMetadata` only on success, values typed as Daraja sends them. */
-function callbackBody(state: SimulatedStkTransaction): unknown {
+/**
+ * Daraja's STK callback body; `CallbackMetadata` only on success, values typed as Daraja sends them,
+ * with the value-less `Balance` item third when `balanceItem` is on, and the payer's number in `phoneForm`.
+ */
+function callbackBody(
+  state: SimulatedStkTransaction,
+  balanceItem: boolean,
+  phoneForm: CallbackPhoneNumberForm,
+): unknown {
   const stkCallback: Record<string, unknown> = {
     MerchantRequestID: state.merchantRequestId,
     CheckoutRequestID: state.checkoutRequestId,
@@ -356,12 +477,14 @@ function callbackBody(state: SimulatedStkTransaction): unknown {
     ResultDesc: state.resultDesc,
   };
   if (state.resultCode === 0) {
+    const phone = callbackPhoneNumberItem(phoneForm, state.phoneNumber);
     stkCallback['CallbackMetadata'] = {
       Item: [
         { Name: 'Amount', Value: state.amount },
         { Name: 'MpesaReceiptNumber', Value: state.receiptNumber },
+        ...(balanceItem ? [{ Name: 'Balance' }] : []),
         { Name: 'TransactionDate', Value: state.transactionDate },
-        { Name: 'PhoneNumber', Value: Number(state.phoneNumber) },
+        ...(phone ? [phone] : []),
       ],
     };
   }

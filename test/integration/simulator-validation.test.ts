@@ -122,7 +122,8 @@ describe('STK push answers', () => {
       'CustomerMessage',
     ]);
     expect(answer.body).toMatchObject({ ResponseCode: '0' });
-    expect(answer.body!['CheckoutRequestID']).toMatch(/^ws_CO_\d{25}$/);
+    // ws_CO_ + DDMMYYYYHHmmss + milliseconds + the last 9 digits of PhoneNumber (254722111111).
+    expect(answer.body!['CheckoutRequestID']).toMatch(/^ws_CO_\d{17}722111111$/);
     expect(answer.body!['MerchantRequestID']).toMatch(
       /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d+$/,
     );

@@ -178,12 +178,15 @@ describe('STK push, query and callbacks by the phone-number rule', () => {
 
     if (code === 0) {
       const items = cb.CallbackMetadata!.Item;
+      // The value-less Balance item, third, as in every captured real success callback.
       expect(items.map((i) => i.Name)).toEqual([
         'Amount',
         'MpesaReceiptNumber',
+        'Balance',
         'TransactionDate',
         'PhoneNumber',
       ]);
+      expect(items[2]).toEqual({ Name: 'Balance' });
       const value = (name: string) => items.find((i) => i.Name === name)!.Value;
       expect(value('Amount')).toBe(150);
       expect(value('MpesaReceiptNumber')).toMatch(/^[A-Z][A-Z0-9]{9}$/);
