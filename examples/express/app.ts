@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import { type AugmentedRequest, rateLimit } from 'express-rate-limit';
 import type { AppConfig } from '../shared/config.js';
+import { initiateLimits, retryAfterSeconds } from '../shared/rate-limits.js';
 import type { RunningApp } from '../shared/running-app.js';
 import {
   CALLBACK_PATH,
@@ -9,12 +11,20 @@ import {
   type SubscriptionService,
 } from '../shared/service.js';
 
+const TOO_LARGE = { error: 'too_large', message: 'The request is too large.' };
+const BAD_REQUEST = { error: 'bad_request', message: 'The request could not be read.' };
+const INTERNAL = { error: 'internal', message: 'Something went wrong. Try again later.' };
+
 /** The subscription product on Express: each route is a line or two around the shared service. */
 export async function startExpressApp(config: AppConfig): Promise<RunningApp> {
   const app = express();
   app.disable('x-powered-by');
   let service: SubscriptionService | undefined;
-  const send = (res: Response, reply: Reply) => res.status(reply.status).json(reply.body);
+  const send = (res: Response, reply: Reply) =>
+    res
+      .status(reply.status)
+      .set(reply.headers ?? {})
+      .json(reply.body);
   const userOf = (req: Request, res: Response) => {
     const user = service!.authenticate(req.headers);
     if (!user)
@@ -25,10 +35,33 @@ export async function startExpressApp(config: AppConfig): Promise<RunningApp> {
   app.use((_req, res, next) => (service ? next() : res.status(503).json({ error: 'starting' })));
   app.get('/', (_req, res) => res.type('html').send(service!.page()));
   app.get('/api/plans', (_req, res) => send(res, service!.plans()));
-  app.post('/api/subscription/initiate-mpesa', express.json({ limit: '16kb' }), async (req, res) => {
-    const user = userOf(req, res);
-    if (user) send(res, await service!.initiate(user, req.body));
-  });
+  // The initiate limits (per user, per phone): express-rate-limit, keyed by the shared limits' keys.
+  const limiters = initiateLimits(config).map((limit) =>
+    rateLimit({
+      windowMs: limit.windowMs,
+      limit: limit.max,
+      skip: (req, res) => limit.key(res.locals['user'], req.body) === undefined,
+      keyGenerator: (req, res) => limit.key(res.locals['user'], req.body) ?? '',
+      handler: (req, res) => {
+        const resetAt =
+          (req as AugmentedRequest)['rateLimit']?.resetTime?.getTime() ?? Date.now() + limit.windowMs;
+        send(
+          res,
+          service!.rateLimited(limit, res.locals['user'], req.body, retryAfterSeconds(resetAt - Date.now())),
+        );
+      },
+    }),
+  );
+  app.post(
+    '/api/subscription/initiate-mpesa',
+    express.json({ limit: '16kb' }),
+    (req, res, next) => {
+      res.locals['user'] = userOf(req, res);
+      if (res.locals['user']) next();
+    },
+    ...limiters,
+    async (req, res) => send(res, await service!.initiate(res.locals['user'], req.body)),
+  );
   // Raw text, whatever the content type: a malformed callback must still reach the flow, which
   // acknowledges it and keeps it for audit.
   app.post(CALLBACK_PATH, express.text({ type: () => true, limit: '64kb' }), async (req, res) => {
@@ -51,11 +84,16 @@ export async function startExpressApp(config: AppConfig): Promise<RunningApp> {
     const user = userOf(req, res);
     if (user) send(res, await service!.subscription(user));
   });
-  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
-    const status = typeof error?.status === 'number' ? error.status : 500;
-    res
-      .status(status)
-      .json({ error: status === 413 ? 'too_large' : status < 500 ? 'bad_request' : 'internal' });
+  // A 4xx from Express itself (unreadable or too large a body) says so; anything else is logged
+  // server-side and answered with a generic body, never the error's text.
+  const onError: ErrorRequestHandler = (error, req, res, _next) => {
+    const status: unknown = error?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json(status === 413 ? TOO_LARGE : BAD_REQUEST);
+    } else {
+      const context = { method: req.method, route: req.route?.path ?? req.path };
+      send(res, service ? service.failure(error, context) : { status: 500, body: INTERNAL });
+    }
   };
   app.use(onError);
 

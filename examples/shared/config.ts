@@ -16,6 +16,11 @@ export interface AppConfig {
   databaseUrl?: string;
   /** `DATABASE_SCHEMA`: a schema to use on the server (tests isolate themselves with it). */
   databaseSchema?: string;
+  /**
+   * Timeouts of the PostgreSQL server's connection pool (not used with PGlite), so that a stopped or hung
+   * database answers requests with an error instead of holding them. 0 turns one off.
+   */
+  databaseTimeouts: DatabaseTimeouts;
   /** `DATA_DIR`: PGlite's folder. `memory` keeps it in memory. @defaultValue `.data/<app name>` */
   dataDir: string;
   /** `CALLBACK_SECRET`: signs per-payment callback URLs. Required with the real Daraja. */
@@ -28,6 +33,8 @@ export interface AppConfig {
   reconcileAfterMs: number;
   /** `SIMULATOR_CALLBACK_DELAY_MS`: how long the simulated customer takes. @defaultValue 1500 */
   simulatorCallbackDelayMs: number;
+  /** Limits on starting payments (`POST /api/subscription/initiate-mpesa`). */
+  initiateRateLimit: InitiateRateLimit;
   /** `TRUSTED_PROXIES`: comma-separated proxy addresses whose X-Forwarded-For is believed. */
   trustedProxies: string[];
   /** `LOG_LEVEL`: debug, info, warn, error or silent. @defaultValue info */
@@ -36,10 +43,49 @@ export interface AppConfig {
   logger?: Required<DarajaLogger>;
 }
 
+/** The PostgreSQL pool's timeouts, in milliseconds. 0 turns one off. */
+export interface DatabaseTimeouts {
+  /** `DATABASE_CONNECT_TIMEOUT_MS`: to open a connection (or wait for a free one). @defaultValue 5000 */
+  connectMs: number;
+  /**
+   * `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL cancels a statement running longer (`statement_timeout`).
+   * @defaultValue 5000
+   */
+  statementMs: number;
+  /**
+   * `DATABASE_QUERY_TIMEOUT_MS`: the app gives up on a query with no answer (`query_timeout`): a hung
+   * server or network, where the server cannot cancel anything. Keep it above the statement timeout.
+   * @defaultValue 8000
+   */
+  queryMs: number;
+  /** `DATABASE_IDLE_TIMEOUT_MS`: an idle connection is closed after this long. @defaultValue 10000 */
+  idleMs: number;
+}
+
+/**
+ * How many payments may be started per window: per signed-in user, and per phone number (normalised, so
+ * `0712…` and `+254 712…` are one phone) whoever asks. 0 turns one off. Counted in this process: with
+ * several instances, give the rate-limit packages a shared store (Redis, for example).
+ */
+export interface InitiateRateLimit {
+  /** `RATE_LIMIT_INITIATE_PER_USER`: payments one user may start per window. @defaultValue 5 */
+  perUser: number;
+  /** `RATE_LIMIT_INITIATE_PER_PHONE`: STK prompts one phone may be sent per window. @defaultValue 3 */
+  perPhone: number;
+  /** `RATE_LIMIT_WINDOW_MS`: the window. @defaultValue 60000 (one minute) */
+  windowMs: number;
+}
+
 const number = (value: string | undefined, fallback: number, name: string) => {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${value}"`);
+  return n;
+};
+
+const positive = (value: string | undefined, fallback: number, name: string) => {
+  const n = number(value, fallback, name);
+  if (n === 0) throw new Error(`${name} must be at least 1`);
   return n;
 };
 
@@ -54,6 +100,12 @@ export function configFromEnv(env: Record<string, string | undefined>, appName: 
     ...(env['PUBLIC_URL'] ? { publicUrl: env['PUBLIC_URL'].replace(/\/+$/, '') } : {}),
     ...(env['DATABASE_URL'] ? { databaseUrl: env['DATABASE_URL'] } : {}),
     ...(env['DATABASE_SCHEMA'] ? { databaseSchema: env['DATABASE_SCHEMA'] } : {}),
+    databaseTimeouts: {
+      connectMs: number(env['DATABASE_CONNECT_TIMEOUT_MS'], 5_000, 'DATABASE_CONNECT_TIMEOUT_MS'),
+      statementMs: number(env['DATABASE_STATEMENT_TIMEOUT_MS'], 5_000, 'DATABASE_STATEMENT_TIMEOUT_MS'),
+      queryMs: number(env['DATABASE_QUERY_TIMEOUT_MS'], 8_000, 'DATABASE_QUERY_TIMEOUT_MS'),
+      idleMs: number(env['DATABASE_IDLE_TIMEOUT_MS'], 10_000, 'DATABASE_IDLE_TIMEOUT_MS'),
+    },
     dataDir: env['DATA_DIR'] || `.data/${appName}`,
     ...(env['CALLBACK_SECRET'] ? { callbackSecret: env['CALLBACK_SECRET'] } : {}),
     env,
@@ -64,6 +116,11 @@ export function configFromEnv(env: Record<string, string | undefined>, appName: 
       1_500,
       'SIMULATOR_CALLBACK_DELAY_MS',
     ),
+    initiateRateLimit: {
+      perUser: number(env['RATE_LIMIT_INITIATE_PER_USER'], 5, 'RATE_LIMIT_INITIATE_PER_USER'),
+      perPhone: number(env['RATE_LIMIT_INITIATE_PER_PHONE'], 3, 'RATE_LIMIT_INITIATE_PER_PHONE'),
+      windowMs: positive(env['RATE_LIMIT_WINDOW_MS'], 60_000, 'RATE_LIMIT_WINDOW_MS'),
+    },
     trustedProxies: (env['TRUSTED_PROXIES'] ?? '')
       .split(',')
       .map((s) => s.trim())

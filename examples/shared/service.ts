@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   type CallbackRequest,
   createPaymentFlow,
@@ -9,18 +9,23 @@ import {
   type Payment,
   SAFARICOM_CALLBACK_IPS,
 } from 'daraja-sdk';
-import { PostgresPaymentStore, type SqlClient } from 'daraja-sdk/postgres';
+import { PostgresPaymentStore } from 'daraja-sdk/postgres';
 import { createSimulator, type Simulator, STK_OUTCOME_RULES } from 'daraja-sdk/simulator';
 import { authenticate, DEMO_USERS, type User } from './auth.js';
 import type { AppConfig } from './config.js';
+import { describeError, isDatabaseUnavailable, openDatabase } from './database.js';
+import { hasControlCharacters, PAYMENT_ID } from './input.js';
 import { createJsonLogger } from './logger.js';
 import { findPlan, PLANS } from './plans.js';
+import { type InitiateLimit, rateLimitedReply, requestedPhone } from './rate-limits.js';
 import { Subscriptions } from './subscriptions.js';
 
 /** A framework-neutral HTTP answer: each adapter sends it with its own API. */
 export interface Reply {
   status: number;
   body: unknown;
+  /** Extra response headers, such as `Retry-After`. */
+  headers?: Record<string, string>;
 }
 
 /** Where the app's parts come from, shown at start-up and on the page. */
@@ -49,6 +54,16 @@ export interface SubscriptionService {
   callback(request: CallbackRequest): Promise<Reply>;
   checkPayment(user: User, paymentId: unknown): Promise<Reply>;
   subscription(user: User): Promise<Reply>;
+  /**
+   * The answer to a request refused by one of the initiate limits (see `rate-limits.ts`): a 429 with
+   * `Retry-After`, logged with the user id and a masked phone number.
+   */
+  rateLimited(limit: InitiateLimit, user: User, body: unknown, retryAfterSeconds: number): Reply;
+  /**
+   * The answer to an unexpected error in a route: logged server-side (masked), answered with a generic
+   * JSON body, never the error's text. 503 when the database cannot be reached right now, else 500.
+   */
+  failure(error: unknown, context: Record<string, unknown>): Reply;
   /** Run one reconciliation now (the app also runs it periodically). */
   reconcile(): Promise<unknown>;
   close(): Promise<void>;
@@ -56,34 +71,6 @@ export interface SubscriptionService {
 
 export const CALLBACK_PATH = '/api/subscription/mpesa-callback';
 const PAGE = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
-
-/** Open the database: a PostgreSQL server with `DATABASE_URL`, else PGlite (in a folder or in memory). */
-async function openDatabase(
-  config: AppConfig,
-): Promise<{ db: SqlClient; close: () => Promise<void>; mode: Pick<AppMode, 'store' | 'dataDir'> }> {
-  if (config.databaseUrl) {
-    const { default: pg } = await import('pg');
-    const schema = config.databaseSchema;
-    if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
-      throw new Error('DATABASE_SCHEMA must be a lower-case identifier');
-    if (schema) {
-      const admin = new pg.Client({ connectionString: config.databaseUrl });
-      await admin.connect();
-      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await admin.end();
-    }
-    const pool = new pg.Pool({
-      connectionString: config.databaseUrl,
-      max: 10,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
-    });
-    return { db: pool, close: () => pool.end(), mode: { store: 'postgres' } };
-  }
-  const { PGlite } = await import('@electric-sql/pglite');
-  if (config.dataDir !== 'memory') mkdirSync(config.dataDir, { recursive: true });
-  const db = config.dataDir === 'memory' ? new PGlite() : new PGlite(config.dataDir);
-  return { db, close: () => db.close(), mode: { store: 'pglite', dataDir: config.dataDir } };
-}
 
 /**
  * Build the service. `listeningUrl` is where the app itself listens: with the in-process simulator,
@@ -94,7 +81,7 @@ export async function createSubscriptionService(
   listeningUrl: string,
 ): Promise<SubscriptionService> {
   const log = config.logger ?? createJsonLogger('subscriptions', config.logLevel);
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, log);
   const store = new PostgresPaymentStore(database.db);
   await store.migrate();
   const subscriptions = new Subscriptions(database.db);
@@ -166,7 +153,7 @@ export async function createSubscriptionService(
   const reconcile = () => {
     reconciling ??= flow
       .reconcile({ olderThanMs: config.reconcileAfterMs })
-      .catch((error: unknown) => log.error({ error: String(error) }, 'reconcile failed'))
+      .catch((error: unknown) => log.error(describeError(error), 'reconcile failed'))
       .finally(() => {
         reconciling = undefined;
       });
@@ -175,6 +162,16 @@ export async function createSubscriptionService(
   const timer =
     config.reconcileIntervalMs > 0 ? setInterval(reconcile, config.reconcileIntervalMs) : undefined;
   timer?.unref();
+
+  const unavailable = (message: string): Reply => ({
+    status: 503,
+    headers: { 'retry-after': '5' },
+    body: { error: 'unavailable', message },
+  });
+  const invalid = (field: string, message: string): Reply => ({
+    status: 400,
+    body: { error: 'validation', field, message: `${field}: ${message}` },
+  });
 
   /** What the browser may see of a payment: never the CheckoutRequestID or the full phone number. */
   const view = (p: Payment) => ({
@@ -222,21 +219,21 @@ export async function createSubscriptionService(
           },
         };
       const key = input['idempotencyKey'];
-      if (key !== undefined && (typeof key !== 'string' || key.length > 100)) {
-        return {
-          status: 400,
-          body: {
-            error: 'validation',
-            field: 'idempotencyKey',
-            message: 'Must be a string of at most 100 characters.',
-          },
-        };
+      if (key !== undefined && (typeof key !== 'string' || key.length > 100 || hasControlCharacters(key))) {
+        return invalid(
+          'idempotencyKey',
+          'must be a string of at most 100 characters, without control characters.',
+        );
+      }
+      const phone = input['phoneNumber'];
+      if (typeof phone === 'string' && hasControlCharacters(phone)) {
+        return invalid('phoneNumber', 'remove the control characters (such as tabs or line breaks).');
       }
       try {
         const result = await flow.initiate({
           ownerId: user.id,
           amount: plan.amount,
-          phoneNumber: input['phoneNumber'] as string,
+          phoneNumber: phone as string,
           accountReference: plan.accountReference,
           transactionDesc: 'Subscription',
           metadata: { plan: plan.id },
@@ -268,7 +265,9 @@ export async function createSubscriptionService(
             },
           };
         }
-        log.error({ error: String(error), userId: user.id }, 'initiate failed');
+        log.error({ ...describeError(error), userId: user.id }, 'initiate failed');
+        if (isDatabaseUnavailable(error))
+          return unavailable('Could not start the payment right now. Try again in a moment.');
         return { status: 500, body: { error: 'internal', message: 'Could not start the payment.' } };
       }
     },
@@ -279,11 +278,11 @@ export async function createSubscriptionService(
     },
 
     async checkPayment(user, paymentId) {
-      if (typeof paymentId !== 'string' || paymentId === '') {
-        return {
-          status: 400,
-          body: { error: 'validation', field: 'paymentId', message: 'Pass ?paymentId=…' },
-        };
+      if (typeof paymentId !== 'string' || paymentId === '')
+        return invalid('paymentId', 'pass ?paymentId=pay_…');
+      // Only something shaped like our ids reaches the database (no NUL byte, no megabyte of text).
+      if (!PAYMENT_ID.test(paymentId)) {
+        return invalid('paymentId', 'not a payment id (pay_ followed by letters, digits, - or _).');
       }
       // checkStatus answers only the owner: another user's payment looks like a missing one.
       const payment = await flow.checkStatus(paymentId, { ownerId: user.id });
@@ -299,6 +298,28 @@ export async function createSubscriptionService(
         status: 200,
         body: { user: { id: user.id, name: user.name }, subscription: await subscriptions.current(user.id) },
       };
+    },
+
+    rateLimited(limit, user, body, retryAfterSeconds) {
+      const phone = requestedPhone(body);
+      log.warn(
+        {
+          userId: user.id,
+          limit: limit.name,
+          max: limit.max,
+          windowMs: limit.windowMs,
+          ...(phone ? { phoneNumber: maskPhoneNumber(phone) } : {}),
+        },
+        'initiate rate-limited',
+      );
+      return rateLimitedReply(limit, retryAfterSeconds);
+    },
+
+    failure(error, context) {
+      log.error({ ...context, ...describeError(error) }, 'request failed');
+      return isDatabaseUnavailable(error)
+        ? unavailable('The service is temporarily unavailable. Try again in a moment.')
+        : { status: 500, body: { error: 'internal', message: 'Something went wrong. Try again later.' } };
     },
 
     reconcile,

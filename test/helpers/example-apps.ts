@@ -31,15 +31,25 @@ afterAll(async () => {
   await client.end();
 });
 
-/** Start an example app on a free port, on embedded defaults (simulator in-process), for tests. */
+/** A fresh schema name on the PostgreSQL server, dropped after the test file. */
+export function newSchema(): string {
+  const schema = `ex_${randomBytes(5).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+}
+
+/**
+ * Start an example app on a free port, on embedded defaults (simulator in-process), for tests. The
+ * initiate rate limits are set high (tests that test them pass their own), since the end-to-end tests
+ * start many payments from one user and one phone within a minute.
+ */
 export async function startExample(
   framework: (typeof FRAMEWORKS)[number],
   database: (typeof DATABASES)[number]['name'],
   overrides: Partial<AppConfig> = {},
 ): Promise<RunningApp> {
   const base = configFromEnv({}, 'test');
-  const schema = `ex_${randomBytes(5).toString('hex')}`;
-  if (database === 'PostgreSQL server') schemas.push(schema);
+  const schema = database === 'PostgreSQL server' ? newSchema() : '';
   return framework.start({
     ...base,
     port: 0,
@@ -47,6 +57,7 @@ export async function startExample(
     reconcileIntervalMs: 0, // tests reconcile when they choose to
     reconcileAfterMs: 0,
     simulatorCallbackDelayMs: 20,
+    initiateRateLimit: { perUser: 1000, perPhone: 1000, windowMs: 60_000 },
     logger: testLogger as AppConfig['logger'] & object,
     ...(database === 'PostgreSQL server' ? { databaseUrl: DATABASE_URL!, databaseSchema: schema } : {}),
     ...overrides,
@@ -65,7 +76,13 @@ export function apiFor(app: RunningApp, token = 'demo-token-alice') {
         : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
     });
     const text = await res.text();
-    // biome-ignore lint/suspicious/noExplicitAny: the tests read whatever JSON the example app answers.
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+    return {
+      status: res.status,
+      // biome-ignore lint/suspicious/noExplicitAny: the tests read whatever JSON the example app answers.
+      body: text ? (JSON.parse(text) as Record<string, any>) : {},
+      /** The raw body, for checks that no error text leaks into it. */
+      text,
+      headers: res.headers,
+    };
   };
 }
