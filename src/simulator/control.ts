@@ -66,7 +66,8 @@ export function controlRoutes(targets: ControlTargets): SimulatorRoute[] {
         const id = params['id']!;
         const transaction = stk.get(id);
         if (!transaction) return problem(404, 'no such CheckoutRequestID');
-        if (transaction.status !== 'pending') return problem(409, `already decided: ${transaction.status}`);
+        if (transaction.decidedAt !== undefined)
+          return problem(409, `already decided: ${transaction.status}`);
         const outcome = (json as { outcome?: SimulatorOutcome } | undefined)?.outcome ?? 'success';
         try {
           return { status: 200, body: stk.resolve(id, outcome) };

@@ -199,5 +199,17 @@ export function resolveOutcome(outcome: SimulatorOutcome): ResolvedOutcome {
       `daraja-sim: unknown result ${JSON.stringify(result)}; use one of ${Object.keys(RESULTS).join(', ')}, or { resultCode }.`,
     );
   }
-  return { result, delivery, resultCode: code, resultDesc: desc, status: describeStkResultCode(code).status };
+  return { result, delivery, resultCode: code, resultDesc: desc, status: statusOfResultCode(code) };
+}
+
+/**
+ * The status of a decided push, by the simulator's own rule (it must not follow the SDK's catalogue it
+ * checks, which may keep unknown codes pending): `0` completed, `1032` cancelled, `1037` and `1036`
+ * (the customer cannot be reached) timeout, any other code failed. A decided push is never `pending`.
+ */
+function statusOfResultCode(code: number): PaymentStatus {
+  if (code === 0) return 'completed';
+  if (code === 1032) return 'cancelled';
+  if (code === 1037 || code === 1036) return 'timeout';
+  return 'failed';
 }

@@ -54,7 +54,10 @@ export interface SimulatedStkTransaction {
   readonly checkoutRequestId: string;
   /** The `MerchantRequestID` returned to the push. */
   readonly merchantRequestId: string;
-  /** `pending` while the prompt is open, then the status of the result code. */
+  /**
+   * `pending` while the prompt is open; once decided, `completed` (0), `cancelled` (1032), `timeout`
+   * (1037, 1036) or `failed` (any other code), never `pending` again.
+   */
   readonly status: PaymentStatus;
   /** The result code once decided (0, 1032, 1037, 1, 2001, …). */
   readonly resultCode: number | undefined;
@@ -195,7 +198,7 @@ export class StkSimulation {
   resolve(checkoutRequestId: string, outcome: SimulatorOutcome): SimulatedStkTransaction {
     const entry = this.#entries.get(checkoutRequestId);
     if (!entry) throw new Error(`daraja-sim: no STK push has the CheckoutRequestID ${checkoutRequestId}.`);
-    if (entry.state.status !== 'pending') {
+    if (entry.state.decidedAt !== undefined) {
       throw new Error(
         `daraja-sim: ${checkoutRequestId} is already decided (${entry.state.status}, ResultCode ${entry.state.resultCode}).`,
       );
@@ -408,7 +411,7 @@ export class StkSimulation {
     const quirk = pickQueryQuirk(
       this.#quirks.stkQuery,
       {
-        pending: state.status === 'pending',
+        pending: state.decidedAt === undefined,
         ageMs: Date.now() - state.createdAt.getTime(),
         queryNumber: entry.queries,
       },
@@ -422,7 +425,7 @@ export class StkSimulation {
       });
       return quirkAnswer(quirk, state);
     }
-    if (state.status === 'pending') {
+    if (state.decidedAt === undefined) {
       return errorEnvelope(500, '500.001.1001', 'The transaction is being processed', id);
     }
     return ok({

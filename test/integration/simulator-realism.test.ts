@@ -370,6 +370,26 @@ describe('STK query while the prompt is open', () => {
   });
 });
 
+describe('a decided prompt is final, whatever the SDK thinks of its code', () => {
+  it('a code the SDK does not know (4242) ends the prompt: failed, queried as the result, not resolvable again', async () => {
+    const { sim, daraja, id } = await openPrompt();
+    expect(sim.resolve(id, { result: { resultCode: 4242, resultDesc: 'Something new' } })).toMatchObject({
+      status: 'failed',
+      resultCode: 4242,
+    });
+    expect(await daraja.query(id)).toMatchObject({
+      status: 200,
+      body: { ResultCode: '4242', ResultDesc: 'Something new' },
+    });
+    expect(() => sim.resolve(id, 'success')).toThrow(/already decided/);
+  });
+
+  it('1036 (SMSC ACK timeout) is a timeout, like 1037', async () => {
+    const { sim, id } = await openPrompt();
+    expect(sim.resolve(id, { result: { resultCode: 1036 } })).toMatchObject({ status: 'timeout' });
+  });
+});
+
 describe("STK query rate limit (the gateway's SpikeArrest)", () => {
   it("true is the sandbox's rate: 5 per 60 s, burst 1, so queries must be 12 s apart", async () => {
     const clock = freezeClock();
