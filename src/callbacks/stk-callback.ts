@@ -50,10 +50,19 @@ export interface StkCallbackTimeout extends StkCallbackBase {
   status: 'timeout';
 }
 
-/** Any other result: insufficient funds, wrong PIN, expired, unknown codes… */
+/** Any other known, final result: insufficient funds, wrong PIN, expired… */
 export interface StkCallbackFailed extends StkCallbackBase {
   /** Always `'failed'`. */
   status: 'failed';
+}
+
+/**
+ * A callback whose result code is not a final answer: `4999` ("still under processing"), or a code not
+ * in the catalogue. Unknown is never failed: keep the payment pending and confirm it with an STK query.
+ */
+export interface StkCallbackPending extends StkCallbackBase {
+  /** Always `'pending'`. */
+  status: 'pending';
 }
 
 /** A parsed STK callback: a union on `status`. */
@@ -61,7 +70,8 @@ export type StkCallbackResult =
   | StkCallbackCompleted
   | StkCallbackCancelled
   | StkCallbackTimeout
-  | StkCallbackFailed;
+  | StkCallbackFailed
+  | StkCallbackPending;
 
 type Json = Record<string, unknown>;
 
@@ -87,10 +97,19 @@ function requireString(obj: Json, key: string, path: string, max = 200): string 
   return v;
 }
 
+/**
+ * An STK `ResultCode` is an integer (a number, or a string of digits). The only exceptions accepted are
+ * the non-numeric codes in the catalogue (`SFC_IC0003`); anything else (`"abc"`) is an invalid callback,
+ * which changes nothing, rather than a failure.
+ */
 function readResultCode(v: unknown, path: string): string {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
-  if (typeof v === 'string' && /^[A-Za-z0-9_.-]{1,32}$/.test(v.trim())) return v.trim();
-  return fail('invalid_field', `${path} must be a number or a short code string.`, path);
+  if (typeof v === 'string') {
+    const text = v.trim();
+    if (/^\d{1,10}$/.test(text)) return String(Number(text));
+    if (/^[A-Za-z0-9_]{1,32}$/.test(text) && describeStkResultCode(text).known) return text;
+  }
+  return fail('invalid_field', `${path} must be an integer result code (e.g. 0 or 1032).`, path);
 }
 
 function readAmount(v: unknown, path: string): number {
@@ -115,7 +134,8 @@ function readAmount(v: unknown, path: string): number {
  *
  * @param body - The parsed JSON body (or the raw JSON text).
  * @returns A union on `status`: `completed` (with amount, receipt, date, phone), `cancelled` (1032),
- * `timeout` (1037) or `failed` (any other code, kept as is).
+ * `timeout` (1037, 1036), `failed` (any other known final code), or `pending` for a code that is not
+ * final or not known (keep the payment pending and confirm it with an STK query).
  * @throws {@link DarajaCallbackError} naming what is wrong (`reason` and `path`) for a malformed body.
  *
  * @example
@@ -159,8 +179,8 @@ export function parseStkCallback(body: unknown): StkCallbackResult {
   // Results are built as plain literals: spreading a shared base and adding keys is several times
   // slower in V8, and this runs for every callback.
   if (info.status !== 'completed') {
-    // The catalogue never maps a code to `pending`; anything not completed/cancelled/timeout is failed.
-    const status = info.status === 'cancelled' || info.status === 'timeout' ? info.status : 'failed';
+    // Not final (4999, or a code the catalogue does not know) → pending: unknown is never failed.
+    const status = info.final ? info.status : 'pending';
     return {
       status,
       merchantRequestId,

@@ -70,8 +70,16 @@ export interface StkPushResponse {
 
 /** The result of {@link Stk.query}. */
 export interface StkQueryResult {
-  /** `pending` while the prompt is open ("The transaction is being processed"), else the final status. */
+  /**
+   * `pending` while Daraja has no final answer ("The transaction is being processed", `ResultCode 4999`
+   * "still under processing", or a result code not in the catalogue), else the final status.
+   */
   status: PaymentStatus;
+  /**
+   * True when `resultCode` is a known, final answer: only then does the result settle a payment. False
+   * for every `pending` result, including an unknown code (kept in `resultCode`).
+   */
+  final: boolean;
   /** The queried id. */
   checkoutRequestId: string;
   /** Daraja's id of the original request, when returned. */
@@ -260,8 +268,9 @@ export class Stk {
 
   /**
    * Ask Daraja for the result of an STK push. "The transaction is being processed" (the customer has not
-   * answered yet) is a `pending` result, not an error. Safe to repeat: retried with backoff on network
-   * errors, 429 and gateway 5xx.
+   * answered yet), `ResultCode 4999` ("still under processing") and any result code not in the catalogue
+   * are a `pending` result with `final: false`, not an error and never a failure. Safe to repeat: retried
+   * with backoff on network errors, 429 and gateway 5xx.
    *
    * @param checkoutRequestId - From {@link StkPushResponse.checkoutRequestId}.
    * @param options - Per-call timeout and abort signal.
@@ -309,6 +318,7 @@ export class Stk {
       ctx.log.debug('stk query pending', { checkoutRequestId });
       return {
         status: 'pending',
+        final: false,
         checkoutRequestId,
         merchantRequestId: undefined,
         resultCode: undefined,
@@ -329,6 +339,7 @@ export class Stk {
     if (data.ResultCode === undefined || String(data.ResultCode).trim() === '') {
       return {
         status: 'pending',
+        final: false,
         checkoutRequestId,
         merchantRequestId: data.MerchantRequestID,
         resultCode: undefined,
@@ -338,9 +349,15 @@ export class Stk {
       };
     }
     const info = describeStkResultCode(data.ResultCode);
-    ctx.log.info('stk query result', { checkoutRequestId, resultCode: info.code, status: info.status });
+    ctx.log.info('stk query result', {
+      checkoutRequestId,
+      resultCode: info.code,
+      status: info.status,
+      final: info.final,
+    });
     return {
       status: info.status,
+      final: info.final,
       checkoutRequestId: data.CheckoutRequestID ?? checkoutRequestId,
       merchantRequestId: data.MerchantRequestID,
       resultCode: info.code,
@@ -415,7 +432,11 @@ export function validateAmount(amount: unknown, field = 'amount'): number {
   return amount;
 }
 
-/** @internal Check a text field's type and length; returns it trimmed. */
+// C0 controls and DEL: never meaningful in these fields, and PostgreSQL refuses NUL in text.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** @internal Check a text field's type, length and characters (no control characters); returns it trimmed. */
 export function validateText(field: string, value: unknown, max: number, required: boolean): string {
   if (typeof value !== 'string') {
     throw new DarajaValidationError(
@@ -424,6 +445,12 @@ export function validateText(field: string, value: unknown, max: number, require
     );
   }
   const text = value.trim();
+  if (CONTROL_CHARACTER.test(text)) {
+    throw new DarajaValidationError(
+      field,
+      'must not contain control characters (such as a NUL byte, tab or line break). Remove them.',
+    );
+  }
   if (required && text.length === 0) {
     throw new DarajaValidationError(
       field,

@@ -77,7 +77,9 @@ describe('stk.query', () => {
     ['2001', 'failed'],
     ['1019', 'failed'],
     ['SFC_IC0003', 'failed'],
-    [4242, 'failed'],
+    ['1036', 'timeout'],
+    [4242, 'pending'],
+    ['4999', 'pending'],
   ])('maps ResultCode %j to %s', async (code, status) => {
     answer({
       ResponseCode: '0',
@@ -87,8 +89,30 @@ describe('stk.query', () => {
     });
     const r = await makeClient().stk.query(ID);
     expect(r.status).toBe(status);
+    expect(r.final).toBe(status !== 'pending');
     expect(r.resultCode).toBe(String(code));
     expect(r.resultDesc).toBe('No response from user.');
+  });
+
+  it('reads the in-flight answers Daraja was seen to send as pending, never final', async () => {
+    const inFlight: Array<[Record<string, unknown>, number]> = [
+      [
+        {
+          ResponseCode: '0',
+          ResponseDescription: 'The service request has been accepted successsfully',
+          MerchantRequestID: 'm',
+          CheckoutRequestID: ID,
+          ResultCode: '4999',
+          ResultDesc: 'The transaction is still under processing',
+        },
+        200,
+      ],
+      [{ requestId: 'r', errorCode: '500.001.1001', errorMessage: '' }, 200],
+    ];
+    for (const [body, status] of inFlight) {
+      answer(body, status);
+      expect(await makeClient().stk.query(ID)).toMatchObject({ status: 'pending', final: false });
+    }
   });
 
   it('treats "The transaction is being processed" as pending, not an error, and does not retry it', async () => {
@@ -228,19 +252,25 @@ describe('stk.query', () => {
 });
 
 describe('result codes', () => {
-  it('maps 0, 1032 and 1037 and everything else to failed', () => {
+  it('maps 0, 1032, 1037 and 1036, keeps 4999 pending, and every other known code to a final failed', () => {
     expect(stkResultStatus(0)).toBe('completed');
     expect(stkResultStatus('1032')).toBe('cancelled');
     expect(stkResultStatus(1037)).toBe('timeout');
+    expect(stkResultStatus(1036)).toBe('timeout');
+    expect(describeStkResultCode('4999')).toMatchObject({ status: 'pending', final: false, known: true });
     for (const code of Object.keys(STK_RESULT_CODES)) {
-      if (!['0', '1032', '1037'].includes(code)) expect(stkResultStatus(code), code).toBe('failed');
+      if (!['0', '1032', '1037', '1036', '4999'].includes(code)) {
+        expect(stkResultStatus(code), code).toBe('failed');
+        expect(describeStkResultCode(code).final, code).toBe(true);
+      }
     }
   });
-  it('keeps unknown codes as they are', () => {
+  it('keeps unknown codes as they are, pending and not final: unknown is never failed', () => {
     expect(describeStkResultCode('1031')).toEqual({
       code: '1031',
       known: false,
-      status: 'failed',
+      status: 'pending',
+      final: false,
       meaning: expect.stringContaining('1031'),
     });
     expect(describeStkResultCode('__proto__').known).toBe(false);

@@ -76,7 +76,9 @@ describe('parseStkCallback: variants', () => {
     ['1 (insufficient funds)', 1, 'failed'],
     ['2001 (wrong PIN)', '2001', 'failed'],
     ['SFC_IC0003', 'SFC_IC0003', 'failed'],
-    ['an unknown code', 31337, 'failed'],
+    ['1036 (SMSC ACK timeout)', 1036, 'timeout'],
+    ['"4999" (still under processing)', '4999', 'pending'],
+    ['an unknown code', 31337, 'pending'],
   ])('accepts ResultCode %s', (_n, code, status) => {
     const body = clone(SUCCESS);
     body.Body.stkCallback.ResultCode = code as number;
@@ -93,10 +95,21 @@ describe('parseStkCallback: variants', () => {
       }),
     );
     expect(r).toMatchObject({
-      status: 'failed',
+      status: 'pending',
       resultCode: '1031',
       meaning: expect.stringContaining('1031'),
     });
+  });
+  it.each([
+    ['a word', 'abc'],
+    ['a decimal', '1.5'],
+    ['a negative number', -1],
+    ['a hex string', '0x10'],
+    ['a fraction', 0.5],
+  ])('rejects a ResultCode that is not an integer: %s', (_n, code) => {
+    const body = clone(SUCCESS);
+    body.Body.stkCallback.ResultCode = code as number;
+    expect(() => parseStkCallback(body)).toThrow(/ResultCode must be an integer/);
   });
   it.each([
     ['masked', '2547****149', undefined],
