@@ -11,6 +11,7 @@ const entry = {
   testing: 'src/testing/index.ts',
   simulator: 'src/simulator/index.ts',
   results: 'src/results/index.ts',
+  journal: 'src/journal/index.ts',
 };
 
 const shared: Options = {

@@ -17,6 +17,7 @@ export default defineConfig({
       { find: /^daraja-sdk\/simulator$/, replacement: src('simulator/index.ts') },
       { find: /^daraja-sdk\/testing$/, replacement: src('testing/index.ts') },
       { find: /^daraja-sdk\/results$/, replacement: src('results/index.ts') },
+      { find: /^daraja-sdk\/journal$/, replacement: src('journal/index.ts') },
       { find: /^daraja-sdk$/, replacement: src('index.ts') },
     ],
   },

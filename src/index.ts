@@ -29,6 +29,7 @@ export type {
   StkCallbackCancelled,
   StkCallbackCompleted,
   StkCallbackFailed,
+  StkCallbackPending,
   StkCallbackResult,
   StkCallbackTimeout,
 } from './callbacks/stk-callback.js';
@@ -100,6 +101,7 @@ export type {
   CallbackAck,
   CallbackRequest,
   CallbackResponse,
+  CallbackRetryLater,
   CallbackUrlParams,
   InitiateParams,
   InitiateResult,
@@ -107,17 +109,37 @@ export type {
   PaymentFlowOptions,
   ReconcileSummary,
 } from './payments/flow.js';
-export { CALLBACK_ACK, CALLBACK_URL_PARAMS, createPaymentFlow } from './payments/flow.js';
+export {
+  CALLBACK_ACK,
+  CALLBACK_RETRY_LATER,
+  CALLBACK_URL_PARAMS,
+  createPaymentFlow,
+} from './payments/flow.js';
+export type {
+  CallbackJournal,
+  JournalEntry,
+  JournaledCallback,
+  JournaledCheckout,
+  MemoryCallbackJournalOptions,
+} from './payments/journal.js';
+export { MemoryCallbackJournal } from './payments/journal.js';
+export type { MemoryPaymentStoreOptions } from './payments/memory-store.js';
 export { MemoryPaymentStore } from './payments/memory-store.js';
+export type { QueryBudget } from './payments/query-budget.js';
+export { DEFAULT_QUERY_BUDGET, SANDBOX_QUERY_BUDGET } from './payments/query-budget.js';
 export { SAFARICOM_CALLBACK_IPS } from './payments/security.js';
 export type {
   CallbackEvent,
   CallbackOutcome,
   CreateResult,
+  DuePendingClaim,
+  EnrichmentResult,
+  FulfilmentClaim,
   NewPayment,
   Payment,
   PaymentStore,
   PaymentTransition,
+  ReceiptEnrichment,
   SettledBy,
   TransitionResult,
 } from './payments/types.js';

@@ -14,8 +14,17 @@ import {
 } from '../errors.js';
 import { createLog, type DarajaLogger, type Log } from '../logger.js';
 import type { PaymentStatus } from '../payment-status.js';
+import type { StkQueryResult } from '../stk/stk.js';
 import { normalizeStkFields, validateText } from '../stk/stk.js';
 import { validateCallbackUrl } from '../utils/url.js';
+import { bodyFingerprint, bodyForAudit, RejectionSampler } from './audit.js';
+import { type CallbackJournal, type JournalEntry, MemoryCallbackJournal } from './journal.js';
+import {
+  DEFAULT_QUERY_BUDGET,
+  type QueryBudget,
+  QueryLimiter,
+  SANDBOX_QUERY_BUDGET,
+} from './query-budget.js';
 import {
   callbackToken,
   clientAddress,
@@ -27,6 +36,7 @@ import {
 import type {
   CallbackEvent,
   CallbackOutcome,
+  FulfilmentClaim,
   Payment,
   PaymentStore,
   PaymentTransition,
@@ -41,8 +51,22 @@ export interface CallbackAck {
   readonly ResultDesc: 'Accepted';
 }
 
-/** The acknowledgement Daraja gets for every callback, whatever happened inside. */
+/** The JSON body of the rare answer that does not acknowledge a callback (HTTP 503): see {@link CallbackResponse}. */
+export interface CallbackRetryLater {
+  /** Always `1`. */
+  readonly ResultCode: 1;
+  /** Always `'Not recorded, retry later'`. */
+  readonly ResultDesc: 'Not recorded, retry later';
+}
+
+/** The acknowledgement Daraja gets for every callback that is durable (in the store or a durable journal). */
 export const CALLBACK_ACK: CallbackAck = Object.freeze({ ResultCode: 0, ResultDesc: 'Accepted' });
+
+/** The answer (with HTTP 503) for a callback that could not be kept durably. */
+export const CALLBACK_RETRY_LATER: CallbackRetryLater = Object.freeze({
+  ResultCode: 1,
+  ResultDesc: 'Not recorded, retry later',
+});
 
 /** Names of the query parameters the flow adds to each payment's callback URL. */
 export interface CallbackUrlParams {
@@ -89,42 +113,101 @@ export interface PaymentFlowOptions {
   trustedProxies?: readonly string[];
   /** Reject a success callback whose amount differs from the payment's. @defaultValue true */
   verifyAmount?: boolean;
-  /** Reject a success callback whose (full or masked) phone number differs from the payment's. @defaultValue true */
+  /**
+   * Reject a success callback whose phone number differs from the payment's, compared on the digits it
+   * shows (full, masked or hashed). @defaultValue true
+   */
   verifyPhone?: boolean;
   /**
-   * Confirm a success callback with an STK query before settling it. Costs one query per success; the
-   * only check that does not trust the callback at all. @defaultValue false
+   * What to do with a success callback whose phone number proves nothing (omitted, `"*"`, masked down to a
+   * digit or two, an unknown hash), as Daraja's 2026 masking may send: `confirm` it with an STK query
+   * before settling (after the acknowledgement), `accept` it on the token and amount alone, or `reject`
+   * it. @defaultValue `'confirm'`
+   */
+  unverifiablePhone?: 'confirm' | 'accept' | 'reject';
+  /**
+   * Confirm every success callback with an STK query before settling it (after the acknowledgement).
+   * Costs one query per success; the only check that does not trust the callback at all.
+   * @defaultValue false
    */
   confirmWithQuery?: boolean;
   /**
    * Your fulfilment, e.g. activating a subscription. Runs once per completed payment: concurrent
-   * callbacks, status checks and instances share one claim. If it throws, `reconcile` retries it. Make it
-   * idempotent on `payment.id` too (a crash after it ran but before it was recorded runs it again).
+   * callbacks, status checks and instances share one fenced claim, renewed while it runs. If it throws,
+   * `reconcile` retries it (with backoff, up to `maxFulfilmentAttempts`). Make it idempotent on
+   * `payment.id` too: a crash after it ran but before it was recorded runs it again. A payment with
+   * `correctedFrom` set is a late success: the customer may have been told it failed.
    */
   onCompleted: (payment: Payment) => void | Promise<void>;
-  /** Called once when a payment ends `cancelled`, `timeout` or `failed`. Errors are logged, not retried. */
+  /**
+   * Called once when a payment ends `cancelled`, `timeout` or `failed` (including a give-up, which a late
+   * success can still correct). Runs after the callback is acknowledged; errors are logged, not retried.
+   */
   onFailed?: (payment: Payment) => void | Promise<void>;
-  /** How long one fulfilment attempt may run before another may start. @defaultValue 5 minutes */
+  /**
+   * Called once when a verified success corrects a payment the flow had given up on (a late success),
+   * before its fulfilment: tell the customer who was told it failed. Errors are logged, not retried.
+   */
+  onLateSuccess?: (payment: Payment) => void | Promise<void>;
+  /**
+   * Called when a fulfilment has failed `maxFulfilmentAttempts` times: the payment is parked (paid, not
+   * fulfilled, no longer retried by `reconcile`) until you fix the cause and call
+   * {@link PaymentFlow.retryFulfilment}. Alert on it.
+   */
+  onFulfilmentParked?: (payment: Payment, error: string) => void | Promise<void>;
+  /**
+   * How long one fulfilment claim lasts (by the store's clock) before another instance may take over. It
+   * is renewed every third of this while `onCompleted` runs, so a slow fulfilment keeps it.
+   * @defaultValue 5 minutes
+   */
   fulfilmentLeaseMs?: number;
-  /** Wait this long before retrying a failed fulfilment. @defaultValue 30 seconds */
+  /** Wait this long before retrying a failed fulfilment; doubles with each attempt, up to an hour. @defaultValue 30 seconds */
   fulfilmentRetryDelayMs?: number;
-  /** `reconcile` checks a pending payment again after this long. @defaultValue 30 seconds */
+  /** Fulfilment attempts before a payment is parked (see `onFulfilmentParked`). @defaultValue 10 */
+  maxFulfilmentAttempts?: number;
+  /**
+   * `reconcile` checks a pending payment again after this long, doubling with each check up to
+   * `maxRecheckIntervalMs`. @defaultValue 30 seconds
+   */
   recheckIntervalMs?: number;
+  /** The longest wait between two status checks of one payment. @defaultValue 1 hour */
+  maxRecheckIntervalMs?: number;
   /**
    * Give up on a payment Daraja keeps reporting as pending (or cannot find) after this long: it becomes
-   * `timeout`. @defaultValue 24 hours
+   * `timeout`, settled by `give-up`, and a verified success still corrects it. @defaultValue 24 hours
    */
   giveUpAfterMs?: number;
   /**
    * Give up on a payment whose push outcome is unknown (no `CheckoutRequestID` to query) after this long,
-   * unless its callback arrives. @defaultValue 15 minutes
+   * unless its callback arrives (which still corrects it later). @defaultValue 15 minutes
    */
   unknownOutcomeGiveUpAfterMs?: number;
   /** `checkStatus` queries Daraja at most once per this interval per payment. @defaultValue 5 seconds */
   statusQueryIntervalMs?: number;
+  /**
+   * How many STK queries the flow may send (per flow instance: divide it between instances), or `false`
+   * for no limit. `checkStatus` skips its query when the budget is spent; `reconcile` waits for it (up
+   * to its `maxWaitMs`) and takes no more payments than it can query. A 429 or spike-arrest answer pauses
+   * queries for a minute. @defaultValue {@link SANDBOX_QUERY_BUDGET} (5 per 60 s, one at a time) against
+   * the sandbox, else {@link DEFAULT_QUERY_BUDGET}
+   */
+  queryBudget?: QueryBudget | false;
+  /**
+   * Where callbacks (and push answers) go when the store cannot take them in time, to be replayed into
+   * the store by the next `reconcile` or callback. @defaultValue a {@link MemoryCallbackJournal} (not
+   * durable: callbacks that only reach it are answered 503). Pass `FileCallbackJournal` from
+   * `daraja-sdk/journal`, or your own durable journal.
+   */
+  journal?: CallbackJournal;
+  /**
+   * The callback's acknowledgement deadline. The store gets two thirds of it to record the callback; past
+   * that (or on an error) it goes to the journal. The answer never waits for `onCompleted`.
+   * @defaultValue 3000
+   */
+  ackDeadlineMs?: number;
   /** Receives redacted logs. @defaultValue silent */
   logger?: DarajaLogger;
-  /** The clock; for tests. @defaultValue `() => new Date()` */
+  /** The app's clock, for callback receipt times and `checkStatus` throttling; for tests. @defaultValue `() => new Date()` */
   now?: () => Date;
 }
 
@@ -180,70 +263,105 @@ export interface CallbackRequest {
 
 /** What to send back to Daraja, plus what the flow did (for your logs and tests). */
 export interface CallbackResponse {
-  /** Always 200. */
-  status: 200;
+  /**
+   * 200 once the callback is durable (in the store, or in a durable journal); 503 only when it could not
+   * be kept durably (then it may still be applied later from memory, and the log says how to recover it).
+   */
+  status: 200 | 503;
   /** `{ 'content-type': 'application/json' }`. */
   headers: Record<'content-type', 'application/json'>;
-  /** Always `{"ResultCode":0,"ResultDesc":"Accepted"}`. */
-  body: CallbackAck;
-  /** What happened: applied, duplicate, rejected, invalid, unmatched or unconfirmed. */
+  /** {@link CALLBACK_ACK} with 200, {@link CALLBACK_RETRY_LATER} with 503. */
+  body: CallbackAck | CallbackRetryLater;
+  /** What happened. */
   outcome: CallbackOutcome;
   /** Why, for anything but `applied`. */
   reason: string | null;
   /** The payment it concerned, if linked. */
   paymentId: string | null;
+  /**
+   * The work the flow goes on with after the answer (fulfilment, `onFailed`, confirming a success by
+   * query, replaying the journal). Never rejects. On serverless platforms that stop work after the
+   * response, pass it to the platform's `waitUntil`; elsewhere ignore it.
+   */
+  afterAck: Promise<void>;
 }
 
 /** A summary of one {@link PaymentFlow.reconcile} run. */
 export interface ReconcileSummary {
+  /** Journal entries (callbacks and push answers kept during a store outage) applied to the store. */
+  replayed: number;
   /** Pending payments examined. */
   checked: number;
-  /** Payments settled by this run, by final status. */
+  /** Payments settled by this run, by status. */
   settled: Record<Exclude<PaymentStatus, 'pending'>, number>;
   /** Examined payments still pending. */
   stillPending: number;
-  /** Payments given up as `timeout` after the horizon. */
+  /** Payments given up as `timeout` after the horizon (still correctable by a verified success). */
   gaveUp: number;
+  /** Given-up payments a verified success corrected to `completed` in this run. */
+  lateSuccesses: number;
   /** Fulfilments that succeeded in this run (retries of failed ones included). */
   fulfilled: number;
   /** Fulfilments that failed again (retried later). */
   fulfilmentFailures: number;
-  /** Queries that failed (network, Daraja errors); those payments are retried later. */
+  /** Fulfilments that reached `maxFulfilmentAttempts` in this run and are parked. */
+  parked: number;
+  /** Queries that failed (network, Daraja errors, rate limits); those payments are retried later. */
   queryErrors: number;
+  /** Claimed payments not queried because the query budget ran out; they come back later. */
+  deferredByBudget: number;
 }
 
 /** The payment flow: see {@link createPaymentFlow}. */
 export interface PaymentFlow {
   /**
    * Write a `pending` payment, then send its STK push with a per-payment callback URL, and record the
-   * answer. A rejected push makes the payment `failed`; an unknown outcome leaves it `pending` for the
-   * callback or `reconcile` (it is never resent).
+   * answer (in the journal if the store cannot take it). A rejected push makes the payment `failed`; an
+   * unknown outcome leaves it `pending` for the callback or `reconcile` (it is never resent).
    *
    * @throws {@link DarajaValidationError} for bad input (nothing is written or sent).
    */
   initiate(params: InitiateParams): Promise<InitiateResult>;
   /**
-   * Handle a callback request. Never throws; always returns HTTP 200 with
-   * `{"ResultCode":0,"ResultDesc":"Accepted"}`. Every callback is kept with its outcome.
+   * Handle a callback request. Never throws. Answers HTTP 200 with `{"ResultCode":0,"ResultDesc":"Accepted"}`
+   * once the callback is durable (recorded in the store within the deadline, or else in a durable
+   * journal), without waiting for `onCompleted` (see {@link CallbackResponse.afterAck}).
    */
   handleCallback(request: CallbackRequest): Promise<CallbackResponse>;
   /**
    * The payment, if it exists and belongs to `ownerId` (otherwise `undefined`: another user's payment
-   * looks the same as a missing one). While pending, queries Daraja (at most once per
-   * `statusQueryIntervalMs`) and settles and fulfils a missed callback.
+   * looks the same as a missing one). While pending (or given up), queries Daraja (at most once per
+   * `statusQueryIntervalMs`, within the query budget) and settles and fulfils a missed callback.
    */
   checkStatus(paymentId: string, options: { ownerId: string }): Promise<Payment | undefined>;
   /**
-   * Settle payments pending for longer than `olderThanMs` by STK query (giving up after the horizon as
-   * `timeout`), and retry failed fulfilments. Safe to run on several instances at once. Run it
+   * Replay the journal, settle payments pending for longer than `olderThanMs` by STK query (most overdue
+   * first, each with its own backoff, within the query budget; giving up after the horizon as a
+   * correctable `timeout`), and retry failed fulfilments. Safe to run on several instances at once. Run it
    * periodically (e.g. every minute).
+   *
+   * @param options - `olderThanMs` (default 1 minute), `limit` of payments per phase (default 100), and
+   * `maxWaitMs`, how long to wait for query budget (default 15 s).
    */
-  reconcile(options?: { olderThanMs?: number; limit?: number }): Promise<ReconcileSummary>;
+  reconcile(options?: {
+    olderThanMs?: number;
+    limit?: number;
+    maxWaitMs?: number;
+  }): Promise<ReconcileSummary>;
+  /**
+   * Run the fulfilment of a completed payment now, even if it is parked after too many failures (call it
+   * once you fixed the cause). Returns the payment after the attempt, or `undefined` if it does not exist.
+   */
+  retryFulfilment(paymentId: string): Promise<Payment | undefined>;
   /** The callback URL (with its token) the flow sends for a payment. */
   callbackUrlFor(paymentId: string): string;
 }
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const PAYMENT_ID = /^pay_[A-Za-z0-9_-]{1,64}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message.slice(0, 1000);
@@ -259,43 +377,60 @@ function header(headers: CallbackRequest['headers'], name: string): string | und
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-const AUDIT_MAX_BYTES = 64 * 1024;
-const AUDIT_MAX_DEPTH = 64;
+const TIMED_OUT = Symbol('timed out');
 
-/** True when `value` nests deeper than `limit` (checked without recursion). */
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+/** Race `promise` against `ms`; the promise goes on (its rejection is observed) after a timeout. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms));
+  });
+  promise.catch(() => undefined);
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
-  return false;
 }
 
-/**
- * The body as it will be kept for audit: a JSON copy, or its JSON text when it is very deep or large
- * (so that any store can hold it), truncated to 64 kB.
- */
-function bodyForAudit(body: unknown): unknown {
-  if (typeof body === 'string') return body.slice(0, AUDIT_MAX_BYTES);
-  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8').slice(0, AUDIT_MAX_BYTES);
-  let text: string;
-  try {
-    text = JSON.stringify(body ?? null) ?? 'null';
-  } catch {
-    return '[unserialisable body]';
-  }
-  if (text.length > AUDIT_MAX_BYTES || deeperThan(body, AUDIT_MAX_DEPTH))
-    return text.slice(0, AUDIT_MAX_BYTES);
-  return JSON.parse(text) as unknown;
+/** Is this error Daraja's gateway rate-limiting us (429, spike arrest, quota)? */
+function isRateLimited(error: unknown): boolean {
+  if (!isDarajaApiError(error)) return false;
+  const code = error.errorCode ?? '';
+  return (
+    error.status === 429 ||
+    code === '500.003.02' ||
+    code === '500.003.03' ||
+    /spike ?arrest|quota violation|ratelimit/i.test(`${code} ${error.errorMessage ?? ''}`)
+  );
+}
+
+/** What one fulfilment attempt came to (`skipped`: no claim, or nothing to fulfil). */
+type FulfilmentOutcome = 'fulfilled' | 'failed' | 'parked' | 'skipped';
+
+/** One callback to process: as received, or replayed from the journal. */
+interface CallbackInput {
+  eventId: string;
+  receivedAt: Date;
+  /** The body as kept for audit (JSON, or the text). */
+  body: unknown;
+  url: string | null;
+  address: string | null;
+  fingerprint: { bytes: number; sha256: string };
+}
+
+/** What processing a callback decided, and the work it leaves for after the answer. */
+interface Processed {
+  outcome: Exclude<CallbackOutcome, 'deferred'>;
+  reason: string | null;
+  paymentId: string | null;
+  after?: () => Promise<unknown>;
 }
 
 /**
  * Build the payment flow: payment records written before the push, callbacks turned into settled
- * payments exactly once, fulfilment run once per payment, and reconciliation of everything a lost
- * callback left behind.
+ * payments exactly once (and kept in a journal when the store is down), fulfilment run once per payment
+ * under a fenced lease, and reconciliation of everything a lost callback left behind.
  *
  * @param options - The client, the store, the public callback URL and secret, your `onCompleted`, and
  * the defences (each with a safe default).
@@ -320,9 +455,28 @@ export function createPaymentFlow(options: PaymentFlowOptions): PaymentFlow {
   return new Flow(options);
 }
 
+const STORE_METHODS = [
+  'create',
+  'get',
+  'getByCheckoutRequestId',
+  'attachCheckout',
+  'transition',
+  'attachReceipt',
+  'claimFulfilment',
+  'renewFulfilment',
+  'completeFulfilment',
+  'releaseFulfilment',
+  'claimDuePending',
+  'claimDueFulfilments',
+  'recordCallback',
+  'listCallbacks',
+  'pruneRejectedCallbacks',
+] as const;
+
 class Flow implements PaymentFlow {
   readonly #o: PaymentFlowOptions;
   readonly #store: PaymentStore;
+  readonly #journal: CallbackJournal;
   readonly #secrets: readonly string[];
   readonly #verifyToken: boolean;
   readonly #allowedIps: readonly string[] | false;
@@ -330,13 +484,21 @@ class Flow implements PaymentFlow {
   readonly #log: Log;
   readonly #now: () => Date;
   readonly #lastQuery = new Map<string, number>();
+  readonly #limiter: QueryLimiter | undefined;
+  readonly #sampler = new RejectionSampler();
+  #replaying: Promise<{ applied: number; lateSuccesses: number }> | undefined;
+  /** Set when this process journaled something (or at start): the next callback triggers a replay. */
+  #journalMayHaveEntries = true;
   readonly #t: {
     lease: number;
     retry: number;
+    maxAttempts: number;
     recheck: number;
+    maxRecheck: number;
     giveUp: number;
     giveUpUnknown: number;
     statusQuery: number;
+    ack: number;
   };
 
   constructor(o: PaymentFlowOptions) {
@@ -345,21 +507,7 @@ class Flow implements PaymentFlow {
       throw new DarajaConfigError([{ field: 'options', message: 'pass an options object.' }]);
     if (!o.daraja || typeof o.daraja.stk?.push !== 'function')
       issues.push({ field: 'daraja', message: 'pass a Daraja client.' });
-    const storeMethods = [
-      'create',
-      'get',
-      'getByCheckoutRequestId',
-      'attachCheckout',
-      'transition',
-      'claimFulfilment',
-      'completeFulfilment',
-      'releaseFulfilment',
-      'claimDuePending',
-      'claimDueFulfilments',
-      'recordCallback',
-      'listCallbacks',
-    ] as const;
-    const missing = storeMethods.filter(
+    const missing = STORE_METHODS.filter(
       (m) => typeof (o.store as unknown as Record<string, unknown>)?.[m] !== 'function',
     );
     if (missing.length > 0)
@@ -367,10 +515,12 @@ class Flow implements PaymentFlow {
         field: 'store',
         message: `must implement PaymentStore (missing: ${missing.join(', ')}).`,
       });
+    for (const hook of ['onFailed', 'onLateSuccess', 'onFulfilmentParked'] as const) {
+      if (o[hook] !== undefined && typeof o[hook] !== 'function')
+        issues.push({ field: hook, message: 'must be a function.' });
+    }
     if (typeof o.onCompleted !== 'function')
       issues.push({ field: 'onCompleted', message: 'pass your fulfilment function.' });
-    if (o.onFailed !== undefined && typeof o.onFailed !== 'function')
-      issues.push({ field: 'onFailed', message: 'must be a function.' });
     const production = o.daraja?.environment === 'production';
     const urlProblem = validateCallbackUrl(o.callbackUrl, production);
     if (urlProblem) issues.push({ field: 'callbackUrl', message: urlProblem });
@@ -401,21 +551,74 @@ class Flow implements PaymentFlow {
         issues.push({ field, message: 'must be a list of IP addresses or CIDR blocks.' });
       }
     }
+    const durations = {
+      fulfilmentLeaseMs: o.fulfilmentLeaseMs,
+      fulfilmentRetryDelayMs: o.fulfilmentRetryDelayMs,
+      recheckIntervalMs: o.recheckIntervalMs,
+      maxRecheckIntervalMs: o.maxRecheckIntervalMs,
+      giveUpAfterMs: o.giveUpAfterMs,
+      unknownOutcomeGiveUpAfterMs: o.unknownOutcomeGiveUpAfterMs,
+      statusQueryIntervalMs: o.statusQueryIntervalMs,
+      ackDeadlineMs: o.ackDeadlineMs,
+      maxFulfilmentAttempts: o.maxFulfilmentAttempts,
+    };
+    for (const [field, value] of Object.entries(durations)) {
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0))
+        issues.push({ field, message: 'must be a number ≥ 0.' });
+    }
+    if (o.fulfilmentLeaseMs !== undefined && o.fulfilmentLeaseMs < 100)
+      issues.push({ field: 'fulfilmentLeaseMs', message: 'must be at least 100 ms.' });
+    if (
+      o.unverifiablePhone !== undefined &&
+      !['confirm', 'accept', 'reject'].includes(o.unverifiablePhone as string)
+    )
+      issues.push({ field: 'unverifiablePhone', message: "must be 'confirm', 'accept' or 'reject'." });
+    const budget = o.queryBudget;
+    if (
+      budget !== undefined &&
+      budget !== false &&
+      (typeof budget !== 'object' ||
+        !(budget.limit > 0) ||
+        !(budget.intervalMs > 0) ||
+        (budget.burst !== undefined && !(budget.burst >= 1)))
+    )
+      issues.push({
+        field: 'queryBudget',
+        message:
+          'must be { limit > 0, intervalMs > 0, burst? ≥ 1 } or false, e.g. { limit: 5, intervalMs: 60000 }.',
+      });
+    const journal = o.journal;
+    if (
+      journal !== undefined &&
+      (typeof journal !== 'object' ||
+        journal === null ||
+        !['append', 'read', 'remove'].every(
+          (m) => typeof (journal as unknown as Record<string, unknown>)[m] === 'function',
+        ))
+    )
+      issues.push({ field: 'journal', message: 'must implement CallbackJournal (append, read, remove).' });
     if (issues.length > 0) throw new DarajaConfigError(issues);
     this.#o = o;
     this.#store = o.store;
+    this.#journal = o.journal ?? new MemoryCallbackJournal();
     this.#secrets = secrets;
     this.#allowedIps = o.allowedIps === undefined ? SAFARICOM_CALLBACK_IPS : o.allowedIps;
     this.#trustedProxies = o.trustedProxies ?? [];
     this.#log = createLog(o.logger, { component: 'payment-flow' });
     this.#now = o.now ?? (() => new Date());
+    const sandbox = o.daraja.baseUrl === 'https://sandbox.safaricom.co.ke';
+    const chosen = budget === undefined ? (sandbox ? SANDBOX_QUERY_BUDGET : DEFAULT_QUERY_BUDGET) : budget;
+    this.#limiter = chosen === false ? undefined : new QueryLimiter(chosen);
     this.#t = {
       lease: o.fulfilmentLeaseMs ?? 5 * MINUTE,
       retry: o.fulfilmentRetryDelayMs ?? 30_000,
+      maxAttempts: o.maxFulfilmentAttempts ?? 10,
       recheck: o.recheckIntervalMs ?? 30_000,
-      giveUp: o.giveUpAfterMs ?? 24 * 60 * MINUTE,
+      maxRecheck: o.maxRecheckIntervalMs ?? HOUR,
+      giveUp: o.giveUpAfterMs ?? 24 * HOUR,
       giveUpUnknown: o.unknownOutcomeGiveUpAfterMs ?? 15 * MINUTE,
       statusQuery: o.statusQueryIntervalMs ?? 5_000,
+      ack: o.ackDeadlineMs ?? 3_000,
     };
   }
 
@@ -451,7 +654,6 @@ class Flow implements PaymentFlow {
       transactionDesc,
       metadata,
       idempotencyKey,
-      createdAt: this.#now(),
     });
     if (!created) {
       this.#log.info('initiate: existing payment for this idempotency key; nothing sent', {
@@ -468,221 +670,536 @@ class Flow implements PaymentFlow {
         transactionDesc,
         callbackUrl: this.callbackUrlFor(id),
       });
-      const attached = await this.#store
-        .attachCheckout(
-          id,
-          { merchantRequestId: response.merchantRequestId, checkoutRequestId: response.checkoutRequestId },
-          this.#now(),
-        )
-        .catch((error: unknown) => {
-          // The push went out: never fail the caller now. The token-linked callback or reconcile fills it in.
-          this.#log.error('could not record the push answer; the callback will link it', {
-            paymentId: id,
-            error,
-          });
-          return undefined;
-        });
+      const ids = {
+        merchantRequestId: response.merchantRequestId,
+        checkoutRequestId: response.checkoutRequestId,
+      };
+      const attached = await this.#attachOrJournal(id, ids);
       this.#log.info('payment initiated', {
         paymentId: id,
         checkoutRequestId: response.checkoutRequestId,
         amount,
       });
-      return { outcome: 'sent', payment: attached ?? payment, customerMessage: response.customerMessage };
+      return {
+        outcome: 'sent',
+        payment: attached ?? { ...payment, ...ids },
+        customerMessage: response.customerMessage,
+      };
     } catch (error) {
       if (isDarajaUnknownOutcomeError(error)) {
         this.#log.warn('push outcome unknown; payment stays pending and is not resent', { paymentId: id });
-        return { outcome: 'unknown', payment: (await this.#store.get(id)) ?? payment, error };
+        return {
+          outcome: 'unknown',
+          payment: (await this.#store.get(id).catch(() => undefined)) ?? payment,
+          error,
+        };
       }
       // Anything else means the push did not go out (validation, config, a Daraja rejection, a network
       // failure before sending): the payment fails with the reason.
       const reason = isDarajaApiError(error)
         ? { code: error.errorCode ?? `HTTP ${error.status}`, desc: error.errorMessage ?? error.message }
         : { code: isDarajaError(error) ? error.name : 'push_failed', desc: errorText(error) };
-      const settled = await this.#settle(id, {
-        status: 'failed',
-        resultCode: reason.code,
-        resultDesc: `STK push not sent: ${reason.desc}`,
-        mpesaReceiptNumber: null,
-        merchantRequestId: null,
-        checkoutRequestId: null,
-        callback: null,
-        settledBy: 'push',
-        at: this.#now(),
-      });
+      let settled: Payment | undefined;
+      try {
+        const result = await this.#store.transition(id, {
+          status: 'failed',
+          final: true,
+          resultCode: reason.code,
+          resultDesc: `STK push not sent: ${reason.desc}`,
+          mpesaReceiptNumber: null,
+          merchantRequestId: null,
+          checkoutRequestId: null,
+          callback: null,
+          settledBy: 'push',
+        });
+        settled = result.payment;
+        if (result.applied) await this.#afterSettled(result.payment!);
+      } catch (storeError) {
+        // The payment stays pending (no CheckoutRequestID): reconcile gives it up later.
+        this.#log.error('could not record the rejected push', { paymentId: id, error: storeError });
+      }
       if (isDarajaConfigError(error) || isDarajaValidationError(error) || !isDarajaError(error)) throw error;
       return { outcome: 'rejected', payment: settled ?? payment, error };
     }
   }
 
+  /** Record the push answer; if the store cannot, keep it in the journal; if that fails too, log it all. */
+  async #attachOrJournal(
+    paymentId: string,
+    ids: { merchantRequestId: string; checkoutRequestId: string },
+  ): Promise<Payment | undefined> {
+    const attempt = this.#store.attachCheckout(paymentId, ids);
+    try {
+      const result = await withDeadline(attempt, (this.#t.ack * 2) / 3);
+      if (result !== TIMED_OUT) return result;
+    } catch (error) {
+      this.#log.warn('could not record the push answer; keeping it in the journal', { paymentId, error });
+    }
+    const entry: JournalEntry = {
+      kind: 'checkout',
+      id: `jrn_${randomBytes(12).toString('base64url')}`,
+      receivedAt: this.#now().toISOString(),
+      paymentId,
+      ...ids,
+    };
+    try {
+      await this.#journal.append(entry);
+      this.#journalMayHaveEntries = true;
+    } catch (error) {
+      // The token-linked callback can still link the payment; this line is the manual way back.
+      this.#log.error('could not record the push answer anywhere; attach it by hand', {
+        paymentId,
+        ...ids,
+        error,
+      });
+    }
+    return undefined;
+  }
+
   // ---------------------------------------------------------------- callbacks
 
   async handleCallback(request: CallbackRequest): Promise<CallbackResponse> {
+    const receivedAt = this.#now();
+    const eventId = `cbe_${randomBytes(12).toString('base64url')}`;
+    const req = (typeof request === 'object' && request !== null ? request : {}) as CallbackRequest;
+    const url = typeof req.url === 'string' ? req.url : null;
+    let address: string | null = null;
+    let paymentHint: string | null = null;
+    try {
+      address =
+        clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustedProxies) ??
+        null;
+      // Authentication first: without it, a callback costs a sampled, body-less audit row at most.
+      const gate = this.#authenticate(url, address);
+      paymentHint = gate.paymentId;
+      if (gate.rejected) {
+        const fingerprint = bodyFingerprint(req.body);
+        const afterAck = this.#recordUnauthenticated({
+          id: eventId,
+          receivedAt,
+          outcome: 'rejected',
+          reason: gate.rejected,
+          paymentId: null,
+          checkoutRequestId: null,
+          remoteAddress: address,
+          body: null,
+          bodyBytes: fingerprint.bytes,
+          bodySha256: fingerprint.sha256,
+        });
+        return this.#answer(200, 'rejected', gate.rejected, null, afterAck);
+      }
+      const input: CallbackInput = {
+        eventId,
+        receivedAt,
+        body: bodyForAudit(req.body),
+        url,
+        address,
+        fingerprint: bodyFingerprint(req.body),
+      };
+      const processing = this.#process(input);
+      const result = await withDeadline(
+        processing.then((done) => ({ done })),
+        (this.#t.ack * 2) / 3,
+      ).catch((error: unknown) => ({ error }));
+      if (result !== TIMED_OUT && 'done' in result) {
+        const { done } = result;
+        this.#logCallback(done);
+        const afterAck = this.#runAfter(done.after, this.#journalMayHaveEntries);
+        return this.#answer(200, done.outcome, done.reason, done.paymentId, afterAck);
+      }
+      // The store failed or is too slow: keep the callback in the journal and answer.
+      if (result === TIMED_OUT) {
+        this.#log.warn('the store did not record the callback in time; keeping it in the journal', {
+          callbackEventId: eventId,
+          deadlineMs: Math.round((this.#t.ack * 2) / 3),
+        });
+        // If the store finishes after all, its follow-up work still runs (replays are idempotent).
+        processing.then((late) => this.#runAfter(late.after, false)).catch(() => undefined);
+      } else {
+        this.#log.warn('the store could not record the callback; keeping it in the journal', {
+          callbackEventId: eventId,
+          error: result.error,
+        });
+      }
+      return await this.#journalCallback(input, paymentHint, receivedAt);
+    } catch (error) {
+      // A bug: still answer, and say what would let someone recover the callback by hand.
+      this.#log.error('callback handling failed', { callbackEventId: eventId, error });
+      this.#logRecovery(req.body, paymentHint, eventId);
+      return this.#answer(
+        503,
+        'invalid',
+        `internal_error: ${errorText(error)}`,
+        paymentHint,
+        Promise.resolve(),
+      );
+    }
+  }
+
+  #answer(
+    status: 200 | 503,
+    outcome: CallbackOutcome,
+    reason: string | null,
+    paymentId: string | null,
+    afterAck: Promise<void>,
+  ): CallbackResponse {
+    return {
+      status,
+      headers: { 'content-type': 'application/json' },
+      body: status === 200 ? CALLBACK_ACK : CALLBACK_RETRY_LATER,
+      outcome,
+      reason,
+      paymentId,
+      afterAck,
+    };
+  }
+
+  /**
+   * Who may send this callback. With tokens on, the token authenticates it (an address not on
+   * `allowedIps` is checked later, keeping the body: it may be Safaricom on a new address); without
+   * tokens, the address does.
+   */
+  #authenticate(
+    url: string | null,
+    address: string | null,
+  ): { rejected: string | null; paymentId: string | null } {
+    const query = new URL(url ?? '/', 'http://callback.invalid').searchParams;
+    const paymentId = query.get(CALLBACK_URL_PARAMS.payment);
+    const validId = paymentId !== null && PAYMENT_ID.test(paymentId) ? paymentId : null;
+    if (this.#verifyToken) {
+      const token = query.get(CALLBACK_URL_PARAMS.token);
+      if (!paymentId || !token) return { rejected: 'missing_token', paymentId: null };
+      if (validId === null || !verifyCallbackToken(this.#secrets, validId, token))
+        return { rejected: 'bad_token', paymentId: null };
+      return { rejected: null, paymentId: validId };
+    }
+    if (this.#allowedIps !== false && !ipMatches(this.#allowedIps, address ?? undefined)) {
+      return { rejected: address ? 'ip_not_allowed' : 'ip_unknown', paymentId: null };
+    }
+    return { rejected: null, paymentId: validId };
+  }
+
+  /** A sampled, body-less audit row for a callback rejected before authentication; never throws. */
+  #recordUnauthenticated(event: CallbackEvent): Promise<void> {
+    const { record, suppressed } = this.#sampler.admit(
+      `${event.remoteAddress ?? '?'}|${event.reason}`,
+      Date.now(),
+    );
+    if (suppressed > 0)
+      this.#log.warn('unauthenticated callbacks rejected without an audit row in the last window', {
+        count: suppressed,
+      });
+    this.#log.warn('callback rejected before authentication', {
+      reason: event.reason,
+      remoteAddress: event.remoteAddress,
+      bodyBytes: event.bodyBytes,
+      recorded: record,
+    });
+    if (!record) return Promise.resolve();
+    return withDeadline(this.#store.recordCallback(event), (this.#t.ack * 2) / 3).then(
+      () => undefined,
+      (error: unknown) => this.#log.warn('could not record a rejected callback', { error }),
+    );
+  }
+
+  async #journalCallback(
+    input: CallbackInput,
+    paymentId: string | null,
+    receivedAt: Date,
+  ): Promise<CallbackResponse> {
+    const entry: JournalEntry = {
+      kind: 'callback',
+      id: `jrn_${randomBytes(12).toString('base64url')}`,
+      eventId: input.eventId,
+      receivedAt: receivedAt.toISOString(),
+      body: input.body,
+      url: input.url,
+      remoteAddress: input.address,
+    };
+    const remaining = Math.max(50, this.#t.ack - (this.#now().getTime() - receivedAt.getTime()));
+    try {
+      const appended = await withDeadline(this.#journal.append(entry), remaining);
+      if (appended === TIMED_OUT) throw new Error(`the journal did not answer within ${remaining} ms`);
+      this.#journalMayHaveEntries = true;
+      const durable = this.#journal.durable;
+      if (!durable)
+        this.#log.error('callback kept only in memory (the journal is not durable); answering 503', {
+          callbackEventId: input.eventId,
+          paymentId,
+        });
+      if (!durable) this.#logRecovery(input.body, paymentId, input.eventId);
+      return this.#answer(
+        durable ? 200 : 503,
+        'deferred',
+        durable ? 'store_unavailable' : 'store_unavailable_memory_journal',
+        paymentId,
+        Promise.resolve(),
+      );
+    } catch (error) {
+      this.#log.error('callback could not be recorded in the store or the journal', {
+        callbackEventId: input.eventId,
+        error,
+      });
+      this.#logRecovery(input.body, paymentId, input.eventId);
+      return this.#answer(503, 'deferred', 'not_recorded', paymentId, Promise.resolve());
+    }
+  }
+
+  /** The log line that lets someone apply a callback by hand (masked as usual). */
+  #logRecovery(body: unknown, paymentId: string | null, eventId: string): void {
+    let facts: Record<string, unknown> = {};
+    try {
+      const parsed = parseStkCallback(body);
+      facts = {
+        checkoutRequestId: parsed.checkoutRequestId,
+        resultCode: parsed.resultCode,
+        ...(parsed.status === 'completed'
+          ? {
+              mpesaReceiptNumber: parsed.mpesaReceiptNumber,
+              amount: parsed.amount,
+              phoneNumber: parsed.phoneNumberRaw,
+              transactionDate: parsed.transactionDate.toISOString(),
+            }
+          : {}),
+      };
+    } catch {
+      facts = { unparsable: true };
+    }
+    this.#log.error('RECOVER BY HAND: a callback that may not be recorded', {
+      callbackEventId: eventId,
+      paymentId,
+      ...facts,
+    });
+  }
+
+  #logCallback(result: Processed): void {
+    const quiet = ['applied', 'duplicate', 'enriched', 'late_success'].includes(result.outcome);
+    this.#log[quiet ? 'info' : 'warn']('callback handled', {
+      outcome: result.outcome,
+      reason: result.reason,
+      paymentId: result.paymentId,
+    });
+  }
+
+  /** Run the work that follows an answer, then (if asked) replay the journal. Never rejects. */
+  #runAfter(after: (() => Promise<unknown>) | undefined, replay: boolean): Promise<void> {
+    return (async () => {
+      if (after) {
+        try {
+          await after();
+        } catch (error) {
+          this.#log.error('work after the callback failed; reconcile retries it', { error });
+        }
+      }
+      if (replay) await this.#replay().catch(() => undefined);
+    })();
+  }
+
+  /** Process one authenticated callback with the store. Throws if the store fails. */
+  async #process(input: CallbackInput): Promise<Processed> {
     const event: CallbackEvent = {
-      id: `cbe_${randomBytes(12).toString('base64url')}`,
-      receivedAt: this.#now(),
+      id: input.eventId,
+      receivedAt: input.receivedAt,
       outcome: 'invalid',
       reason: null,
       paymentId: null,
       checkoutRequestId: null,
-      remoteAddress: null,
-      body: null,
+      remoteAddress: input.address,
+      body: input.body,
+      bodyBytes: input.fingerprint.bytes,
+      bodySha256: input.fingerprint.sha256,
     };
-    try {
-      event.body = bodyForAudit(request?.body);
-      const result = await this.#processCallback(request ?? ({} as CallbackRequest), event);
-      event.outcome = result.outcome;
-      event.reason = result.reason;
-    } catch (error) {
-      // A bug or a failing store: still acknowledge, keep what we can, and let reconcile settle it.
-      event.outcome = 'invalid';
-      event.reason = `internal_error: ${errorText(error)}`;
-      this.#log.error('callback handling failed; acknowledged anyway', { error });
-    }
-    try {
+    const done = async (
+      outcome: Processed['outcome'],
+      reason: string | null,
+      after?: () => Promise<unknown>,
+    ): Promise<Processed> => {
+      event.outcome = outcome;
+      event.reason = reason;
       await this.#store.recordCallback(event);
-    } catch (error) {
-      this.#log.error('could not record the callback for audit', { error, callbackEventId: event.id });
-    }
-    const level = event.outcome === 'applied' || event.outcome === 'duplicate' ? 'info' : 'warn';
-    this.#log[level]('callback handled', {
-      outcome: event.outcome,
-      reason: event.reason,
-      paymentId: event.paymentId,
-      checkoutRequestId: event.checkoutRequestId,
-      remoteAddress: event.remoteAddress,
-    });
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: CALLBACK_ACK,
-      outcome: event.outcome,
-      reason: event.reason,
-      paymentId: event.paymentId,
+      return { outcome, reason, paymentId: event.paymentId, ...(after ? { after } : {}) };
     };
-  }
 
-  async #processCallback(
-    request: CallbackRequest,
-    event: CallbackEvent,
-  ): Promise<{ outcome: CallbackOutcome; reason: string | null }> {
-    const address = clientAddress(
-      request.remoteAddress,
-      header(request.headers, 'x-forwarded-for'),
-      this.#trustedProxies,
-    );
-    event.remoteAddress = address ?? null;
-    if (this.#allowedIps !== false && !ipMatches(this.#allowedIps, address)) {
-      return { outcome: 'rejected', reason: address ? 'ip_not_allowed' : 'ip_unknown' };
-    }
-
+    const query = new URL(input.url ?? '/', 'http://callback.invalid').searchParams;
+    const hintedId = query.get(CALLBACK_URL_PARAMS.payment);
     let parsed: StkCallbackResult;
     try {
-      parsed = parseStkCallback(request.body);
+      parsed = parseStkCallback(input.body);
     } catch (error) {
       if (!isDarajaCallbackError(error)) throw error;
-      return { outcome: 'invalid', reason: `${error.reason}${error.path ? ` at ${error.path}` : ''}` };
+      // Token-verified: link it to its payment (if the store has it), so its audit trail shows it.
+      if (this.#verifyToken && hintedId && (await this.#store.get(hintedId))) event.paymentId = hintedId;
+      return done('invalid', `${error.reason}${error.path ? ` at ${error.path}` : ''}`);
     }
     event.checkoutRequestId = parsed.checkoutRequestId;
 
     // Link the callback to its payment.
     let payment: Payment | undefined;
-    const query = new URL(request.url ?? '/', 'http://callback.invalid').searchParams;
-    const paymentId = query.get(CALLBACK_URL_PARAMS.payment);
     if (this.#verifyToken) {
-      const token = query.get(CALLBACK_URL_PARAMS.token);
-      if (!paymentId || !token) return { outcome: 'rejected', reason: 'missing_token' };
-      if (!verifyCallbackToken(this.#secrets, paymentId, token))
-        return { outcome: 'rejected', reason: 'bad_token' };
-      payment = await this.#store.get(paymentId);
-      if (!payment) return { outcome: 'unmatched', reason: 'unknown_payment' };
+      payment = await this.#store.get(hintedId!);
+      if (!payment) return done('unmatched', 'unknown_payment');
     } else {
       payment = await this.#store.getByCheckoutRequestId(parsed.checkoutRequestId);
-      if (!payment && paymentId) {
+      if (!payment && hintedId && PAYMENT_ID.test(hintedId)) {
         // Without tokens, the id in the URL is a hint only: it must agree with the CheckoutRequestID.
-        const hinted = await this.#store.get(paymentId);
+        const hinted = await this.#store.get(hintedId);
         if (hinted && hinted.checkoutRequestId === parsed.checkoutRequestId) payment = hinted;
       }
-      if (!payment) return { outcome: 'unmatched', reason: 'unknown_checkout_request_id' };
+      if (!payment) return done('unmatched', 'unknown_checkout_request_id');
     }
     event.paymentId = payment.id;
+    if (
+      this.#verifyToken &&
+      this.#allowedIps !== false &&
+      !ipMatches(this.#allowedIps, input.address ?? undefined)
+    ) {
+      this.#log.warn(
+        'a callback with a valid token came from an address not on allowedIps; rejected and kept. If it is Safaricom, add the address',
+        { paymentId: payment.id, remoteAddress: input.address },
+      );
+      return done('rejected', input.address ? 'ip_not_allowed' : 'ip_unknown');
+    }
     if (payment.checkoutRequestId !== null && payment.checkoutRequestId !== parsed.checkoutRequestId) {
-      return { outcome: 'rejected', reason: 'checkout_request_id_mismatch' };
+      return done('rejected', 'checkout_request_id_mismatch');
     }
-    if (payment.status !== 'pending') {
-      return {
-        outcome: payment.status === parsed.status ? 'duplicate' : 'rejected',
-        reason: payment.status === parsed.status ? 'already_settled' : `conflicts_with_${payment.status}`,
-      };
+    if (parsed.status === 'pending') {
+      // Not a final answer (4999, or a code we do not know): unknown is never failed.
+      return done('unconfirmed', `not_final_result_code_${parsed.resultCode}`);
     }
 
-    let status: Exclude<PaymentStatus, 'pending'> = parsed.status;
-    let settledBy: SettledBy = 'callback';
-    let disagreement: string | null = null;
-    if (parsed.status === 'completed') {
-      if (this.#o.verifyAmount !== false && parsed.amount !== payment.amount) {
-        return { outcome: 'rejected', reason: 'amount_mismatch' };
+    if (parsed.status !== 'completed') {
+      if (payment.status === 'pending') {
+        const result = await this.#store.transition(payment.id, this.#fromCallback(parsed));
+        if (result.applied) return done('applied', null, () => this.#afterSettled(result.payment!));
+        if (result.reason === 'duplicate_checkout' || result.reason === 'duplicate_receipt')
+          return done('rejected', result.reason);
+        payment = result.payment ?? payment;
+        if (payment.status === 'pending') return done('rejected', result.reason ?? 'not_applied');
       }
-      if (
-        this.#o.verifyPhone !== false &&
-        comparePhone(payment.phoneNumber, parsed.phoneNumberRaw) === 'mismatch'
-      ) {
-        return { outcome: 'rejected', reason: 'phone_mismatch' };
-      }
-      if (this.#o.confirmWithQuery) {
-        const confirmed = await this.#queryStatus(parsed.checkoutRequestId);
-        if (confirmed === undefined) return { outcome: 'unconfirmed', reason: 'query_failed' };
-        if (confirmed.status === 'pending') return { outcome: 'unconfirmed', reason: 'query_pending' };
-        if (confirmed.status !== 'completed') {
-          status = confirmed.status;
-          settledBy = 'query';
-          disagreement = `query_says_${confirmed.status}`;
-        }
-      }
+      // A final failure for a payment the flow gave up on: it stays as it is (only a success corrects it).
+      if (!payment.final) return done('duplicate', 'already_given_up');
+      if (payment.status === parsed.status) return done('duplicate', 'already_settled');
+      return done('rejected', `conflicts_with_${payment.status}`);
     }
 
-    const result = await this.#store.transition(payment.id, {
-      status,
-      resultCode: settledBy === 'query' ? null : parsed.resultCode,
-      resultDesc:
-        settledBy === 'query'
-          ? `STK query contradicted the callback (${parsed.resultCode})`
-          : parsed.resultDesc,
-      mpesaReceiptNumber:
-        status === 'completed' && parsed.status === 'completed' ? parsed.mpesaReceiptNumber : null,
+    // A success: the checks that do not need Daraja.
+    if (payment.status !== 'completed' && payment.final) {
+      this.#log.error('a success callback contradicts a final result', {
+        paymentId: payment.id,
+        status: payment.status,
+        resultCode: payment.resultCode,
+      });
+      return done('rejected', `conflicts_with_${payment.status}`);
+    }
+    if (this.#o.verifyAmount !== false && parsed.amount !== payment.amount) {
+      return done('rejected', 'amount_mismatch');
+    }
+    let phone: 'match' | 'mismatch' | 'unverifiable' = 'match';
+    if (this.#o.verifyPhone !== false) phone = comparePhone(payment.phoneNumber, parsed.phoneNumberRaw);
+    if (phone === 'mismatch') return done('rejected', 'phone_mismatch');
+    const policy = this.#o.unverifiablePhone ?? 'confirm';
+    if (phone === 'unverifiable' && policy === 'reject') return done('rejected', 'phone_unverifiable');
+
+    if (payment.status === 'completed') {
+      // Already completed (by an STK query): this callback brings the receipt.
+      return this.#enrich(payment, parsed, done);
+    }
+    const needsQuery =
+      this.#o.confirmWithQuery === true || (phone === 'unverifiable' && policy === 'confirm');
+    if (needsQuery) {
+      // Kept first (durable, with its receipt), confirmed after the answer; reconcile finishes the job.
+      const reason = this.#o.confirmWithQuery ? 'awaiting_query_confirmation' : 'phone_unverifiable';
+      const paymentId = payment.id;
+      return done('unconfirmed', reason, () => this.#confirmByQuery(paymentId, parsed));
+    }
+    const result = await this.#store.transition(payment.id, this.#fromCallback(parsed));
+    if (result.applied) {
+      const settled = result.payment!;
+      return done(
+        settled.correctedFrom ? 'late_success' : 'applied',
+        settled.correctedFrom ? `was_${settled.correctedFrom}` : null,
+        () => this.#afterSettled(settled),
+      );
+    }
+    if (result.reason === 'duplicate_receipt' || result.reason === 'duplicate_checkout') {
+      return done('rejected', result.reason);
+    }
+    // Settled meanwhile (a racing query or callback): maybe this callback still brings the receipt.
+    const now = result.payment;
+    if (now?.status === 'completed') return this.#enrich(now, parsed, done);
+    return done('rejected', now ? `conflicts_with_${now.status}` : 'unknown_payment');
+  }
+
+  async #enrich(
+    payment: Payment,
+    parsed: Extract<StkCallbackResult, { status: 'completed' }>,
+    done: (outcome: Processed['outcome'], reason: string | null) => Promise<Processed>,
+  ): Promise<Processed> {
+    if (payment.mpesaReceiptNumber !== null) {
+      return payment.mpesaReceiptNumber === parsed.mpesaReceiptNumber
+        ? done('duplicate', 'already_settled')
+        : done('rejected', 'receipt_mismatch');
+    }
+    const result = await this.#store.attachReceipt(payment.id, {
+      mpesaReceiptNumber: parsed.mpesaReceiptNumber,
+      callback: parsed.raw,
+      merchantRequestId: parsed.merchantRequestId ?? null,
+      checkoutRequestId: parsed.checkoutRequestId,
+    });
+    if (result.applied) return done('enriched', 'receipt_attached');
+    if (result.reason === 'has_receipt' && result.payment?.mpesaReceiptNumber === parsed.mpesaReceiptNumber)
+      return done('duplicate', 'already_settled');
+    return done('rejected', result.reason ?? 'not_enriched');
+  }
+
+  #fromCallback(parsed: Exclude<StkCallbackResult, { status: 'pending' }>): PaymentTransition {
+    return {
+      status: parsed.status,
+      final: true,
+      resultCode: parsed.resultCode,
+      resultDesc: parsed.resultDesc,
+      mpesaReceiptNumber: parsed.status === 'completed' ? parsed.mpesaReceiptNumber : null,
       merchantRequestId: parsed.merchantRequestId ?? null,
       checkoutRequestId: parsed.checkoutRequestId,
       callback: parsed.raw,
-      settledBy,
-      at: this.#now(),
-    });
-    if (!result.applied) {
-      if (result.reason === 'duplicate_receipt' || result.reason === 'duplicate_checkout') {
-        return { outcome: 'rejected', reason: result.reason };
-      }
-      return { outcome: 'duplicate', reason: 'already_settled' };
+      settledBy: 'callback',
+    };
+  }
+
+  /** After a success callback was kept as unconfirmed: ask Daraja, and settle if it answers finally. */
+  async #confirmByQuery(paymentId: string, parsed: Extract<StkCallbackResult, { status: 'completed' }>) {
+    if (this.#limiter && !(await this.#limiter.take(30_000))) return; // reconcile confirms it later
+    const result = await this.#queryStatus(parsed.checkoutRequestId);
+    if (!result?.final) return; // a non-final answer never overrules a success callback
+    if (result.status === 'completed') {
+      const settled = await this.#store.transition(paymentId, this.#fromCallback(parsed));
+      if (settled.applied) await this.#afterSettled(settled.payment!);
+      return;
     }
-    await this.#afterSettled(result.payment!);
-    return disagreement
-      ? { outcome: 'rejected', reason: disagreement }
-      : { outcome: 'applied', reason: null };
+    this.#log.error('an STK query contradicts a success callback; Daraja’s query answer settles it', {
+      paymentId,
+      resultCode: result.resultCode,
+    });
+    await this.#settleFromQuery(paymentId, result, 'query', 'STK query contradicted the success callback');
   }
 
   // ---------------------------------------------------------------- status
 
   async checkStatus(paymentId: string, options: { ownerId: string }): Promise<Payment | undefined> {
-    if (typeof paymentId !== 'string' || typeof options?.ownerId !== 'string') return undefined;
-    let payment = await this.#store.get(paymentId);
-    if (!payment || payment.ownerId !== options.ownerId) return undefined;
-    if (payment.status === 'pending' && payment.checkoutRequestId !== null) {
+    if (typeof paymentId !== 'string' || !PAYMENT_ID.test(paymentId)) return undefined;
+    const ownerId = options?.ownerId;
+    if (typeof ownerId !== 'string' || CONTROL_CHARACTER.test(ownerId)) return undefined;
+    const payment = await this.#store.get(paymentId);
+    if (!payment || payment.ownerId !== ownerId) return undefined;
+    const open = payment.status === 'pending' || (!payment.final && payment.settledBy === 'give-up');
+    if (open && payment.checkoutRequestId !== null) {
       const last = this.#lastQuery.get(payment.id) ?? 0;
       const now = this.#now().getTime();
-      if (now - last >= this.#t.statusQuery) {
+      if (now - last >= this.#t.statusQuery && (!this.#limiter || this.#limiter.tryTake())) {
         this.#lastQuery.set(payment.id, now);
         this.#trimQueryMemory();
         const result = await this.#queryStatus(payment.checkoutRequestId);
-        if (result && result.status !== 'pending') {
-          payment = (await this.#settle(payment.id, this.#fromQuery(result, 'query'))) ?? payment;
-        }
+        if (result?.final) await this.#settleFromQuery(payment.id, result, 'query');
       }
     } else if (payment.status === 'completed' && payment.fulfilledAt === null) {
       await this.#fulfil(payment.id); // repair a fulfilment that failed earlier
@@ -692,40 +1209,73 @@ class Flow implements PaymentFlow {
 
   // ---------------------------------------------------------------- reconcile
 
-  async reconcile(options: { olderThanMs?: number; limit?: number } = {}): Promise<ReconcileSummary> {
+  async reconcile(
+    options: { olderThanMs?: number; limit?: number; maxWaitMs?: number } = {},
+  ): Promise<ReconcileSummary> {
     const summary: ReconcileSummary = {
+      replayed: 0,
       checked: 0,
       settled: { completed: 0, cancelled: 0, failed: 0, timeout: 0 },
       stillPending: 0,
       gaveUp: 0,
+      lateSuccesses: 0,
       fulfilled: 0,
       fulfilmentFailures: 0,
+      parked: 0,
       queryErrors: 0,
+      deferredByBudget: 0,
     };
-    const now = this.#now();
-    const limit = options.limit ?? 100;
-    const due = await this.#store.claimDuePending({
-      createdBefore: new Date(now.getTime() - (options.olderThanMs ?? MINUTE)),
-      now,
-      nextCheckAt: new Date(now.getTime() + this.#t.recheck),
-      limit,
-    });
-    await pool(due, 4, async (payment) => {
+    const count = (outcome: FulfilmentOutcome) => {
+      if (outcome === 'fulfilled') summary.fulfilled += 1;
+      else if (outcome !== 'skipped') summary.fulfilmentFailures += 1;
+      if (outcome === 'parked') summary.parked += 1;
+    };
+    const replay = await this.#replay();
+    summary.replayed = replay.applied;
+    summary.lateSuccesses += replay.lateSuccesses;
+    const limit = Math.max(0, options.limit ?? 100);
+    const maxWaitMs = Math.max(0, options.maxWaitMs ?? 15_000);
+    const take = this.#limiter ? Math.min(limit, this.#limiter.within(maxWaitMs)) : limit;
+    const started = Date.now();
+    const { now, payments } =
+      take > 0
+        ? await this.#store.claimDuePending({
+            olderThanMs: options.olderThanMs ?? MINUTE,
+            limit: take,
+            recheckMs: this.#t.recheck,
+            maxRecheckMs: this.#t.maxRecheck,
+          })
+        : { now: new Date(), payments: [] };
+    await pool(payments, 4, async (payment) => {
       summary.checked += 1;
       const age = now.getTime() - payment.createdAt.getTime();
       let transition: PaymentTransition | undefined;
-      let givingUp = false;
       if (payment.checkoutRequestId === null) {
-        givingUp = age >= this.#t.giveUpUnknown;
-        if (givingUp) transition = this.#giveUp('no CheckoutRequestID (push outcome unknown)');
+        if (age >= this.#t.giveUpUnknown)
+          transition = this.#giveUp('no CheckoutRequestID (push outcome unknown) and no callback');
       } else {
+        const waitLeft = maxWaitMs - (Date.now() - started);
+        if (this.#limiter && !(await this.#limiter.take(Math.max(0, waitLeft)))) {
+          summary.deferredByBudget += 1;
+          summary.stillPending += 1;
+          return;
+        }
         const result = await this.#queryStatus(payment.checkoutRequestId, true);
         if (result === undefined) summary.queryErrors += 1;
-        if (result && result.status !== 'pending') transition = this.#fromQuery(result, 'reconcile');
-        else if (age >= this.#t.giveUp) {
-          givingUp = true;
-          transition = this.#giveUp('Daraja still reports no final result');
+        if (result?.final) {
+          const {
+            payment: settled,
+            applied,
+            fulfilment,
+          } = await this.#settleFromQuery(payment.id, result, 'reconcile');
+          if (applied && settled && settled.status !== 'pending') {
+            summary.settled[settled.status] += 1;
+            if (settled.correctedFrom !== null) summary.lateSuccesses += 1;
+          }
+          count(fulfilment);
+          return;
         }
+        if (age >= this.#t.giveUp) transition = this.#giveUp('Daraja still reports no final result');
       }
       if (!transition) {
         summary.stillPending += 1;
@@ -734,25 +1284,92 @@ class Flow implements PaymentFlow {
       const settled = await this.#store.transition(payment.id, transition);
       if (!settled.applied) return; // settled meanwhile by a callback or another instance
       summary.settled[transition.status] += 1;
-      if (givingUp) summary.gaveUp += 1;
-      const outcome = await this.#afterSettled(settled.payment!);
-      if (outcome === 'fulfilled') summary.fulfilled += 1;
-      if (outcome === 'failed') summary.fulfilmentFailures += 1;
+      summary.gaveUp += 1;
+      await this.#afterSettled(settled.payment!);
     });
 
-    const claimNow = this.#now();
-    const unfulfilled = await this.#store.claimDueFulfilments({
-      now: claimNow,
-      leaseUntil: new Date(claimNow.getTime() + this.#t.lease),
+    const claims = await this.#store.claimDueFulfilments({
+      leaseMs: this.#t.lease,
       limit,
+      maxAttempts: this.#t.maxAttempts,
     });
-    await pool(unfulfilled, 4, async (payment) => {
-      const outcome = await this.#runFulfilment(payment);
-      if (outcome === 'fulfilled') summary.fulfilled += 1;
-      else summary.fulfilmentFailures += 1;
-    });
+    await pool(claims, 4, async (claim) => count(await this.#runFulfilment(claim)));
     this.#log.info('reconcile finished', { ...summary });
     return summary;
+  }
+
+  async retryFulfilment(paymentId: string): Promise<Payment | undefined> {
+    if (typeof paymentId !== 'string' || !PAYMENT_ID.test(paymentId)) return undefined;
+    const claim = await this.#store.claimFulfilment(paymentId, { leaseMs: this.#t.lease });
+    if (claim) await this.#runFulfilment(claim, true);
+    return this.#store.get(paymentId);
+  }
+
+  /**
+   * Apply journal entries to the store, oldest first, one replay at a time. An entry that fails is kept
+   * and skipped (it cannot block the others); a round in which every entry fails stops the replay (the
+   * store is probably still down).
+   */
+  #replay(): Promise<{ applied: number; lateSuccesses: number }> {
+    this.#replaying ??= (async () => {
+      const totals = { applied: 0, lateSuccesses: 0 };
+      const failed = new Set<string>();
+      try {
+        for (let round = 0; round < 20; round++) {
+          const entries = (await this.#journal.read(50 + failed.size)).filter((e) => !failed.has(e.id));
+          if (entries.length === 0) {
+            if (failed.size === 0) this.#journalMayHaveEntries = false;
+            break;
+          }
+          const done: string[] = [];
+          for (const entry of entries) {
+            try {
+              if (entry.kind === 'checkout') {
+                await this.#store.attachCheckout(entry.paymentId, {
+                  merchantRequestId: entry.merchantRequestId,
+                  checkoutRequestId: entry.checkoutRequestId,
+                });
+              } else {
+                const result = await this.#process({
+                  eventId: entry.eventId,
+                  receivedAt: new Date(entry.receivedAt),
+                  body: entry.body,
+                  url: entry.url,
+                  address: entry.remoteAddress,
+                  fingerprint: bodyFingerprint(entry.body),
+                });
+                this.#log.info('journaled callback applied', {
+                  outcome: result.outcome,
+                  reason: result.reason,
+                  paymentId: result.paymentId,
+                });
+                if (result.outcome === 'late_success') totals.lateSuccesses += 1;
+                await this.#runAfter(result.after, false);
+              }
+              done.push(entry.id);
+            } catch (error) {
+              failed.add(entry.id);
+              this.#log.warn('a journal entry could not be applied yet; kept', {
+                journalEntryId: entry.id,
+                error,
+              });
+            }
+          }
+          if (done.length > 0) await this.#journal.remove(done);
+          totals.applied += done.length;
+          if (done.length === 0) break; // nothing applied in this round: the store is likely down
+        }
+      } catch (error) {
+        this.#log.warn('journal replay stopped (the store may still be unavailable); retried later', {
+          error,
+        });
+      }
+      if (failed.size > 0) this.#journalMayHaveEntries = true;
+      return totals;
+    })().finally(() => {
+      this.#replaying = undefined;
+    });
+    return this.#replaying;
   }
 
   // ---------------------------------------------------------------- shared steps
@@ -760,89 +1377,206 @@ class Flow implements PaymentFlow {
   #giveUp(why: string): PaymentTransition {
     return {
       status: 'timeout',
+      final: false,
       resultCode: null,
       resultDesc: `Gave up: ${why}`,
       mpesaReceiptNumber: null,
       merchantRequestId: null,
       checkoutRequestId: null,
       callback: null,
-      settledBy: 'reconcile',
-      at: this.#now(),
+      settledBy: 'give-up',
     };
   }
 
-  #fromQuery(
-    result: { status: PaymentStatus; resultCode: string | undefined; resultDesc: string; raw: unknown },
+  /**
+   * Settle a payment from a final STK query answer. A success takes the receipt of a success callback
+   * kept earlier as unconfirmed, if any. Returns the payment after the call.
+   */
+  async #settleFromQuery(
+    paymentId: string,
+    result: StkQueryResult,
     by: SettledBy,
-  ): PaymentTransition {
-    return {
-      status: result.status as Exclude<PaymentStatus, 'pending'>,
-      resultCode: result.resultCode ?? null,
-      resultDesc: result.resultDesc,
-      mpesaReceiptNumber: null,
-      merchantRequestId: null,
-      checkoutRequestId: null,
-      callback: null,
-      settledBy: by,
-      at: this.#now(),
-    };
+    resultDesc?: string,
+  ): Promise<{ payment: Payment | undefined; applied: boolean; fulfilment: FulfilmentOutcome }> {
+    let receipt: Extract<StkCallbackResult, { status: 'completed' }> | undefined;
+    if (result.status === 'completed') receipt = await this.#keptSuccess(paymentId, result.checkoutRequestId);
+    const transition: PaymentTransition = receipt
+      ? { ...this.#fromCallback(receipt), settledBy: by }
+      : {
+          status: result.status as Exclude<PaymentStatus, 'pending'>,
+          final: true,
+          resultCode: result.resultCode ?? null,
+          resultDesc: resultDesc ?? result.resultDesc,
+          mpesaReceiptNumber: null,
+          merchantRequestId: null,
+          checkoutRequestId: null,
+          callback: null,
+          settledBy: by,
+        };
+    const settled = await this.#store.transition(paymentId, transition);
+    const fulfilment = settled.applied ? await this.#afterSettled(settled.payment!) : 'skipped';
+    return { payment: settled.payment, applied: settled.applied, fulfilment };
   }
 
-  /** An STK query, or `undefined` when it failed (logged). "Being processed" is a pending result. */
-  async #queryStatus(checkoutRequestId: string, quiet = false) {
+  /** A success callback kept for this payment (unconfirmed, awaiting a query), whose receipt we can use. */
+  async #keptSuccess(paymentId: string, checkoutRequestId: string) {
+    const events = await this.#store.listCallbacks({ paymentId, limit: 100 });
+    for (const event of events.reverse()) {
+      if (event.outcome !== 'unconfirmed') continue;
+      try {
+        const parsed = parseStkCallback(event.body);
+        if (parsed.status === 'completed' && parsed.checkoutRequestId === checkoutRequestId) return parsed;
+      } catch {
+        // not a usable body
+      }
+    }
+    return undefined;
+  }
+
+  /** An STK query, or `undefined` when it failed (logged). A rate-limit answer pauses queries. */
+  async #queryStatus(checkoutRequestId: string, quiet = false): Promise<StkQueryResult | undefined> {
     try {
       return await this.#o.daraja.stk.query(checkoutRequestId);
     } catch (error) {
-      this.#log[quiet ? 'debug' : 'warn']('status query failed; will retry later', {
-        checkoutRequestId,
-        error,
-      });
+      if (isRateLimited(error)) {
+        this.#limiter?.block(MINUTE);
+        this.#log.warn('Daraja is rate-limiting STK queries; pausing them for a minute', {
+          checkoutRequestId,
+        });
+      } else {
+        this.#log[quiet ? 'debug' : 'warn']('status query failed; will retry later', {
+          checkoutRequestId,
+          error,
+        });
+      }
       return undefined;
     }
   }
 
-  /** Transition and run what follows a win. Returns the payment after the call. */
-  async #settle(id: string, transition: PaymentTransition): Promise<Payment | undefined> {
-    const result = await this.#store.transition(id, transition);
-    if (result.applied) await this.#afterSettled(result.payment!);
-    return (await this.#store.get(id)) ?? result.payment;
-  }
-
   /** Only the winner of a transition gets here: fulfil a completed payment, report a failed one. */
-  async #afterSettled(payment: Payment): Promise<'fulfilled' | 'failed' | 'skipped'> {
+  async #afterSettled(payment: Payment): Promise<FulfilmentOutcome> {
     this.#lastQuery.delete(payment.id);
-    if (payment.status === 'completed') return this.#fulfil(payment.id);
-    if (this.#o.onFailed) {
-      try {
-        await this.#o.onFailed(payment);
-      } catch (error) {
-        this.#log.error('onFailed threw; not retried', { paymentId: payment.id, error });
+    if (payment.status === 'completed') {
+      if (payment.correctedFrom !== null) {
+        this.#log.warn('late success: a payment the flow had given up on was paid', {
+          paymentId: payment.id,
+          correctedFrom: payment.correctedFrom,
+        });
+        await this.#hook('onLateSuccess', payment);
       }
+      return this.#fulfil(payment.id);
     }
+    await this.#hook('onFailed', payment);
     return 'skipped';
   }
 
-  async #fulfil(id: string): Promise<'fulfilled' | 'failed' | 'skipped'> {
-    const now = this.#now();
-    const claimed = await this.#store.claimFulfilment(id, now, new Date(now.getTime() + this.#t.lease));
-    if (!claimed) return 'skipped'; // someone else holds the claim, or it is done
-    return this.#runFulfilment(claimed);
+  async #hook(name: 'onFailed' | 'onLateSuccess', payment: Payment): Promise<void> {
+    const fn = this.#o[name];
+    if (!fn) return;
+    try {
+      await fn(payment);
+    } catch (error) {
+      this.#log.error(`${name} threw; not retried`, { paymentId: payment.id, error });
+    }
   }
 
-  async #runFulfilment(payment: Payment): Promise<'fulfilled' | 'failed'> {
+  async #fulfil(id: string): Promise<FulfilmentOutcome> {
+    const claim = await this.#store.claimFulfilment(id, {
+      leaseMs: this.#t.lease,
+      maxAttempts: this.#t.maxAttempts,
+    });
+    // Without a claim, someone else holds it, or it is done.
+    return claim ? this.#runFulfilment(claim) : 'skipped';
+  }
+
+  /**
+   * Run `onCompleted` under a claim: renew the lease while it runs, then record it with the claim's
+   * token (a stale holder is refused by the store).
+   */
+  async #runFulfilment(
+    claim: FulfilmentClaim,
+    manual = false,
+  ): Promise<Exclude<FulfilmentOutcome, 'skipped'>> {
+    const { payment, token } = claim;
+    let lost = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const renewEvery = Math.max(50, Math.floor(this.#t.lease / 3));
+    const renew = () => {
+      timer = setTimeout(async () => {
+        try {
+          const held = await this.#store.renewFulfilment(payment.id, token, this.#t.lease);
+          if (!held && !lost) {
+            lost = true;
+            this.#log.error(
+              'lost the fulfilment claim while onCompleted was running; another run may start',
+              {
+                paymentId: payment.id,
+              },
+            );
+          }
+        } catch (error) {
+          this.#log.warn('could not renew the fulfilment lease; retrying', { paymentId: payment.id, error });
+        }
+        if (!stopped) renew();
+      }, renewEvery);
+      (timer as { unref?: () => void }).unref?.();
+    };
+    renew();
     try {
       await this.#o.onCompleted(payment);
     } catch (error) {
-      const retryAt = new Date(this.#now().getTime() + this.#t.retry);
-      await this.#store.releaseFulfilment(payment.id, errorText(error), retryAt).catch(() => undefined);
-      this.#log.error('onCompleted threw; reconcile will retry it', {
-        paymentId: payment.id,
-        error,
-        retryAt,
-      });
-      return 'failed';
+      stopped = true;
+      clearTimeout(timer);
+      const attempts = payment.fulfilmentAttempts;
+      const retryAfterMs = Math.min(HOUR, this.#t.retry * 2 ** Math.max(0, attempts - 1));
+      const released = await this.#store
+        .releaseFulfilment(payment.id, token, { error: errorText(error), retryAfterMs })
+        .catch(() => false);
+      const parked = !manual && attempts >= this.#t.maxAttempts;
+      this.#log.error(
+        parked
+          ? 'onCompleted failed too often; fulfilment parked'
+          : 'onCompleted threw; reconcile will retry it',
+        {
+          paymentId: payment.id,
+          attempts,
+          error,
+          retryAfterMs,
+          released,
+        },
+      );
+      if (parked && this.#o.onFulfilmentParked) {
+        try {
+          await this.#o.onFulfilmentParked((await this.#store.get(payment.id)) ?? payment, errorText(error));
+        } catch (hookError) {
+          this.#log.error('onFulfilmentParked threw', { paymentId: payment.id, error: hookError });
+        }
+      }
+      return parked ? 'parked' : 'failed';
     }
-    await this.#store.completeFulfilment(payment.id, this.#now());
+    stopped = true;
+    clearTimeout(timer);
+    // The side effect happened: record it, retrying briefly through a store hiccup.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const recorded = await this.#store.completeFulfilment(payment.id, token);
+        if (!recorded)
+          this.#log.error('onCompleted finished but its claim had been taken over: it may have run twice', {
+            paymentId: payment.id,
+          });
+        break;
+      } catch (error) {
+        if (attempt >= 3) {
+          this.#log.error('onCompleted ran but could not be recorded; it runs again after the lease', {
+            paymentId: payment.id,
+            error,
+          });
+          return 'failed';
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * 4 ** attempt));
+      }
+    }
     this.#log.info('payment fulfilled', { paymentId: payment.id });
     return 'fulfilled';
   }
@@ -869,6 +1603,8 @@ function validateMetadata(metadata: unknown): Record<string, unknown> {
     throw new DarajaValidationError('metadata', 'must be JSON-serialisable (no BigInt, no cycles).');
   }
   if (text.length > 16 * 1024) throw new DarajaValidationError('metadata', 'must be under 16 kB as JSON.');
+  if (text.includes('\\u0000'))
+    throw new DarajaValidationError('metadata', 'must not contain NUL characters (\\u0000). Remove them.');
   return JSON.parse(text) as Record<string, unknown>;
 }
 

@@ -1,16 +1,30 @@
 import type {
   CallbackEvent,
   CreateResult,
+  DuePendingClaim,
+  EnrichmentResult,
+  FulfilmentClaim,
   NewPayment,
   Payment,
   PaymentStore,
   PaymentTransition,
+  ReceiptEnrichment,
   TransitionResult,
 } from './types.js';
 
 interface Row extends Payment {
-  fulfilmentLeaseUntil: Date | null;
-  nextCheckAt: Date | null;
+  fulfilmentLeaseUntil: number | null;
+  fulfilmentClaim: number;
+  nextCheckAt: number | null;
+}
+
+/** Options of {@link MemoryPaymentStore}. */
+export interface MemoryPaymentStoreOptions {
+  /**
+   * The store's clock: leases, claims and ages are measured against it (as PostgreSQL's `now()` is for
+   * `PostgresPaymentStore`). For tests. @defaultValue `() => new Date()`
+   */
+  now?: () => Date;
 }
 
 const copyDate = (d: Date | null) => (d === null ? null : new Date(d.getTime()));
@@ -30,7 +44,7 @@ function frozenCopy<T>(value: T): T {
 
 /** What readers get: the payment without the store's lease fields. Nested JSON is frozen and shared. */
 function publicCopy(row: Row): Payment {
-  const { fulfilmentLeaseUntil: _lease, nextCheckAt: _next, ...payment } = row;
+  const { fulfilmentLeaseUntil: _lease, fulfilmentClaim: _claim, nextCheckAt: _next, ...payment } = row;
   payment.createdAt = new Date(row.createdAt.getTime());
   payment.updatedAt = new Date(row.updatedAt.getTime());
   payment.completedAt = copyDate(row.completedAt);
@@ -50,6 +64,17 @@ export class MemoryPaymentStore implements PaymentStore {
   readonly #byReceipt = new Map<string, string>();
   readonly #byKey = new Map<string, string>();
   readonly #callbacks: CallbackEvent[] = [];
+  readonly #callbackIds = new Set<string>();
+  readonly #now: () => Date;
+
+  /** @param options - The store's clock, for tests. */
+  constructor(options: MemoryPaymentStoreOptions = {}) {
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  #time(): number {
+    return this.#now().getTime();
+  }
 
   /** {@inheritDoc PaymentStore.create} */
   async create(p: NewPayment): Promise<CreateResult> {
@@ -58,11 +83,19 @@ export class MemoryPaymentStore implements PaymentStore {
       if (existing) return { created: false, payment: publicCopy(this.#rows.get(existing)!) };
     }
     if (this.#rows.has(p.id)) throw new Error(`[daraja] payment ${p.id} already exists`);
+    const now = this.#now();
     const row: Row = {
-      ...p,
+      id: p.id,
+      ownerId: p.ownerId,
+      amount: p.amount,
+      phoneNumber: p.phoneNumber,
+      accountReference: p.accountReference,
+      transactionDesc: p.transactionDesc,
       metadata: frozenCopy(p.metadata),
-      createdAt: new Date(p.createdAt.getTime()),
+      idempotencyKey: p.idempotencyKey,
       status: 'pending',
+      final: false,
+      correctedFrom: null,
       merchantRequestId: null,
       checkoutRequestId: null,
       mpesaReceiptNumber: null,
@@ -70,12 +103,15 @@ export class MemoryPaymentStore implements PaymentStore {
       resultDesc: null,
       callback: null,
       settledBy: null,
-      updatedAt: p.createdAt,
+      statusChecks: 0,
+      createdAt: now,
+      updatedAt: now,
       completedAt: null,
       fulfilledAt: null,
       fulfilmentAttempts: 0,
       lastFulfilmentError: null,
       fulfilmentLeaseUntil: null,
+      fulfilmentClaim: 0,
       nextCheckAt: null,
     };
     this.#rows.set(row.id, row);
@@ -99,7 +135,6 @@ export class MemoryPaymentStore implements PaymentStore {
   async attachCheckout(
     id: string,
     ids: { merchantRequestId: string; checkoutRequestId: string },
-    at: Date,
   ): Promise<Payment | undefined> {
     const row = this.#rows.get(id);
     if (!row) return undefined;
@@ -109,7 +144,7 @@ export class MemoryPaymentStore implements PaymentStore {
         throw new Error('[daraja] checkoutRequestId already belongs to another payment');
       row.checkoutRequestId = ids.checkoutRequestId;
       row.merchantRequestId ??= ids.merchantRequestId;
-      row.updatedAt = at;
+      row.updatedAt = this.#now();
       this.#byCheckout.set(ids.checkoutRequestId, id);
     }
     return publicCopy(row);
@@ -119,7 +154,14 @@ export class MemoryPaymentStore implements PaymentStore {
   async transition(id: string, t: PaymentTransition): Promise<TransitionResult> {
     const row = this.#rows.get(id);
     if (!row) return { applied: false, payment: undefined, reason: 'not_found' };
-    if (row.status !== 'pending') return { applied: false, payment: publicCopy(row), reason: 'not_pending' };
+    const correcting =
+      row.status !== 'pending' &&
+      !row.final &&
+      t.final &&
+      t.status === 'completed' &&
+      row.status !== 'completed';
+    if (row.status !== 'pending' && !correcting)
+      return { applied: false, payment: publicCopy(row), reason: 'not_pending' };
     if (t.mpesaReceiptNumber !== null) {
       const owner = this.#byReceipt.get(t.mpesaReceiptNumber);
       if (owner !== undefined && owner !== id)
@@ -132,90 +174,156 @@ export class MemoryPaymentStore implements PaymentStore {
       row.checkoutRequestId = t.checkoutRequestId;
       this.#byCheckout.set(t.checkoutRequestId, id);
     }
+    const now = this.#now();
+    row.correctedFrom = correcting ? row.status : null;
     row.merchantRequestId ??= t.merchantRequestId;
     row.status = t.status;
+    row.final = t.final;
     row.resultCode = t.resultCode;
     row.resultDesc = t.resultDesc;
     row.mpesaReceiptNumber = t.mpesaReceiptNumber;
     row.callback = frozenCopy(t.callback ?? null);
     row.settledBy = t.settledBy;
-    row.completedAt = t.at;
-    row.updatedAt = t.at;
+    row.completedAt = now;
+    row.updatedAt = now;
     if (t.mpesaReceiptNumber !== null) this.#byReceipt.set(t.mpesaReceiptNumber, id);
     return { applied: true, payment: publicCopy(row) };
   }
 
-  #claimable(row: Row, now: Date): boolean {
+  /** {@inheritDoc PaymentStore.attachReceipt} */
+  async attachReceipt(id: string, e: ReceiptEnrichment): Promise<EnrichmentResult> {
+    const row = this.#rows.get(id);
+    if (!row) return { applied: false, payment: undefined, reason: 'not_found' };
+    if (row.status !== 'completed')
+      return { applied: false, payment: publicCopy(row), reason: 'not_completed' };
+    if (row.mpesaReceiptNumber !== null)
+      return { applied: false, payment: publicCopy(row), reason: 'has_receipt' };
+    const owner = this.#byReceipt.get(e.mpesaReceiptNumber);
+    if (owner !== undefined && owner !== id)
+      return { applied: false, payment: publicCopy(row), reason: 'duplicate_receipt' };
+    if (row.checkoutRequestId === null && e.checkoutRequestId !== null) {
+      const checkoutOwner = this.#byCheckout.get(e.checkoutRequestId);
+      if (checkoutOwner === undefined) {
+        row.checkoutRequestId = e.checkoutRequestId;
+        this.#byCheckout.set(e.checkoutRequestId, id);
+      }
+    }
+    row.mpesaReceiptNumber = e.mpesaReceiptNumber;
+    this.#byReceipt.set(e.mpesaReceiptNumber, id);
+    row.merchantRequestId ??= e.merchantRequestId;
+    if (row.callback === null) row.callback = frozenCopy(e.callback ?? null);
+    row.updatedAt = this.#now();
+    return { applied: true, payment: publicCopy(row) };
+  }
+
+  #claimable(row: Row, now: number, maxAttempts: number | undefined): boolean {
     return (
       row.status === 'completed' &&
       row.fulfilledAt === null &&
-      (row.fulfilmentLeaseUntil === null || row.fulfilmentLeaseUntil.getTime() <= now.getTime())
+      (maxAttempts === undefined || row.fulfilmentAttempts < maxAttempts) &&
+      (row.fulfilmentLeaseUntil === null || row.fulfilmentLeaseUntil <= now)
     );
   }
 
-  #claim(row: Row, now: Date, leaseUntil: Date): Payment {
-    row.fulfilmentLeaseUntil = leaseUntil;
+  #claim(row: Row, now: number, leaseMs: number): FulfilmentClaim {
+    row.fulfilmentLeaseUntil = now + leaseMs;
     row.fulfilmentAttempts += 1;
-    row.updatedAt = now;
-    return publicCopy(row);
+    row.fulfilmentClaim += 1;
+    row.updatedAt = new Date(now);
+    return { payment: publicCopy(row), token: String(row.fulfilmentClaim) };
+  }
+
+  #holds(row: Row | undefined, token: string): row is Row {
+    return row !== undefined && row.fulfilledAt === null && String(row.fulfilmentClaim) === token;
   }
 
   /** {@inheritDoc PaymentStore.claimFulfilment} */
-  async claimFulfilment(id: string, now: Date, leaseUntil: Date): Promise<Payment | undefined> {
+  async claimFulfilment(
+    id: string,
+    options: { leaseMs: number; maxAttempts?: number },
+  ): Promise<FulfilmentClaim | undefined> {
     const row = this.#rows.get(id);
-    return row && this.#claimable(row, now) ? this.#claim(row, now, leaseUntil) : undefined;
+    const now = this.#time();
+    return row && this.#claimable(row, now, options.maxAttempts)
+      ? this.#claim(row, now, options.leaseMs)
+      : undefined;
+  }
+
+  /** {@inheritDoc PaymentStore.renewFulfilment} */
+  async renewFulfilment(id: string, token: string, leaseMs: number): Promise<boolean> {
+    const row = this.#rows.get(id);
+    if (!this.#holds(row, token)) return false;
+    row.fulfilmentLeaseUntil = this.#time() + leaseMs;
+    return true;
   }
 
   /** {@inheritDoc PaymentStore.completeFulfilment} */
-  async completeFulfilment(id: string, at: Date): Promise<boolean> {
+  async completeFulfilment(id: string, token: string): Promise<boolean> {
     const row = this.#rows.get(id);
-    if (!row || row.fulfilledAt !== null) return false;
-    row.fulfilledAt = at;
+    if (!this.#holds(row, token)) return false;
+    const now = this.#now();
+    row.fulfilledAt = now;
     row.fulfilmentLeaseUntil = null;
     row.lastFulfilmentError = null;
-    row.updatedAt = at;
+    row.updatedAt = now;
     return true;
   }
 
   /** {@inheritDoc PaymentStore.releaseFulfilment} */
-  async releaseFulfilment(id: string, error: string, retryAt: Date): Promise<void> {
+  async releaseFulfilment(
+    id: string,
+    token: string,
+    failure: { error: string; retryAfterMs: number },
+  ): Promise<boolean> {
     const row = this.#rows.get(id);
-    if (!row || row.fulfilledAt !== null) return;
-    row.fulfilmentLeaseUntil = retryAt;
-    row.lastFulfilmentError = error;
+    if (!this.#holds(row, token)) return false;
+    row.fulfilmentLeaseUntil = this.#time() + failure.retryAfterMs;
+    row.lastFulfilmentError = failure.error;
+    return true;
   }
 
   /** {@inheritDoc PaymentStore.claimDuePending} */
   async claimDuePending(o: {
-    createdBefore: Date;
-    now: Date;
-    nextCheckAt: Date;
+    olderThanMs: number;
     limit: number;
-  }): Promise<Payment[]> {
-    const out: Payment[] = [];
-    const rows = [...this.#rows.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-    for (const row of rows) {
-      if (out.length >= o.limit) break;
-      if (row.status !== 'pending' || row.createdAt.getTime() > o.createdBefore.getTime()) continue;
-      if (row.nextCheckAt !== null && row.nextCheckAt.getTime() > o.now.getTime()) continue;
-      row.nextCheckAt = o.nextCheckAt;
-      out.push(publicCopy(row));
+    recheckMs: number;
+    maxRecheckMs: number;
+  }): Promise<DuePendingClaim> {
+    const nowDate = this.#now();
+    const now = nowDate.getTime();
+    const due: Row[] = [];
+    for (const row of this.#rows.values()) {
+      if (row.status !== 'pending' || row.createdAt.getTime() > now - o.olderThanMs) continue;
+      if (row.nextCheckAt !== null && row.nextCheckAt > now) continue;
+      due.push(row);
     }
-    return out;
+    const dueAt = (r: Row) => r.nextCheckAt ?? r.createdAt.getTime();
+    due.sort((a, b) => dueAt(a) - dueAt(b));
+    const payments = due.slice(0, Math.max(0, o.limit)).map((row) => {
+      row.nextCheckAt = now + Math.min(o.recheckMs * 2 ** row.statusChecks, o.maxRecheckMs);
+      row.statusChecks += 1;
+      return publicCopy(row);
+    });
+    return { now: nowDate, payments };
   }
 
   /** {@inheritDoc PaymentStore.claimDueFulfilments} */
-  async claimDueFulfilments(o: { now: Date; leaseUntil: Date; limit: number }): Promise<Payment[]> {
-    const out: Payment[] = [];
-    for (const row of this.#rows.values()) {
-      if (out.length >= o.limit) break;
-      if (this.#claimable(row, o.now)) out.push(this.#claim(row, o.now, o.leaseUntil));
-    }
-    return out;
+  async claimDueFulfilments(o: {
+    leaseMs: number;
+    limit: number;
+    maxAttempts: number;
+  }): Promise<FulfilmentClaim[]> {
+    const now = this.#time();
+    const due = [...this.#rows.values()].filter((row) => this.#claimable(row, now, o.maxAttempts));
+    const dueAt = (r: Row) => r.fulfilmentLeaseUntil ?? r.completedAt?.getTime() ?? 0;
+    due.sort((a, b) => dueAt(a) - dueAt(b));
+    return due.slice(0, Math.max(0, o.limit)).map((row) => this.#claim(row, now, o.leaseMs));
   }
 
   /** {@inheritDoc PaymentStore.recordCallback} */
   async recordCallback(event: CallbackEvent): Promise<void> {
+    if (this.#callbackIds.has(event.id)) return; // a replay of an event already kept
+    this.#callbackIds.add(event.id);
     this.#callbacks.push(frozenCopy(event));
   }
 
@@ -228,5 +336,24 @@ export class MemoryPaymentStore implements PaymentStore {
     return list
       .slice(0, filter.limit ?? list.length)
       .map((e) => ({ ...e, receivedAt: new Date(e.receivedAt.getTime()) }));
+  }
+
+  /** {@inheritDoc PaymentStore.pruneRejectedCallbacks} */
+  async pruneRejectedCallbacks(options: { olderThanMs: number }): Promise<number> {
+    const cutoff = this.#time() - options.olderThanMs;
+    const list = this.#callbacks;
+    let kept = 0;
+    for (const e of list) {
+      const prunable =
+        e.outcome === 'rejected' &&
+        e.paymentId === null &&
+        e.body === null &&
+        e.receivedAt.getTime() < cutoff;
+      if (!prunable) list[kept++] = e;
+      else this.#callbackIds.delete(e.id);
+    }
+    const removed = list.length - kept;
+    list.length = kept;
+    return removed;
   }
 }

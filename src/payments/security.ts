@@ -106,30 +106,62 @@ export function clientAddress(
   return address;
 }
 
+/** Bring a (possibly masked) number to the `254…` form: `+254`, `00254`, `0…` and bare `7…`/`1…`. */
+function toInternational(raw: string): string {
+  let v = raw.replace(/[\s-]/g, '');
+  if (v.startsWith('+')) v = v.slice(1);
+  if (v.startsWith('00254')) v = v.slice(2);
+  if (v.startsWith('0') && !v.startsWith('00')) v = `254${v.slice(1)}`;
+  else if (v.length === 9 && /^[17*]/.test(v)) v = `254${v}`;
+  return v;
+}
+
+/** Visible subscriber digits (of the 9 after `254`) a masked number must show to count as a match. */
+const MIN_VISIBLE_DIGITS = 3;
+
 /**
  * @internal
- * Compare the phone number of a callback with the payment's: `match`, `mismatch`, or `unverifiable`
- * when it is absent or a hash of an unknown form. Masked numbers (`2547****5678`, `0715***123`) are
- * compared on their visible digits.
+ * Compare the phone number of a callback with the payment's (`2547…`): `match`, `mismatch`, or
+ * `unverifiable`. Compared on the digits Daraja actually shows:
+ *
+ * - a full number (`2547…`, `07…`, `+2547…`, `002547…`) must be the same number;
+ * - a masked one (`2547****5678`, `0715***123`) must agree on every visible digit and show at least three
+ *   of the subscriber's nine digits, otherwise it proves nothing (`"*"`, `"2547*"`: unverifiable);
+ * - a SHA-256 hash (64 hex) matches when it is the hash of one of the number's usual forms; otherwise it
+ *   is unverifiable (it may be salted, or of another form);
+ * - absent, or anything else: unverifiable.
  */
 export function comparePhone(
   expected: string,
   fromCallback: string | undefined,
 ): 'match' | 'mismatch' | 'unverifiable' {
   if (fromCallback === undefined) return 'unverifiable';
-  const raw = fromCallback.replace(/\s/g, '');
+  const raw = fromCallback.trim();
   if (/^[0-9a-f]{64}$/i.test(raw)) {
-    const forms = [expected, `0${expected.slice(3)}`, `+${expected}`];
+    const local = `0${expected.slice(3)}`;
+    const forms = [expected, local, `+${expected}`, expected.slice(3)];
     return forms.some((f) => createHash('sha256').update(f).digest('hex') === raw.toLowerCase())
       ? 'match'
       : 'unverifiable';
   }
-  if (raw.includes('*')) {
-    const prefix = raw.slice(0, raw.indexOf('*')).replace(/^\+/, '').replace(/^0/, '254');
-    const suffix = raw.slice(raw.lastIndexOf('*') + 1);
-    if (!/^\d*$/.test(prefix) || !/^\d*$/.test(suffix)) return 'mismatch';
-    return expected.startsWith(prefix) && expected.endsWith(suffix) ? 'match' : 'mismatch';
+  const candidate = toInternational(raw);
+  if (!/^[0-9*]+$/.test(candidate) || !/\d/.test(candidate)) return 'unverifiable';
+  if (candidate.length === expected.length) {
+    let visible = 0;
+    for (let i = 0; i < candidate.length; i++) {
+      const c = candidate[i]!;
+      if (c === '*') continue;
+      if (c !== expected[i]) return 'mismatch';
+      if (i >= 3) visible += 1;
+    }
+    return visible >= MIN_VISIBLE_DIGITS ? 'match' : 'unverifiable';
   }
-  const digits = raw.replace(/^\+/, '').replace(/^0/, '254');
-  return digits === expected ? 'match' : 'mismatch';
+  if (!candidate.includes('*')) return 'mismatch'; // a full number of another length
+  // Masked with a different number of stars: compare what is visible at each end.
+  const prefix = candidate.slice(0, candidate.indexOf('*'));
+  const suffix = candidate.slice(candidate.lastIndexOf('*') + 1);
+  if (prefix.length + suffix.length > expected.length) return 'mismatch';
+  if (!expected.startsWith(prefix) || !expected.endsWith(suffix)) return 'mismatch';
+  const visible = Math.max(0, prefix.length - 3) + suffix.length;
+  return visible >= MIN_VISIBLE_DIGITS ? 'match' : 'unverifiable';
 }

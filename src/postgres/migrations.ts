@@ -10,8 +10,8 @@ export interface Migration {
 
 /**
  * The schema of `PostgresPaymentStore`, as versioned migrations. Tables: `daraja_payments` (one row per
- * payment, never deleted), `daraja_callback_events` (every callback received, for audit) and
- * `daraja_schema_migrations` (what was applied).
+ * payment, never deleted), `daraja_callback_events` (every callback received, for audit; callbacks
+ * rejected before authentication keep no body) and `daraja_schema_migrations` (what was applied).
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -60,6 +60,31 @@ CREATE TABLE daraja_callback_events (
   body text
 );
 CREATE INDEX daraja_callback_events_payment_idx ON daraja_callback_events (payment_id, received_at);
+`,
+  },
+  {
+    version: 2,
+    name: 'final statuses, fenced fulfilment claims, fair reconcile, lean rejected callbacks',
+    sql: `
+ALTER TABLE daraja_payments
+  ADD COLUMN final boolean NOT NULL DEFAULT false,
+  ADD COLUMN corrected_from text,
+  ADD COLUMN status_checks integer NOT NULL DEFAULT 0,
+  ADD COLUMN fulfilment_claim bigint NOT NULL DEFAULT 0;
+-- Version 1 wrote give-ups as settled_by 'reconcile' with no result code: they are not Daraja's word.
+UPDATE daraja_payments SET settled_by = 'give-up' WHERE settled_by = 'reconcile' AND result_code IS NULL;
+UPDATE daraja_payments SET final = true WHERE status <> 'pending' AND settled_by IS DISTINCT FROM 'give-up';
+DROP INDEX daraja_payments_pending_idx;
+CREATE INDEX daraja_payments_due_idx ON daraja_payments ((COALESCE(next_check_at, created_at)))
+  WHERE status = 'pending';
+DROP INDEX daraja_payments_unfulfilled_idx;
+CREATE INDEX daraja_payments_unfulfilled_idx ON daraja_payments ((COALESCE(fulfilment_lease_until, completed_at)))
+  WHERE status = 'completed' AND fulfilled_at IS NULL;
+ALTER TABLE daraja_callback_events
+  ADD COLUMN body_bytes integer,
+  ADD COLUMN body_sha256 text;
+CREATE INDEX daraja_callback_events_rejected_idx ON daraja_callback_events (received_at)
+  WHERE outcome = 'rejected' AND payment_id IS NULL AND body IS NULL;
 `,
   },
 ]);

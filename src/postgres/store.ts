@@ -1,10 +1,14 @@
 import type {
   CallbackEvent,
   CreateResult,
+  DuePendingClaim,
+  EnrichmentResult,
+  FulfilmentClaim,
   NewPayment,
   Payment,
   PaymentStore,
   PaymentTransition,
+  ReceiptEnrichment,
   TransitionResult,
 } from '../payments/types.js';
 import { MIGRATIONS, migrationStatement } from './migrations.js';
@@ -38,7 +42,6 @@ const fromJsonText = (v: unknown): unknown => {
     return String(v);
   }
 };
-const iso = (d: Date) => d.toISOString();
 
 function toPayment(r: Row): Payment {
   return {
@@ -54,6 +57,8 @@ function toPayment(r: Row): Payment {
     >,
     idempotencyKey: (r['idempotency_key'] as string | null) ?? null,
     status: r['status'] as Payment['status'],
+    final: r['final'] === true || r['final'] === 't',
+    correctedFrom: (r['corrected_from'] as Payment['correctedFrom']) ?? null,
     merchantRequestId: (r['merchant_request_id'] as string | null) ?? null,
     checkoutRequestId: (r['checkout_request_id'] as string | null) ?? null,
     mpesaReceiptNumber: (r['mpesa_receipt_number'] as string | null) ?? null,
@@ -61,6 +66,7 @@ function toPayment(r: Row): Payment {
     resultDesc: (r['result_desc'] as string | null) ?? null,
     callback: fromJsonText(r['callback']),
     settledBy: (r['settled_by'] as Payment['settledBy']) ?? null,
+    statusChecks: Number(r['status_checks'] ?? 0),
     createdAt: toDate(r['created_at'])!,
     updatedAt: toDate(r['updated_at'])!,
     completedAt: toDate(r['completed_at']),
@@ -68,6 +74,10 @@ function toPayment(r: Row): Payment {
     fulfilmentAttempts: Number(r['fulfilment_attempts'] ?? 0),
     lastFulfilmentError: (r['last_fulfilment_error'] as string | null) ?? null,
   };
+}
+
+function toClaim(r: Row): FulfilmentClaim {
+  return { payment: toPayment(r), token: String(r['fulfilment_claim']) };
 }
 
 function toEvent(r: Row): CallbackEvent {
@@ -80,6 +90,8 @@ function toEvent(r: Row): CallbackEvent {
     checkoutRequestId: (r['checkout_request_id'] as string | null) ?? null,
     remoteAddress: (r['remote_address'] as string | null) ?? null,
     body: fromJsonText(r['body']),
+    bodyBytes: r['body_bytes'] === null || r['body_bytes'] === undefined ? null : Number(r['body_bytes']),
+    bodySha256: (r['body_sha256'] as string | null) ?? null,
   };
 }
 
@@ -160,7 +172,7 @@ export class PostgresPaymentStore implements PaymentStore {
       `INSERT INTO daraja_payments
          (id, owner_id, amount, phone_number, account_reference, transaction_desc, metadata, idempotency_key,
           status, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, 'pending', $9::timestamptz, $9::timestamptz)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, 'pending', now(), now())
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
@@ -172,7 +184,6 @@ export class PostgresPaymentStore implements PaymentStore {
         p.transactionDesc,
         JSON.stringify(p.metadata),
         p.idempotencyKey,
-        iso(p.createdAt),
       ],
     );
     if (row) return { created: true, payment: toPayment(row) };
@@ -202,14 +213,13 @@ export class PostgresPaymentStore implements PaymentStore {
   async attachCheckout(
     id: string,
     ids: { merchantRequestId: string; checkoutRequestId: string },
-    at: Date,
   ): Promise<Payment | undefined> {
     const row = await this.#one(
       `UPDATE daraja_payments
-          SET checkout_request_id = $2, merchant_request_id = COALESCE(merchant_request_id, $3), updated_at = $4::timestamptz
+          SET checkout_request_id = $2, merchant_request_id = COALESCE(merchant_request_id, $3), updated_at = now()
         WHERE id = $1 AND checkout_request_id IS NULL
         RETURNING ${COLUMNS}`,
-      [id, ids.checkoutRequestId, ids.merchantRequestId, iso(at)],
+      [id, ids.checkoutRequestId, ids.merchantRequestId],
     );
     return row ? toPayment(row) : this.get(id);
   }
@@ -218,13 +228,19 @@ export class PostgresPaymentStore implements PaymentStore {
   async transition(id: string, t: PaymentTransition): Promise<TransitionResult> {
     let row: Row | undefined;
     try {
+      // Out of pending; or a final success correcting a status the flow reached on its own (a give-up).
+      // In SET, column names read the row as it was before this update.
       row = await this.#one(
         `UPDATE daraja_payments
             SET status = $2, result_code = $3, result_desc = $4, mpesa_receipt_number = $5,
                 merchant_request_id = COALESCE(merchant_request_id, $6),
                 checkout_request_id = COALESCE(checkout_request_id, $7),
-                callback = $8, settled_by = $9, completed_at = $10::timestamptz, updated_at = $10::timestamptz
-          WHERE id = $1 AND status = 'pending'
+                callback = $8, settled_by = $9, final = $10,
+                corrected_from = CASE WHEN status = 'pending' THEN NULL ELSE status END,
+                completed_at = now(), updated_at = now()
+          WHERE id = $1
+            AND (status = 'pending'
+                 OR ($2 = 'completed' AND $10 AND NOT final AND status <> 'completed'))
           RETURNING ${COLUMNS}`,
         [
           id,
@@ -236,7 +252,7 @@ export class PostgresPaymentStore implements PaymentStore {
           t.checkoutRequestId,
           t.callback === null || t.callback === undefined ? null : JSON.stringify(t.callback),
           t.settledBy,
-          iso(t.at),
+          t.final,
         ],
       );
     } catch (error) {
@@ -253,95 +269,174 @@ export class PostgresPaymentStore implements PaymentStore {
     return { applied: false, payment: current, reason: current ? 'not_pending' : 'not_found' };
   }
 
+  /** {@inheritDoc PaymentStore.attachReceipt} */
+  async attachReceipt(id: string, e: ReceiptEnrichment): Promise<EnrichmentResult> {
+    let row: Row | undefined;
+    try {
+      row = await this.#one(
+        `UPDATE daraja_payments
+            SET mpesa_receipt_number = $2, callback = COALESCE(callback, $3),
+                merchant_request_id = COALESCE(merchant_request_id, $4),
+                checkout_request_id = COALESCE(checkout_request_id, $5), updated_at = now()
+          WHERE id = $1 AND status = 'completed' AND mpesa_receipt_number IS NULL
+          RETURNING ${COLUMNS}`,
+        [
+          id,
+          e.mpesaReceiptNumber,
+          e.callback === null || e.callback === undefined ? null : JSON.stringify(e.callback),
+          e.merchantRequestId,
+          e.checkoutRequestId,
+        ],
+      );
+    } catch (error) {
+      if (uniqueViolation(error) === undefined) throw error;
+      return { applied: false, payment: await this.get(id), reason: 'duplicate_receipt' };
+    }
+    if (row) return { applied: true, payment: toPayment(row) };
+    const current = await this.get(id);
+    if (!current) return { applied: false, payment: undefined, reason: 'not_found' };
+    return {
+      applied: false,
+      payment: current,
+      reason: current.status !== 'completed' ? 'not_completed' : 'has_receipt',
+    };
+  }
+
   /** {@inheritDoc PaymentStore.claimFulfilment} */
-  async claimFulfilment(id: string, now: Date, leaseUntil: Date): Promise<Payment | undefined> {
+  async claimFulfilment(
+    id: string,
+    options: { leaseMs: number; maxAttempts?: number },
+  ): Promise<FulfilmentClaim | undefined> {
     const row = await this.#one(
       `UPDATE daraja_payments
-          SET fulfilment_lease_until = $3::timestamptz, fulfilment_attempts = fulfilment_attempts + 1, updated_at = $2::timestamptz
+          SET fulfilment_lease_until = now() + $2 * interval '1 millisecond',
+              fulfilment_attempts = fulfilment_attempts + 1, fulfilment_claim = fulfilment_claim + 1,
+              updated_at = now()
         WHERE id = $1 AND status = 'completed' AND fulfilled_at IS NULL
-          AND (fulfilment_lease_until IS NULL OR fulfilment_lease_until <= $2::timestamptz)
+          AND ($3::integer IS NULL OR fulfilment_attempts < $3::integer)
+          AND (fulfilment_lease_until IS NULL OR fulfilment_lease_until <= now())
         RETURNING ${COLUMNS}`,
-      [id, iso(now), iso(leaseUntil)],
+      [id, options.leaseMs, options.maxAttempts ?? null],
     );
-    return row ? toPayment(row) : undefined;
+    return row ? toClaim(row) : undefined;
+  }
+
+  /** {@inheritDoc PaymentStore.renewFulfilment} */
+  async renewFulfilment(id: string, token: string, leaseMs: number): Promise<boolean> {
+    const row = await this.#one(
+      `UPDATE daraja_payments SET fulfilment_lease_until = now() + $3 * interval '1 millisecond'
+        WHERE id = $1 AND fulfilment_claim = $2::bigint AND fulfilled_at IS NULL
+        RETURNING id`,
+      [id, fencingToken(token), leaseMs],
+    );
+    return row !== undefined;
   }
 
   /** {@inheritDoc PaymentStore.completeFulfilment} */
-  async completeFulfilment(id: string, at: Date): Promise<boolean> {
+  async completeFulfilment(id: string, token: string): Promise<boolean> {
     const row = await this.#one(
       `UPDATE daraja_payments
-          SET fulfilled_at = $2::timestamptz, fulfilment_lease_until = NULL, last_fulfilment_error = NULL, updated_at = $2::timestamptz
-        WHERE id = $1 AND fulfilled_at IS NULL
+          SET fulfilled_at = now(), fulfilment_lease_until = NULL, last_fulfilment_error = NULL, updated_at = now()
+        WHERE id = $1 AND fulfilment_claim = $2::bigint AND fulfilled_at IS NULL
         RETURNING id`,
-      [id, iso(at)],
+      [id, fencingToken(token)],
     );
     return row !== undefined;
   }
 
   /** {@inheritDoc PaymentStore.releaseFulfilment} */
-  async releaseFulfilment(id: string, error: string, retryAt: Date): Promise<void> {
-    await this.#db.query(
-      `UPDATE daraja_payments SET fulfilment_lease_until = $3::timestamptz, last_fulfilment_error = $2
-        WHERE id = $1 AND fulfilled_at IS NULL`,
-      [id, error, iso(retryAt)],
+  async releaseFulfilment(
+    id: string,
+    token: string,
+    failure: { error: string; retryAfterMs: number },
+  ): Promise<boolean> {
+    const row = await this.#one(
+      `UPDATE daraja_payments
+          SET fulfilment_lease_until = now() + $4 * interval '1 millisecond', last_fulfilment_error = $3
+        WHERE id = $1 AND fulfilment_claim = $2::bigint AND fulfilled_at IS NULL
+        RETURNING id`,
+      [id, fencingToken(token), failure.error, failure.retryAfterMs],
     );
+    return row !== undefined;
   }
 
   /** {@inheritDoc PaymentStore.claimDuePending} */
   async claimDuePending(o: {
-    createdBefore: Date;
-    now: Date;
-    nextCheckAt: Date;
+    olderThanMs: number;
     limit: number;
-  }): Promise<Payment[]> {
+    recheckMs: number;
+    maxRecheckMs: number;
+  }): Promise<DuePendingClaim> {
     const { rows } = await this.#db.query(
-      `UPDATE daraja_payments p SET next_check_at = $3::timestamptz
-        WHERE p.id IN (
-          SELECT id FROM daraja_payments
-           WHERE status = 'pending' AND created_at <= $1::timestamptz
-             AND (next_check_at IS NULL OR next_check_at <= $2::timestamptz)
-           ORDER BY created_at
-           LIMIT $4
-           FOR UPDATE SKIP LOCKED)
-        RETURNING p.*`,
-      [iso(o.createdBefore), iso(o.now), iso(o.nextCheckAt), o.limit],
+      `UPDATE daraja_payments p
+          SET next_check_at = now() + LEAST($3 * power(2, LEAST(p.status_checks, 40)), $4) * interval '1 millisecond',
+              status_checks = p.status_checks + 1
+         FROM (SELECT id, COALESCE(next_check_at, created_at) AS due FROM daraja_payments
+                WHERE status = 'pending' AND created_at <= now() - $1 * interval '1 millisecond'
+                  AND COALESCE(next_check_at, created_at) <= now()
+                ORDER BY COALESCE(next_check_at, created_at)
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED) d
+        WHERE p.id = d.id
+        RETURNING p.*, d.due AS due_at, now() AS store_now`,
+      [o.olderThanMs, Math.max(0, o.limit), o.recheckMs, o.maxRecheckMs],
     );
-    return (rows as Row[]).map(toPayment).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    const list = (rows as Row[]).sort(
+      (a, b) => toDate(a['due_at'])!.getTime() - toDate(b['due_at'])!.getTime(),
+    );
+    const now = list.length > 0 ? toDate(list[0]!['store_now'])! : await this.#storeNow();
+    const payments = list.map(toPayment);
+    return { now, payments };
+  }
+
+  async #storeNow(): Promise<Date> {
+    const row = await this.#one('SELECT now() AS now', []);
+    return toDate(row?.['now'])!;
   }
 
   /** {@inheritDoc PaymentStore.claimDueFulfilments} */
-  async claimDueFulfilments(o: { now: Date; leaseUntil: Date; limit: number }): Promise<Payment[]> {
+  async claimDueFulfilments(o: {
+    leaseMs: number;
+    limit: number;
+    maxAttempts: number;
+  }): Promise<FulfilmentClaim[]> {
     const { rows } = await this.#db.query(
       `UPDATE daraja_payments p
-          SET fulfilment_lease_until = $2::timestamptz, fulfilment_attempts = p.fulfilment_attempts + 1, updated_at = $1::timestamptz
+          SET fulfilment_lease_until = now() + $1 * interval '1 millisecond',
+              fulfilment_attempts = p.fulfilment_attempts + 1, fulfilment_claim = p.fulfilment_claim + 1,
+              updated_at = now()
         WHERE p.id IN (
           SELECT id FROM daraja_payments
-           WHERE status = 'completed' AND fulfilled_at IS NULL
-             AND (fulfilment_lease_until IS NULL OR fulfilment_lease_until <= $1::timestamptz)
-           ORDER BY completed_at
-           LIMIT $3
+           WHERE status = 'completed' AND fulfilled_at IS NULL AND fulfilment_attempts < $3
+             AND (fulfilment_lease_until IS NULL OR fulfilment_lease_until <= now())
+           ORDER BY COALESCE(fulfilment_lease_until, completed_at)
+           LIMIT $2
            FOR UPDATE SKIP LOCKED)
         RETURNING p.*`,
-      [iso(o.now), iso(o.leaseUntil), o.limit],
+      [o.leaseMs, Math.max(0, o.limit), o.maxAttempts],
     );
-    return (rows as Row[]).map(toPayment);
+    return (rows as Row[]).map(toClaim);
   }
 
   /** {@inheritDoc PaymentStore.recordCallback} */
   async recordCallback(e: CallbackEvent): Promise<void> {
     await this.#db.query(
       `INSERT INTO daraja_callback_events
-         (id, received_at, outcome, reason, payment_id, checkout_request_id, remote_address, body)
-       VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8)`,
+         (id, received_at, outcome, reason, payment_id, checkout_request_id, remote_address, body, body_bytes,
+          body_sha256)
+       VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (id) DO NOTHING`,
       [
         e.id,
-        iso(e.receivedAt),
+        e.receivedAt.toISOString(),
         e.outcome,
         e.reason,
         e.paymentId,
         e.checkoutRequestId,
         e.remoteAddress,
-        JSON.stringify(e.body ?? null),
+        e.body === null || e.body === undefined ? null : JSON.stringify(e.body),
+        e.bodyBytes,
+        e.bodySha256,
       ],
     );
   }
@@ -360,4 +455,21 @@ export class PostgresPaymentStore implements PaymentStore {
           );
     return (rows as Row[]).map(toEvent);
   }
+
+  /** {@inheritDoc PaymentStore.pruneRejectedCallbacks} */
+  async pruneRejectedCallbacks(options: { olderThanMs: number }): Promise<number> {
+    const { rows } = await this.#db.query(
+      `DELETE FROM daraja_callback_events
+        WHERE outcome = 'rejected' AND payment_id IS NULL AND body IS NULL
+          AND received_at < now() - $1 * interval '1 millisecond'
+        RETURNING id`,
+      [options.olderThanMs],
+    );
+    return rows.length;
+  }
+}
+
+/** The fencing token of a claim, as the integer it stands for (a malformed token matches no claim). */
+function fencingToken(token: string): string {
+  return /^\d{1,18}$/.test(token) ? token : '-1';
 }

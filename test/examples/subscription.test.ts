@@ -40,6 +40,15 @@ for (const framework of FRAMEWORKS) {
         return r.body['payment'] as { id: string; status: string };
       };
       const check = (api: typeof alice, id: string) => api(`/api/subscription/check-payment?paymentId=${id}`);
+      // The callback is acknowledged before fulfilment runs: poll, as the page does, until activated.
+      const checkUntilActivated = async (api: typeof alice, id: string) => {
+        for (let i = 0; i < 100; i++) {
+          const r = await check(api, id);
+          if (r.body['payment']?.activated) return r;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return check(api, id);
+      };
       const periodsOf = async (api: typeof alice, id: string) =>
         (
           (await api('/api/subscription')).body['subscription'].periods as Array<{ paymentId: string }>
@@ -62,7 +71,7 @@ for (const framework of FRAMEWORKS) {
         const payment = await initiate(alice, '0712345678');
         expect(payment.status).toBe('pending');
         await app.service.simulator!.idle(); // the simulator has delivered its callback
-        const r = await check(alice, payment.id);
+        const r = await checkUntilActivated(alice, payment.id);
         expect(r.status).toBe(200);
         expect(r.body['payment']).toMatchObject({
           status: 'completed',
@@ -125,7 +134,7 @@ for (const framework of FRAMEWORKS) {
         );
         expect(deliveries.length).toBeGreaterThanOrEqual(2);
         expect(deliveries.every((d) => d.ok)).toBe(true);
-        const r = await check(alice, payment.id);
+        const r = await checkUntilActivated(alice, payment.id);
         expect(r.body['payment']).toMatchObject({ status: 'completed', activated: true });
         expect(await periodsOf(alice, payment.id)).toHaveLength(1);
         const after = r.body['subscription'].activeUntil as string;

@@ -71,7 +71,8 @@ export function scriptedDaraja(base = SANDBOX) {
 export function makeFlow(overrides: Partial<PaymentFlowOptions> & { store?: PaymentStore } = {}) {
   const fulfilled: Payment[] = [];
   const failed: Payment[] = [];
-  const store = overrides.store ?? new MemoryPaymentStore();
+  // The store's clock follows the flow's test clock, as the database's would follow real time.
+  const store = overrides.store ?? new MemoryPaymentStore(overrides.now ? { now: overrides.now } : {});
   const flow = createPaymentFlow({
     daraja: makeClient({ maxRetries: 0 }),
     store,
@@ -85,6 +86,7 @@ export function makeFlow(overrides: Partial<PaymentFlowOptions> & { store?: Paym
     },
     logger: testLogger,
     statusQueryIntervalMs: 0,
+    queryBudget: false,
     ...overrides,
   });
   return { flow, store, fulfilled, failed };

@@ -13,6 +13,7 @@ import { buildStkPushResponse } from '../../../src/testing/index.js';
 import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP, SANDBOX } from '../../fixtures/constants.js';
 import { makeClient } from '../../helpers/client.js';
 import { callbackFor, initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
+import { captured } from '../../helpers/logger.js';
 import { darajaMock, useMsw } from '../../helpers/msw.js';
 
 const daraja = scriptedDaraja();
@@ -124,12 +125,7 @@ describe('initiate', () => {
     }
     expect(daraja.state.pushes.length).toBe(before);
     expect(
-      await store.claimDuePending({
-        createdBefore: new Date(Date.now() + 1e9),
-        now: new Date(),
-        nextCheckAt: new Date(),
-        limit: 10,
-      }),
+      (await store.claimDuePending({ olderThanMs: -1e9, limit: 10, recheckMs: 1, maxRecheckMs: 1 })).payments,
     ).toEqual([]);
   });
 
@@ -189,7 +185,8 @@ describe('handleCallback', () => {
     const { flow, store, fulfilled, payment } = await pending();
     const request = callbackFor(flow, payment, { mpesaReceiptNumber: 'NLJ7RT61SV' });
     const ack = await flow.handleCallback(request);
-    expect(ack).toEqual({
+    const { afterAck, ...answer } = ack;
+    expect(answer).toEqual({
       status: 200,
       headers: { 'content-type': 'application/json' },
       body: { ResultCode: 0, ResultDesc: 'Accepted' },
@@ -198,6 +195,7 @@ describe('handleCallback', () => {
       paymentId: payment.id,
     });
     expect(ack.body).toBe(CALLBACK_ACK);
+    await afterAck; // fulfilment runs after the answer
     const p = await store.get(payment.id);
     expect(p).toMatchObject({
       status: 'completed',
@@ -224,15 +222,53 @@ describe('handleCallback', () => {
     [1037, 'timeout'],
     [1, 'failed'],
     [2001, 'failed'],
-    ['4242', 'failed'],
+    [1036, 'timeout'],
   ] as const)('maps result %j to %s and reports the failure once', async (code, status) => {
     const { flow, store, fulfilled, failed, payment } = await pending();
-    await flow.handleCallback(callbackFor(flow, payment, { resultCode: code }));
-    await flow.handleCallback(callbackFor(flow, payment, { resultCode: code }));
+    await (await flow.handleCallback(callbackFor(flow, payment, { resultCode: code }))).afterAck;
+    await (await flow.handleCallback(callbackFor(flow, payment, { resultCode: code }))).afterAck;
     expect((await store.get(payment.id))?.status).toBe(status);
     expect((await store.get(payment.id))?.resultCode).toBe(String(code));
     expect(failed).toHaveLength(1);
     expect(fulfilled).toHaveLength(0);
+  });
+
+  it.each(['4999', '4242', 9999_1])(
+    'keeps a payment pending on a result code that is not final (%j): unknown is never failed',
+    async (code) => {
+      const { flow, store, fulfilled, failed, payment } = await pending();
+      const ack = await flow.handleCallback(callbackFor(flow, payment, { resultCode: code }));
+      await ack.afterAck;
+      expect(ack).toMatchObject({
+        status: 200,
+        outcome: 'unconfirmed',
+        reason: `not_final_result_code_${code}`,
+      });
+      expect(await store.get(payment.id)).toMatchObject({ status: 'pending', final: false });
+      expect(failed).toHaveLength(0);
+      expect(fulfilled).toHaveLength(0);
+      // The genuine result still settles it.
+      await (await flow.handleCallback(callbackFor(flow, payment))).afterAck;
+      expect((await store.get(payment.id))?.status).toBe('completed');
+      expect(fulfilled).toHaveLength(1);
+    },
+  );
+
+  it('treats a ResultCode that is not an integer as invalid: kept, changes nothing', async () => {
+    const { flow, store, failed, payment } = await pending();
+    for (const code of ['abc', '1.5', '-1', '0x10']) {
+      const ack = await flow.handleCallback(callbackFor(flow, payment, { resultCode: code }));
+      expect(ack).toMatchObject({ status: 200, outcome: 'invalid' });
+      expect(ack.reason).toMatch(/ResultCode/);
+    }
+    expect(await store.get(payment.id)).toMatchObject({ status: 'pending' });
+    expect(failed).toHaveLength(0);
+    expect((await store.listCallbacks({ paymentId: payment.id })).map((e) => e.outcome)).toEqual([
+      'invalid',
+      'invalid',
+      'invalid',
+      'invalid',
+    ]);
   });
 
   it('never lets a late, contradicting callback overwrite a final status', async () => {
@@ -255,6 +291,7 @@ describe('handleCallback', () => {
       callbackFor(flow, payment, { checkoutRequestId: 'ws_CO_LOSTANSWER1' }),
     );
     expect(ack.outcome).toBe('applied');
+    await ack.afterAck;
     expect(await store.get(payment.id)).toMatchObject({
       status: 'completed',
       checkoutRequestId: 'ws_CO_LOSTANSWER1',
@@ -285,29 +322,44 @@ describe('handleCallback', () => {
     expect(events.at(-1)?.reason).toMatch(/missing_field at Body.stkCallback.ResultCode/);
   });
 
-  it('never throws, even when the store fails', async () => {
+  it('never throws, even when the store and the journal fail: 503 and a recovery log line', async () => {
     const broken = new Proxy(new MemoryPaymentStore(), {
       get: (target, key) =>
         typeof (target as never)[key] === 'function'
           ? () => Promise.reject(new Error('database unavailable'))
           : (target as never)[key],
     });
-    const { flow } = makeFlow({ store: broken as PaymentStore });
+    const journal = {
+      durable: true,
+      append: () => Promise.reject(new Error('disk full')),
+      read: async () => [],
+      remove: async () => {},
+    };
+    const { flow } = makeFlow({ store: broken as PaymentStore, journal });
+    const lines = captured.length;
     const ack = await flow.handleCallback(
-      callbackFor(flow, {
-        id: 'pay_x',
-        checkoutRequestId: 'ws_CO_1',
-        amount: 1,
-        phoneNumber: '254712345678',
-      } as never),
+      callbackFor(
+        flow,
+        { id: 'pay_x', checkoutRequestId: 'ws_CO_1', amount: 1, phoneNumber: '254712345678' } as never,
+        { mpesaReceiptNumber: 'RECOVER001' },
+      ),
     );
     expect(ack).toMatchObject({
-      status: 200,
-      outcome: 'invalid',
-      body: { ResultCode: 0, ResultDesc: 'Accepted' },
+      status: 503,
+      outcome: 'deferred',
+      reason: 'not_recorded',
+      body: { ResultCode: 1, ResultDesc: 'Not recorded, retry later' },
     });
-    expect(ack.reason).toMatch(/internal_error/);
-    await expect(flow.handleCallback(undefined as never)).resolves.toMatchObject({ status: 200 });
+    const recovery = captured.slice(lines).find((l) => l.includes('RECOVER BY HAND'));
+    expect(recovery).toMatch(/RECOVER001/);
+    expect(recovery).toMatch(/ws_CO_1/);
+    expect(recovery).toMatch(/pay_x/);
+    expect(recovery).toMatch(/"amount":1/);
+    await expect(flow.handleCallback(undefined as never)).resolves.toMatchObject({
+      status: 200,
+      outcome: 'rejected',
+      reason: 'missing_token',
+    });
   });
 
   it('confirms a success with an STK query when asked', async () => {
@@ -315,19 +367,35 @@ describe('handleCallback', () => {
     const { payment } = await f.flow.initiate(initiateParams);
     const id = payment.checkoutRequestId!;
     daraja.state.answers.set(id, 'pending');
-    expect((await f.flow.handleCallback(callbackFor(f.flow, payment))).outcome).toBe('unconfirmed');
+    const first = await f.flow.handleCallback(callbackFor(f.flow, payment));
+    expect(first).toMatchObject({
+      status: 200,
+      outcome: 'unconfirmed',
+      reason: 'awaiting_query_confirmation',
+    });
+    await first.afterAck; // the query says "being processed": a non-final answer never overrules it
     expect((await f.store.get(payment.id))?.status).toBe('pending');
     daraja.state.answers.set(id, 1032);
-    expect(await f.flow.handleCallback(callbackFor(f.flow, payment))).toMatchObject({
-      outcome: 'rejected',
-      reason: 'query_says_cancelled',
+    await (await f.flow.handleCallback(callbackFor(f.flow, payment))).afterAck;
+    expect(await f.store.get(payment.id)).toMatchObject({
+      status: 'cancelled',
+      settledBy: 'query',
+      final: true,
     });
-    expect(await f.store.get(payment.id)).toMatchObject({ status: 'cancelled', settledBy: 'query' });
     expect(f.fulfilled).toHaveLength(0);
 
     const second = (await f.flow.initiate(initiateParams)).payment;
     daraja.state.answers.set(second.checkoutRequestId!, 0);
-    expect((await f.flow.handleCallback(callbackFor(f.flow, second))).outcome).toBe('applied');
+    const ack = await f.flow.handleCallback(
+      callbackFor(f.flow, second, { mpesaReceiptNumber: 'CONFIRMED1' }),
+    );
+    expect(ack.outcome).toBe('unconfirmed');
+    await ack.afterAck;
+    expect(await f.store.get(second.id)).toMatchObject({
+      status: 'completed',
+      mpesaReceiptNumber: 'CONFIRMED1',
+      settledBy: 'callback',
+    });
     expect(f.fulfilled.map((p) => p.id)).toEqual([second.id]);
   });
 });
@@ -402,7 +470,8 @@ describe('reconcile', () => {
     expect(second).toMatchObject({ checked: 2, gaveUp: 1, stillPending: 1 });
     expect(await store.get(unknown.id)).toMatchObject({
       status: 'timeout',
-      settledBy: 'reconcile',
+      settledBy: 'give-up',
+      final: false,
       resultCode: null,
     });
     expect((await store.get(processing.id))?.status).toBe('pending');
@@ -436,8 +505,9 @@ describe('reconcile', () => {
       flow.handleCallback(callbackFor(flow, payment)),
     ]);
     expect(started).toBe(1);
+    expect((await first).outcome).toBe('applied'); // answered before onCompleted finished
     release();
-    expect((await first).outcome).toBe('applied');
+    await (await first).afterAck;
     expect((await store.get(payment.id))?.fulfilledAt).toBeInstanceOf(Date);
     await flow.checkStatus(payment.id, { ownerId: 'user-1' });
     expect(started).toBe(1);
@@ -457,7 +527,7 @@ describe('reconcile', () => {
       },
     });
     const { payment } = await flow.initiate(initiateParams);
-    await flow.handleCallback(callbackFor(flow, payment));
+    await (await flow.handleCallback(callbackFor(flow, payment))).afterAck;
     expect(await store.get(payment.id)).toMatchObject({
       status: 'completed',
       fulfilledAt: null,
@@ -467,11 +537,13 @@ describe('reconcile', () => {
     now = new Date(now.getTime() + 30_000);
     expect(await flow.reconcile()).toMatchObject({ fulfilled: 0, fulfilmentFailures: 1 });
     now = new Date(now.getTime() + 30_000);
+    expect((await flow.reconcile()).fulfilled).toBe(0); // the second retry waits twice as long
+    now = new Date(now.getTime() + 30_000);
     expect(await flow.reconcile()).toMatchObject({ fulfilled: 1 });
     for (let i = 0; i < 3; i++) {
       now = new Date(now.getTime() + 600_000);
       await flow.reconcile();
-      await flow.handleCallback(callbackFor(flow, payment));
+      await (await flow.handleCallback(callbackFor(flow, payment))).afterAck;
       await flow.checkStatus(payment.id, { ownerId: 'user-1' });
     }
     expect(calls).toBe(3);

@@ -9,7 +9,11 @@ useMsw(darajaMock().oauth, ...daraja.handlers);
 describe('reconcile with every callback dropped', () => {
   it('brings 200 pending payments to the status Daraja reports, keeping "being processed" ones pending', async () => {
     let now = new Date('2026-07-01T09:00:00Z');
-    const { flow, store, fulfilled, failed } = makeFlow({ store: new MemoryPaymentStore(), now: () => now });
+    const clock = () => now;
+    const { flow, store, fulfilled, failed } = makeFlow({
+      store: new MemoryPaymentStore({ now: clock }),
+      now: clock,
+    });
     const truth = new Map<string, QueryAnswer>();
     const answers: QueryAnswer[] = [0, 0, 0, 1032, 1037, 1, 2001, 'pending'];
     for (let i = 0; i < 200; i++) {

@@ -35,12 +35,26 @@ async function expectRejected(
   expect(f.fulfilled).toEqual([]);
   const events = await f.store.listCallbacks();
   expect(events.at(-1)).toMatchObject({ outcome, reason });
-  expect(events.at(-1)?.body).toEqual(JSON.parse(JSON.stringify(request.body)));
+  const text = JSON.stringify(request.body);
+  expect(events.at(-1)).toMatchObject({
+    bodyBytes: Buffer.byteLength(text),
+    bodySha256: createHash('sha256').update(text).digest('hex'),
+  });
+  if (UNAUTHENTICATED.includes(reason)) {
+    // Rejected before authentication: size, hash and reason only, so a flood cannot fill the disk.
+    expect(events.at(-1)?.body).toBeNull();
+    expect(events.at(-1)?.paymentId).toBeNull();
+  } else {
+    expect(events.at(-1)?.body).toEqual(JSON.parse(text));
+  }
   // The real callback still works afterwards.
   const genuine = await f.flow.handleCallback(callbackFor(f.flow, f.payment));
   expect(genuine.outcome).toBe('applied');
+  await genuine.afterAck;
   expect(f.fulfilled).toHaveLength(1);
 }
+
+const UNAUTHENTICATED = ['bad_token', 'missing_token'];
 
 describe('spoofed callbacks activate nothing and are kept with a reason', () => {
   it('a wrong URL token', async () => {
@@ -82,7 +96,7 @@ describe('spoofed callbacks activate nothing and are kept with a reason', () => 
     );
   });
 
-  it('an address outside the allow-list', async () => {
+  it('an address outside the allow-list (valid token: rejected, body kept for a human)', async () => {
     const f = await setup();
     await expectRejected(
       f,
@@ -197,15 +211,27 @@ describe('spoofed callbacks activate nothing and are kept with a reason', () => 
   it.each([
     ['masked', '2547****5678'],
     ['masked with spaces', '2547 ***** 678'],
+    ['masked local form', '0712***678'],
     ['hashed', createHash('sha256').update('254712345678').digest('hex')],
-    ['absent', undefined],
+    ['full, international 00 prefix', '00254712345678'],
+    ['full, +254', '+254712345678'],
   ])('a matching %s phone number is accepted', async (_n, phone) => {
     const f = await setup();
     const r = callbackFor(f.flow, f.payment);
     const body = buildStkCallback({
       checkoutRequestId: f.payment.checkoutRequestId!,
       amount: 500,
-      phoneNumber: phone as never,
+      phoneNumber: phone,
+    });
+    expect((await f.flow.handleCallback({ ...r, body })).outcome).toBe('applied');
+  });
+
+  const withPhone = (f: Awaited<ReturnType<typeof setup>>, phone: string | undefined, receipt: string) => {
+    const body = buildStkCallback({
+      checkoutRequestId: f.payment.checkoutRequestId!,
+      amount: 500,
+      phoneNumber: phone ?? 'x',
+      mpesaReceiptNumber: receipt,
     });
     if (phone === undefined) {
       const items = (
@@ -216,6 +242,44 @@ describe('spoofed callbacks activate nothing and are kept with a reason', () => 
         1,
       );
     }
-    expect((await f.flow.handleCallback({ ...r, body })).outcome).toBe('applied');
+    return { ...callbackFor(f.flow, f.payment), body };
+  };
+
+  it.each([
+    ['"*"', '*'],
+    ['"2547*"', '2547*'],
+    ['masked to two digits', '2******8'],
+    ['an unknown hash', 'ab'.repeat(32)],
+    ['absent', undefined],
+  ])(
+    'a phone number that proves nothing (%s) is not a match: confirmed by STK query first',
+    async (_n, phone) => {
+      const f = await setup();
+      const id = f.payment.checkoutRequestId!;
+      daraja.state.answers.set(id, 'pending');
+      const queries = daraja.state.queries.length;
+      const first = await f.flow.handleCallback(withPhone(f, phone, 'UNVERIFD01'));
+      expect(first).toMatchObject({ status: 200, outcome: 'unconfirmed', reason: 'phone_unverifiable' });
+      await first.afterAck;
+      expect(daraja.state.queries.length).toBe(queries + 1);
+      expect((await f.store.get(f.payment.id))?.status).toBe('pending');
+      expect(f.fulfilled).toEqual([]);
+      // Daraja confirms: the next status check settles it, with the receipt of the callback kept earlier.
+      daraja.state.answers.set(id, 0);
+      const settled = await f.flow.checkStatus(f.payment.id, { ownerId: 'user-1' });
+      expect(settled).toMatchObject({
+        status: 'completed',
+        mpesaReceiptNumber: 'UNVERIFD01',
+        settledBy: 'query',
+      });
+      expect(f.fulfilled).toHaveLength(1);
+    },
+  );
+
+  it('a phone number that proves nothing is rejected with unverifiablePhone: "reject", accepted with "accept"', async () => {
+    const f = await setup({ unverifiablePhone: 'reject' });
+    await expectRejected(f, withPhone(f, '*', 'UNVERIFD02'), 'rejected', 'phone_unverifiable');
+    const g = await setup({ unverifiablePhone: 'accept' });
+    expect((await g.flow.handleCallback(withPhone(g, undefined, 'UNVERIFD03'))).outcome).toBe('applied');
   });
 });

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+
+const AUDIT_MAX_BYTES = 64 * 1024;
+const AUDIT_MAX_DEPTH = 64;
+
+/** True when `value` nests deeper than `limit` (checked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * @internal
+ * The body as it will be kept for audit: a JSON copy, or its JSON text when it is very deep or large (so
+ * that any store can hold it), truncated to 64 kB.
+ */
+export function bodyForAudit(body: unknown): unknown {
+  if (typeof body === 'string') return body.slice(0, AUDIT_MAX_BYTES);
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8').slice(0, AUDIT_MAX_BYTES);
+  let text: string;
+  try {
+    text = JSON.stringify(body ?? null) ?? 'null';
+  } catch {
+    return '[unserialisable body]';
+  }
+  if (text.length > AUDIT_MAX_BYTES || deeperThan(body, AUDIT_MAX_DEPTH))
+    return text.slice(0, AUDIT_MAX_BYTES);
+  return JSON.parse(text) as unknown;
+}
+
+/** @internal Size (UTF-8 bytes) and SHA-256 of a body as received, to tell bodies apart without keeping them. */
+export function bodyFingerprint(body: unknown): { bytes: number; sha256: string } {
+  let bytes: Uint8Array;
+  if (body instanceof Uint8Array) bytes = body;
+  else {
+    let text: string;
+    if (typeof body === 'string') text = body;
+    else {
+      try {
+        text = JSON.stringify(body ?? null) ?? 'null';
+      } catch {
+        text = '[unserialisable body]';
+      }
+    }
+    bytes = Buffer.from(text, 'utf8');
+  }
+  return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/**
+ * @internal
+ * Decides which callbacks rejected before authentication get an audit row: the first per sender and
+ * reason in each window, and at most `maxPerWindow` in all, so a flood costs a few rows. The rest are
+ * counted and reported by the caller's log.
+ */
+export class RejectionSampler {
+  readonly #windowMs: number;
+  readonly #maxPerWindow: number;
+  #windowStart = 0;
+  #recorded = 0;
+  readonly #seen = new Map<string, number>();
+
+  constructor(windowMs = 60_000, maxPerWindow = 60) {
+    this.#windowMs = windowMs;
+    this.#maxPerWindow = maxPerWindow;
+  }
+
+  /**
+   * Whether to record this rejection; when a window closes, `suppressed` counts what the last window
+   * left unrecorded (for one log line).
+   */
+  admit(key: string, now: number): { record: boolean; suppressed: number } {
+    let suppressed = 0;
+    if (now - this.#windowStart >= this.#windowMs) {
+      for (const n of this.#seen.values()) suppressed += n;
+      this.#seen.clear();
+      this.#recorded = 0;
+      this.#windowStart = now;
+    }
+    const count = this.#seen.get(key);
+    if (count === undefined && this.#recorded < this.#maxPerWindow && this.#seen.size < 10_000) {
+      this.#seen.set(key, 0);
+      this.#recorded += 1;
+      return { record: true, suppressed };
+    }
+    if (count !== undefined) this.#seen.set(key, count + 1);
+    else if (this.#seen.size < 10_000) this.#seen.set(key, 1);
+    return { record: false, suppressed };
+  }
+}
