@@ -5,8 +5,9 @@ import {
   DarajaDuplicateError,
   DarajaNotFoundError,
   type DarajaOperation,
+  sanitizeBody,
 } from '../errors.js';
-import { maskPhoneNumbersInText, redact } from '../utils/mask.js';
+import { maskPhoneNumbersInText } from '../utils/mask.js';
 
 /** Daraja error codes that mean "this access token is not valid (any more)". */
 const INVALID_TOKEN_CODES = new Set(['404.001.03', '401.002.01', '400.003.01', '401.003.01']);
@@ -55,14 +56,8 @@ export function hasDarajaErrorCode(envelope: ErrorEnvelope): boolean {
   return envelope.errorCode !== undefined && /^\d{2,3}\.\d{3}/.test(envelope.errorCode);
 }
 
-/** @internal Bodies kept on errors are capped and have phone numbers masked. */
-export function safeBody(body: unknown): unknown {
-  if (typeof body === 'string') {
-    const clipped = body.length > 2048 ? `${body.slice(0, 2048)}…` : body;
-    return maskPhoneNumbersInText(clipped);
-  }
-  return redact(body);
-}
+/** @internal Bodies kept on errors are capped and have phone numbers masked (see {@link sanitizeBody}). */
+export const safeBody = sanitizeBody;
 
 /** What to do about the common Daraja error answers (by errorCode, refined by message). */
 function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope): string | undefined {

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import {
   CONSUMER_KEY,
   CONSUMER_SECRET,
@@ -39,11 +40,68 @@ const RULES: Array<[string, RegExp]> = [
   ['security credential', /[A-Za-z0-9+/]{300,}={0,2}/],
 ];
 
-/** Find secrets, tokens and full phone numbers in captured log lines. */
+// SDK-authored help text that shows example numbers, removed before scanning. Only this exact phrase, from
+// normalizePhoneNumber's DarajaValidationError (src/utils/phone.ts): an echoed input would still be found.
+const HELP_TEXT_EXAMPLES = ['e.g. 0712345678, 0112345678 or +254712345678'];
+
+/** Find secrets, tokens and full phone numbers in captured log lines (or rendered errors). */
 export function scanForLeaks(lines: readonly string[]): Leak[] {
   const leaks: Leak[] = [];
-  lines.forEach((text, index) => {
+  lines.forEach((line, index) => {
+    const text = HELP_TEXT_EXAMPLES.reduce((t, example) => t.replaceAll(example, 'e.g. [examples]'), line);
     for (const [kind, pattern] of RULES) if (pattern.test(text)) leaks.push({ kind, line: index });
   });
   return leaks;
+}
+
+/**
+ * Every way a user might print a thrown error: `util.inspect` at unlimited depth with hidden properties
+ * (what `console.error`, `%o` and debuggers show), JSON (what pino and error trackers store) and `String()`.
+ */
+export function errorRenderings(error: unknown): string[] {
+  return [
+    inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+    JSON.stringify(error) ?? '',
+    String(error),
+  ];
+}
+
+const PLAIN_CAUSE_KEYS = new Set(['stack', 'message', 'name', 'code', 'cause']);
+
+/**
+ * What is wrong with an error's `cause` chain: every cause must be a Daraja error or a plain error holding
+ * only `name`, `message`, `code` (and its own sanitised `cause`), never a request, response or options.
+ * Returns one line per offending cause; empty when the chain is clean.
+ */
+export function causeChainProblems(error: unknown): string[] {
+  const problems: string[] = [];
+  let cause = (error as { cause?: unknown } | null)?.cause;
+  for (let depth = 1; cause !== undefined && depth <= 10; depth++) {
+    if (!(cause instanceof Error)) {
+      problems.push(`cause ${depth} is not an Error: ${inspect(cause, { depth: 0 })}`);
+      break;
+    }
+    if (!/^Daraja\w*Error$/.test(cause.name)) {
+      const extra = Reflect.ownKeys(cause)
+        .map(String)
+        .filter((k) => !PLAIN_CAUSE_KEYS.has(k));
+      if (extra.length > 0) problems.push(`cause ${depth} (${cause.name}) keeps ${extra.join(', ')}`);
+    }
+    cause = cause.cause;
+  }
+  return problems;
+}
+
+const RENDERING_NAMES = ['util.inspect(depth ∞, showHidden)', 'JSON.stringify', 'String'];
+
+/**
+ * Everything secret or personal in a thrown error, as readable lines (`"access token in JSON.stringify"`),
+ * plus {@link causeChainProblems}. Empty when the error is clean.
+ */
+export function errorLeaks(error: unknown): string[] {
+  const renderings = errorRenderings(error);
+  return [
+    ...scanForLeaks(renderings).map((l) => `${l.kind} in ${RENDERING_NAMES[l.line]}`),
+    ...causeChainProblems(error),
+  ];
 }

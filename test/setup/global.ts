@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { scanForLeaks } from '../helpers/leak-scan.js';
 
-/** Collects the whole suite's logs and scans them once more at the end. */
+/** Collects the whole suite's logs and thrown errors and scans them once more at the end. */
 export default function setup(project: TestProject) {
   const dir = join(process.cwd(), '.log-capture', String(process.pid));
   rmSync(dir, { recursive: true, force: true });
@@ -21,22 +21,33 @@ export default function setup(project: TestProject) {
     );
   }
   return () => {
-    const lines = readdirSync(dir).flatMap((f) =>
-      readFileSync(join(dir, f), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as string),
-    );
-    const leaks = scanForLeaks(lines);
+    // <pid>-<id>.jsonl holds a worker's log lines, <pid>-<id>.errors.jsonl the errors the SDK threw in it
+    // (each rendered by util.inspect at unlimited depth with hidden properties, JSON and String()).
+    const read = (errorFiles: boolean) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.errors.jsonl') === errorFiles)
+        .flatMap((f) =>
+          readFileSync(join(dir, f), 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as string),
+        );
+    const lines = read(false);
+    const errors = read(true);
+    const logLeaks = scanForLeaks(lines);
+    const errorLeaks = scanForLeaks(errors);
+    const leaks = [...logLeaks, ...errorLeaks];
     rmSync(dir, { recursive: true, force: true });
     if (leaks.length > 0) {
       console.error(
-        `\nLOG SCAN FAILED: ${leaks.length} leaks (${[...new Set(leaks.map((l) => l.kind))].join(', ')})`,
+        `\nLOG SCAN FAILED: ${logLeaks.length} leaks in log lines and ${errorLeaks.length} in thrown errors ` +
+          `(${[...new Set(leaks.map((l) => l.kind))].join(', ')})`,
       );
       process.exitCode = 1;
     } else {
       console.log(
-        `\nLog scan: ${lines.length} log lines from the whole suite, 0 secrets, tokens or full phone numbers.`,
+        `\nLog scan: ${lines.length} log lines and ${errors.length} thrown errors from the whole suite, ` +
+          '0 secrets, tokens or full phone numbers.',
       );
     }
   };

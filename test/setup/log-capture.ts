@@ -1,6 +1,8 @@
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, inject } from 'vitest';
-import { scanForLeaks } from '../helpers/leak-scan.js';
+import { type DarajaError, observeDarajaErrors } from '../../src/errors.js';
+import { errorRenderings, scanForLeaks } from '../helpers/leak-scan.js';
 import { captured, setCaptureFile } from '../helpers/logger.js';
 
 declare module 'vitest' {
@@ -9,11 +11,25 @@ declare module 'vitest' {
   }
 }
 
-setCaptureFile(join(inject('logCaptureDir'), `${process.pid}-${Math.random().toString(36).slice(2)}.jsonl`));
+const base = join(inject('logCaptureDir'), `${process.pid}-${Math.random().toString(36).slice(2)}`);
+setCaptureFile(`${base}.jsonl`);
 
-// Every test file ends by scanning what the SDK logged during it: no full phone number, token,
-// consumer key or secret, passkey or STK password may appear.
+// Every Daraja error the SDK builds during this file (thrown to a test, swallowed by a flow, logged),
+// collected once its constructor has finished and rendered at the end the way a user would print it.
+const errors = new Set<DarajaError>();
+const STACK_FRAME = /^\s*'? {4}at .*\n/gm;
+observeDarajaErrors((error) => errors.add(error));
+
+// Every test file ends by scanning what the SDK logged and every error it threw during it: no full phone
+// number, token, consumer key or secret, passkey, STK password or security credential may appear.
 afterAll(() => {
   const leaks = scanForLeaks(captured);
   expect(leaks, `secrets or phone numbers in ${leaks.length} log lines`).toEqual([]);
+  // Stack frames ("    at fn (file:line)") are code locations, never data: dropped to keep the files small.
+  const rendered = [...errors].map((e) => errorRenderings(e).join('\n').replace(STACK_FRAME, ''));
+  errors.clear();
+  if (rendered.length > 0)
+    appendFileSync(`${base}.errors.jsonl`, `${rendered.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  const errorLeaks = scanForLeaks(rendered).map((l) => ({ kind: l.kind, error: rendered[l.line] }));
+  expect(errorLeaks, `secrets or phone numbers in ${errorLeaks.length} thrown errors`).toEqual([]);
 });

@@ -159,6 +159,33 @@ describe('DarajaError tree', () => {
     expect(e.message).toMatch(/"payout-1"[\s\S]*was accepted[\s\S]*ResultURL/);
   });
 
+  it('keeps a foreign cause only as a plain error: name, masked message and code', () => {
+    const foreign = Object.assign(
+      new Error('socket to 0712345678 closed; Authorization: Bearer abc.def-123'),
+      {
+        name: 'SocketError',
+        code: 'UND_ERR_SOCKET',
+        request: { headers: { authorization: 'Bearer abc.def-123' } },
+        cause: Object.assign(new Error('inner'), {
+          code: 'ECONNRESET',
+          socket: { remoteAddress: '1.2.3.4' },
+        }),
+      },
+    );
+    const e = new DarajaNetworkError('reset', { operation: 'stk.push', cause: foreign });
+    const cause = e.cause as Error & { code?: string };
+    expect(cause).not.toBe(foreign);
+    expect(cause).toMatchObject({ name: 'SocketError', code: 'UND_ERR_SOCKET' });
+    expect(cause.message).toBe('socket to 0712**5678 closed; Authorization: Bearer [redacted]');
+    expect(Object.keys(cause).sort()).toEqual(['code', 'name']);
+    expect((cause.cause as Error & { code?: string }).code).toBe('ECONNRESET');
+    expect(Reflect.ownKeys(cause.cause as object)).not.toContain('socket');
+    expect(cause.stack).toMatch(/^SocketError: socket to 0712\*\*5678 closed/);
+    // A non-error cause (msw's Response on a dropped connection) does not survive at all.
+    const fromResponse = new DarajaNetworkError('x', { operation: 'oauth', cause: new Response('secret') });
+    expect((fromResponse.cause as Error).message).toMatch(/a Response object \(not an Error\), dropped/);
+  });
+
   it('serialises without losing its class name', () => {
     const e = new DarajaValidationError('amount', 'bad');
     expect(String(e)).toBe('DarajaValidationError: [daraja] amount: bad');
