@@ -268,6 +268,48 @@ export class DarajaNotFoundError extends DarajaApiError {
   override name = 'DarajaNotFoundError';
 }
 
+/**
+ * Daraja refused the call because the app is not subscribed to the API product it needs (`401.003.01`
+ * "no apiproduct match found"). The access token is fine, so the SDK neither refreshes it nor replays the
+ * call: a new token gets the same answer. Fix it on the Daraja portal: add the product named by `product`
+ * to the app whose consumer key and secret the client uses, or use the credentials of an app that has it.
+ * For C2B it is often the API version: the app has C2B v1 but the call used v2, or the reverse.
+ *
+ * @example
+ * ```ts
+ * if (isDarajaProductNotEnabledError(error)) console.error(`Enable "${error.product}" for this app`);
+ * ```
+ */
+export class DarajaProductNotEnabledError extends DarajaApiError {
+  /** Always `'DarajaProductNotEnabledError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
+  override name = 'DarajaProductNotEnabledError';
+  /** The Daraja API product the operation needs, as the portal names it, e.g. `M-Pesa Express`. */
+  readonly product: string;
+
+  /**
+   * @param details - The error answer.
+   * @param product - The Daraja API product the operation needs, e.g. `M-Pesa Express`.
+   * @param message - Overrides the default message.
+   */
+  constructor(details: DarajaApiErrorDetails, product: string, message?: string) {
+    super(details, message ?? productNotEnabledMessage(details, product));
+    this.product = product;
+  }
+}
+
+/** @internal The default message of a {@link DarajaProductNotEnabledError}. */
+export function productNotEnabledMessage(details: DarajaApiErrorDetails, product: string): string {
+  const answer =
+    `HTTP ${details.status}${details.errorCode ? ` ${details.errorCode}` : ''}` +
+    `${details.errorMessage ? `: ${details.errorMessage}` : ''}${details.requestId ? `, requestId ${details.requestId}` : ''}`;
+  return (
+    `[daraja] ${details.operation}: this app is not subscribed to the Daraja API product "${product}" (${answer}). ` +
+    'A new access token will not help. On the Daraja portal (developer.safaricom.co.ke, My Apps), add ' +
+    `"${product}" to the app whose consumer key and secret this client uses, or use the credentials of an app ` +
+    'that has it (sandbox and production apps are separate).'
+  );
+}
+
 /** Options of a {@link DarajaNetworkError}. */
 export interface DarajaNetworkErrorOptions extends DarajaErrorOptions {
   /** The operation that failed. */
@@ -340,6 +382,10 @@ export class DarajaUnknownOutcomeError extends DarajaError {
  * earlier call with the same `originatorConversationId`, and its result will arrive on your ResultURL.
  * Do not send the payment again under a new id; wait for the result, or ask
  * `daraja.transactions.status({ originalConversationId })`.
+ *
+ * Only an answer whose message says "duplicate" is one: Daraja also sends `500.002.1001` with "System
+ * internal error." or "Service is currently under maintenance", which mean the request was **not**
+ * accepted; those are plain {@link DarajaApiError}s.
  */
 export class DarajaDuplicateError extends DarajaApiError {
   /** Always `'DarajaDuplicateError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
@@ -387,7 +433,8 @@ export class DarajaCallbackError extends DarajaError {
   }
 }
 
-function describeApiError(d: DarajaApiErrorDetails): string {
+/** @internal The default message of a {@link DarajaApiError}: operation, status, code, message, requestId. */
+export function describeApiError(d: DarajaApiErrorDetails): string {
   const code = d.errorCode ? ` ${d.errorCode}` : '';
   const text = d.errorMessage ? `: ${d.errorMessage}` : d.body === '' ? ' (empty body)' : '';
   const request = d.requestId ? ` (requestId ${d.requestId})` : '';
@@ -396,7 +443,11 @@ function describeApiError(d: DarajaApiErrorDetails): string {
 
 function describeCause(cause: unknown): string {
   if (cause instanceof DarajaTimeoutError) return `no answer within ${cause.timeoutMs} ms`;
-  if (cause instanceof DarajaApiError) return `HTTP ${cause.status}`;
+  if (cause instanceof DarajaApiError) {
+    // The gateway's own words (an Apigee or SOAP fault string) are often the only clue: keep them.
+    const code = cause.errorCode ? ` ${cause.errorCode}` : '';
+    return `HTTP ${cause.status}${code}${cause.errorMessage ? `: ${cause.errorMessage}` : ''}`;
+  }
   if (cause instanceof Error) return cleanText(cause.message.replace(/^\[daraja\] /, ''));
   return 'unknown failure';
 }
@@ -415,6 +466,7 @@ const API_NAMES = [
   'DarajaAuthError',
   'DarajaNotFoundError',
   'DarajaDuplicateError',
+  'DarajaProductNotEnabledError',
 ] as const;
 const NETWORK_NAMES = ['DarajaNetworkError', 'DarajaTimeoutError'] as const;
 const ALL_NAMES = [
@@ -457,6 +509,10 @@ export function isDarajaNotFoundError(value: unknown): value is DarajaNotFoundEr
 /** True for a {@link DarajaDuplicateError}, from any copy of the package. */
 export function isDarajaDuplicateError(value: unknown): value is DarajaDuplicateError {
   return hasName(value, ['DarajaDuplicateError']);
+}
+/** True for a {@link DarajaProductNotEnabledError}, from any copy of the package. */
+export function isDarajaProductNotEnabledError(value: unknown): value is DarajaProductNotEnabledError {
+  return hasName(value, ['DarajaProductNotEnabledError']);
 }
 /** True for a {@link DarajaNetworkError} or {@link DarajaTimeoutError}, from any copy of the package. */
 export function isDarajaNetworkError(value: unknown): value is DarajaNetworkError {

@@ -5,12 +5,22 @@ import {
   DarajaDuplicateError,
   DarajaNotFoundError,
   type DarajaOperation,
+  DarajaProductNotEnabledError,
+  describeApiError,
+  productNotEnabledMessage,
   sanitizeBody,
 } from '../errors.js';
 import { maskPhoneNumbersInText } from '../utils/mask.js';
 
-/** Daraja error codes that mean "this access token is not valid (any more)". */
-const INVALID_TOKEN_CODES = new Set(['404.001.03', '401.002.01', '400.003.01', '401.003.01']);
+/**
+ * Daraja error codes that mean "this access token is not valid (any more)". Not `401.003.01`: that is
+ * "no apiproduct match found", which a new token does not fix (see {@link isProductNotEnabledAnswer}).
+ */
+const INVALID_TOKEN_CODES = new Set(['404.001.03', '401.002.01', '400.003.01']);
+
+/** `401.003.01`: the app is not subscribed to the API product it called. */
+const PRODUCT_NOT_ENABLED_CODE = '401.003.01';
+const PRODUCT_NOT_ENABLED_TEXT = /no\s*api\s*product\s*match\s*found/i;
 
 /** @internal The useful fields of an error body, whatever shape Daraja's gateway chose. */
 export interface ErrorEnvelope {
@@ -19,23 +29,42 @@ export interface ErrorEnvelope {
   errorMessage: string | undefined;
 }
 
-/** @internal Read Daraja's `{requestId, errorCode, errorMessage}` or an Apigee `fault` object. */
+/**
+ * @internal
+ * Read Daraja's `{requestId, errorCode, errorMessage}`, an Apigee `fault` object, or a SOAP fault turned
+ * into JSON (`{"Envelope":{"Body":{"Fault":{"faultstring":…,"detail":{"source":{"errorcode":…}}}}}}`, seen
+ * when registering C2B URLs on a shortcode that cannot take them), whose `faultstring` is the only clue.
+ */
 export function readErrorEnvelope(body: unknown): ErrorEnvelope {
   const out: ErrorEnvelope = { requestId: undefined, errorCode: undefined, errorMessage: undefined };
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return out;
-  const b = body as Record<string, unknown>;
+  const b = record(body);
+  if (!b) return out;
   out.requestId = str(b['requestId']) ?? str(b['RequestID']) ?? str(b['MerchantRequestID']);
   out.errorCode = str(b['errorCode']) ?? str(b['ResponseCode']);
   out.errorMessage = str(b['errorMessage']) ?? str(b['ResponseDescription']);
-  const fault = b['fault'];
-  if (typeof fault === 'object' && fault !== null) {
-    const f = fault as Record<string, unknown>;
-    out.errorMessage ??= str(f['faultstring']);
-    const detail = f['detail'];
-    if (typeof detail === 'object' && detail !== null)
-      out.errorCode ??= str((detail as Record<string, unknown>)['errorcode']);
+  const fault =
+    record(b['fault']) ?? record(child(record(child(record(child(b, 'Envelope')), 'Body')), 'Fault'));
+  if (fault) {
+    out.errorMessage ??= str(fault['faultstring']);
+    const detail = record(fault['detail']);
+    out.errorCode ??= str(detail?.['errorcode']) ?? str(record(detail?.['source'])?.['errorcode']);
+    out.errorCode ??= str(fault['faultcode']);
   }
   return out;
+}
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+/** A member by name, with or without an XML namespace prefix (`Envelope`, `soap:Envelope`). */
+function child(parent: Record<string, unknown> | undefined, name: string): unknown {
+  if (!parent) return undefined;
+  if (name in parent) return parent[name];
+  const key = Object.keys(parent).find((k) => k.endsWith(`:${name}`));
+  return key === undefined ? undefined : parent[key];
 }
 
 function str(v: unknown): string | undefined {
@@ -44,8 +73,21 @@ function str(v: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * @internal
+ * Does this answer say the app is not subscribed to the API product it called (`401.003.01`, "no
+ * apiproduct match found")? Such an answer is not an invalid token: a new token gets the same answer.
+ */
+export function isProductNotEnabledAnswer(envelope: ErrorEnvelope): boolean {
+  return (
+    envelope.errorCode === PRODUCT_NOT_ENABLED_CODE ||
+    PRODUCT_NOT_ENABLED_TEXT.test(envelope.errorMessage ?? '')
+  );
+}
+
 /** @internal Does this answer say the access token is invalid or expired? */
 export function isInvalidTokenAnswer(status: number, envelope: ErrorEnvelope): boolean {
+  if (isProductNotEnabledAnswer(envelope)) return false;
   if (status === 401) return true;
   if (envelope.errorCode && INVALID_TOKEN_CODES.has(envelope.errorCode)) return true;
   return /invalid access token/i.test(envelope.errorMessage ?? '');
@@ -59,10 +101,75 @@ export function hasDarajaErrorCode(envelope: ErrorEnvelope): boolean {
 /** @internal Bodies kept on errors are capped and have phone numbers masked (see {@link sanitizeBody}). */
 export const safeBody = sanitizeBody;
 
+/**
+ * The Daraja API product (as the portal names it) each operation needs, for
+ * {@link DarajaProductNotEnabledError}. Every operation name the SDK sends is listed.
+ */
+const PRODUCTS: Readonly<Record<string, string>> = {
+  'stk.push': 'M-Pesa Express',
+  'stk.query': 'M-Pesa Express',
+  'c2b.registerUrls': 'Customer To Business',
+  'c2b.simulate': 'Customer To Business',
+  'b2c.pay': 'Business To Customer',
+  'b2b.payBill': 'Business To Business',
+  'b2b.buyGoods': 'Business To Business',
+  'tax.remit': 'Tax Remittance',
+  'transactions.status': 'Transaction Status',
+  'account.balance': 'Account Balance',
+  'reversal.reverse': 'Reversals',
+  'qr.generate': 'Dynamic QR',
+  'pull.register': 'Pull Transactions',
+  'pull.query': 'Pull Transactions',
+  oauth: 'Authorization',
+};
+
+/** @internal The Daraja API product an operation needs, in the portal's words, e.g. `M-Pesa Express`. */
+export function darajaProductFor(operation: DarajaOperation): string {
+  return PRODUCTS[operation] ?? `the product of ${operation}`;
+}
+
+/** @internal Internal errors and maintenance: Daraja says it did not take the request on. */
+const NOT_ACCEPTED_TEXT = /internal (server )?error|under maintenance|try again later/i;
+const DUPLICATE_TEXT = /duplicate/i;
+
+/**
+ * @internal
+ * Is this a `500.002.1001` (or other `500.002.*`) answer whose message says Daraja did not accept the
+ * request ("System internal error.", "Service is currently under maintenance. Please try again later")
+ * rather than "Duplicate OriginatorConversationID."? Such an answer is safe to retry with the same
+ * idempotency key; see the retry ladder in `retry.ts`.
+ */
+export function isNotAcceptedAnswer(
+  errorCode: string | undefined,
+  errorMessage: string | undefined,
+): boolean {
+  const message = errorMessage ?? '';
+  return (
+    (errorCode ?? '').startsWith('500.002') &&
+    !DUPLICATE_TEXT.test(message) &&
+    NOT_ACCEPTED_TEXT.test(message)
+  );
+}
+
 /** What to do about the common Daraja error answers (by errorCode, refined by message). */
-function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope): string | undefined {
+function hintFor(
+  operation: DarajaOperation,
+  status: number,
+  env: ErrorEnvelope,
+  idempotencyKey: string | undefined,
+): string | undefined {
   const code = env.errorCode ?? '';
   const message = env.errorMessage ?? '';
+  if (code.startsWith('500.002')) {
+    // Not a duplicate (those become DarajaDuplicateError before any hint is looked up).
+    const again =
+      idempotencyKey === undefined
+        ? 'Try again later.'
+        : `It is safe to retry later with the same originatorConversationId "${idempotencyKey}": if an earlier attempt did get through, Daraja answers "Duplicate OriginatorConversationID" instead of paying twice.`;
+    return NOT_ACCEPTED_TEXT.test(message)
+      ? `Daraja did not accept the request (an internal error or maintenance on M-Pesa's side, not a duplicate). ${again}`
+      : `Daraja did not say this is a duplicate, so it is not a sign the request was accepted. ${again}`;
+  }
   if (operation === 'oauth' && status >= 400 && status < 500) {
     return 'Daraja rejected the consumer key and secret. Check MPESA_CONSUMER_KEY / MPESA_CONSUMER_SECRET, and that they belong to an app in this environment (sandbox and production apps are separate).';
   }
@@ -86,7 +193,9 @@ function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope)
       return 'The customer already has a prompt open. Wait at least a minute before trying again.';
   }
   if (/urls are already registered/i.test(message))
-    return 'C2B URL registration is one-time in production (an earlier call may have worked). To change them, delete them on the Daraja portal first.';
+    return 'URLs are already registered for this shortcode (an earlier call may have worked): C2B URL registration is one-time in production. To change them, delete them on the Daraja portal first.';
+  if (/AddURLVault/i.test(message))
+    return 'Daraja could not add C2B URLs for this shortcode. This was seen when registering C2B URLs on a shortcode set up only for M-Pesa Express (STK push): check that the shortcode is a C2B PayBill or till of this app.';
   if (/duplicate notification info/i.test(message))
     return "The URLs are registered on Safaricom's broker platform: ask apisupport@safaricom.co.ke to remove them.";
   if (/under maintenance/i.test(message)) return 'Daraja is under maintenance. Try again later.';
@@ -97,10 +206,15 @@ function hintFor(operation: DarajaOperation, status: number, env: ErrorEnvelope)
   return undefined;
 }
 
-/** Is this error answer Daraja's "Duplicate OriginatorConversationID"? */
+/**
+ * Is this error answer Daraja's "Duplicate OriginatorConversationID"? Decided by the message: the same
+ * `500.002.1001` also carries "System internal error." and maintenance notices, which are not duplicates.
+ */
 function isDuplicateAnswer(env: ErrorEnvelope): boolean {
+  const message = env.errorMessage ?? '';
   return (
-    env.errorCode === '500.002.1001' || /duplicate originator ?conversation ?id/i.test(env.errorMessage ?? '')
+    /duplicate originator ?con?versation ?id/i.test(message) ||
+    (env.errorCode === '500.002.1001' && DUPLICATE_TEXT.test(message))
   );
 }
 
@@ -126,12 +240,23 @@ export function toApiError(
     body: safeBody(body),
   };
   if (isDuplicateAnswer(env)) return new DarajaDuplicateError(details, idempotencyKey);
-  const hint = hintFor(operation, status, env);
-  const base = new DarajaApiError(details);
-  const message = hint ? `${base.message}. ${hint}` : base.message;
+  if (operation !== 'oauth' && isProductNotEnabledAnswer(env)) {
+    const product = darajaProductFor(operation);
+    const message = productNotEnabledMessage(details, product);
+    return new DarajaProductNotEnabledError(
+      details,
+      product,
+      operation.startsWith('c2b.')
+        ? `${message} For C2B the API version counts too: an app with C2B v1 may be refused on v2 (Safaricom support steers integrators to v1, \`version: 'v1'\`).`
+        : message,
+    );
+  }
+  const hint = hintFor(operation, status, env, idempotencyKey);
+  const text = describeApiError(details);
+  const message = hint ? `${text}. ${hint}` : text;
   if (operation === 'oauth' && status >= 400 && status < 500) return new DarajaAuthError(details, message);
   if (isInvalidTokenAnswer(status, env)) return new DarajaAuthError(details, message);
   if (/does not exist/i.test(env.errorMessage ?? '') && !/merchant/i.test(env.errorMessage ?? ''))
     return new DarajaNotFoundError(details, message);
-  return hint ? new DarajaApiError(details, message) : base;
+  return new DarajaApiError(details, message);
 }

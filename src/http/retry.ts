@@ -1,3 +1,5 @@
+import { isNotAcceptedAnswer } from './api-errors.js';
+
 /** Retry settings for operations that are safe to repeat (OAuth, STK query). */
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -15,7 +17,7 @@ export type AttemptFailure =
   /** No answer: timeout, reset, abort after sending. The request may have been processed. */
   | { kind: 'no_answer' }
   /** Daraja (or its gateway) answered with an error status. */
-  | { kind: 'http'; status: number; errorCode: string | undefined };
+  | { kind: 'http'; status: number; errorCode: string | undefined; errorMessage?: string | undefined };
 
 /**
  * @internal
@@ -28,10 +30,22 @@ export type AttemptFailure =
  *    with its `OriginatorConversationID`, too: Daraja rejects the resend as a duplicate if the first
  *    attempt got through);
  * 5. 429 → retry;
- * 6. 5xx with a Daraja business answer (`500.001.*` such as "being processed", "wrong credentials",
- *    "does not exist"; `500.002.*` duplicate) → stop: asking again gives the same answer;
- * 7. other 5xx (gateway HTML, spike arrest `500.003.02`, quota, busy) → retry;
- * 8. other 4xx → stop: the request is wrong and will stay wrong.
+ * 6. `500.002.*` whose message says Daraja did not accept the request ("System internal error.",
+ *    "Service is currently under maintenance. Please try again later") → retry, like rule 8;
+ * 7. 5xx with a Daraja business answer (`500.001.*` such as "being processed", "wrong credentials",
+ *    "does not exist"; `500.002.*` duplicate, or any `500.002.*` message not known to be rule 6) → stop:
+ *    asking again gives the same answer;
+ * 8. other 5xx (gateway HTML, spike arrest `500.003.02`, quota, busy) → retry;
+ * 9. other 4xx → stop: the request is wrong and will stay wrong.
+ *
+ * Why rule 6 resends even a B2C payment (rule 3 already stopped every money-moving call without a key):
+ * Daraja uses `500.002.1001` for "Duplicate OriginatorConversationID." but also for internal errors and
+ * maintenance, and those say the payout was not taken on. The resend carries the same
+ * `OriginatorConversationID`, so it cannot pay twice: had the first attempt been accepted after all,
+ * Daraja answers "Duplicate", which the caller gets as a `DarajaDuplicateError` saying the original was
+ * accepted. An internal error is often gone a second later, so the short ladder is worth it; maintenance
+ * usually outlasts it, and the final `DarajaApiError` then says to retry later with the same id. An
+ * unrecognised `500.002.*` message is not resent: the SDK only resends on answers it can read.
  */
 export function shouldRetry(
   failure: AttemptFailure,
@@ -46,6 +60,7 @@ export function shouldRetry(
   if (failure.kind === 'no_answer') return true;
   if (failure.status === 429) return true;
   if (failure.status >= 500) {
+    if (isNotAcceptedAnswer(failure.errorCode, failure.errorMessage)) return true;
     const code = failure.errorCode ?? '';
     return !(code.startsWith('500.001') || code.startsWith('500.002'));
   }

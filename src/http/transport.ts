@@ -226,6 +226,7 @@ export class Transport {
         kind: 'http',
         status: response.status,
         errorCode: envelope.errorCode,
+        errorMessage: envelope.errorMessage,
       };
       if (shouldRetry(failure, attempt, retry, spec.moneyMoving, idempotent)) {
         const delayMs = backoffDelay(attempt, retry, response.headers.get('retry-after'));

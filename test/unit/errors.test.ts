@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
+import { DarajaProductNotEnabledError, isDarajaProductNotEnabledError } from '../../src/errors.js';
 import * as sdk from '../../src/index.js';
 import {
   DarajaApiError,
@@ -44,6 +45,15 @@ const samples: Array<[string, () => DarajaError, (e: unknown) => boolean]> = [
     sdk.isDarajaDuplicateError,
   ],
   [
+    'DarajaProductNotEnabledError',
+    () =>
+      new DarajaProductNotEnabledError(
+        { ...api, status: 401, errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
+        'M-Pesa Express',
+      ),
+    isDarajaProductNotEnabledError,
+  ],
+  [
     'DarajaNetworkError',
     () => new DarajaNetworkError('down', { operation: 'oauth' }),
     sdk.isDarajaNetworkError,
@@ -83,7 +93,12 @@ describe('DarajaError tree', () => {
         const e = make();
         const related =
           (name === 'DarajaApiError' &&
-            ['DarajaAuthError', 'DarajaNotFoundError', 'DarajaDuplicateError'].includes(otherName)) ||
+            [
+              'DarajaAuthError',
+              'DarajaNotFoundError',
+              'DarajaDuplicateError',
+              'DarajaProductNotEnabledError',
+            ].includes(otherName)) ||
           (name === 'DarajaNetworkError' && otherName === 'DarajaTimeoutError');
         expect(guard(e), `${name} guard on ${otherName}`).toBe(related);
       }
@@ -100,6 +115,11 @@ describe('DarajaError tree', () => {
     expect(foreign instanceof DarajaApiError).toBe(false);
     expect(sdk.isDarajaApiError(foreign)).toBe(true);
     expect(sdk.isDarajaError(foreign)).toBe(true);
+    const foreignProduct = new copy.DarajaProductNotEnabledError(api, 'M-Pesa Express');
+    expect(foreignProduct instanceof DarajaProductNotEnabledError).toBe(false);
+    expect(isDarajaProductNotEnabledError(foreignProduct)).toBe(true);
+    expect(sdk.isDarajaApiError(foreignProduct)).toBe(true);
+    expect(sdk.isDarajaError(foreignProduct)).toBe(true);
     const foreignTimeout = new copy.DarajaTimeoutError('t', { operation: 'x', timeoutMs: 1 });
     expect(sdk.isDarajaTimeoutError(foreignTimeout)).toBe(true);
     expect(sdk.isDarajaNetworkError(foreignTimeout)).toBe(true);
@@ -157,6 +177,22 @@ describe('DarajaError tree', () => {
     expect(e).toBeInstanceOf(DarajaApiError);
     expect(e.idempotencyKey).toBe('payout-1');
     expect(e.message).toMatch(/"payout-1"[\s\S]*was accepted[\s\S]*ResultURL/);
+  });
+
+  it('a product-not-enabled error names the product and says the fix is on the portal, not a new token', () => {
+    const e = new DarajaProductNotEnabledError(
+      { ...api, status: 401, errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
+      'M-Pesa Express',
+    );
+    expect(e).toBeInstanceOf(DarajaApiError);
+    expect(e.product).toBe('M-Pesa Express');
+    expect(e.message).toBe(
+      '[daraja] stk.push: this app is not subscribed to the Daraja API product "M-Pesa Express" ' +
+        '(HTTP 401 401.003.01: no apiproduct match found, requestId r-1). A new access token will not help. ' +
+        'On the Daraja portal (developer.safaricom.co.ke, My Apps), add "M-Pesa Express" to the app whose ' +
+        'consumer key and secret this client uses, or use the credentials of an app that has it (sandbox and ' +
+        'production apps are separate).',
+    );
   });
 
   it('keeps a foreign cause only as a plain error: name, masked message and code', () => {

@@ -1,5 +1,6 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DarajaProductNotEnabledError, isDarajaProductNotEnabledError } from '../../src/errors.js';
 import {
   type CachedToken,
   DarajaAuthError,
@@ -156,6 +157,75 @@ describe('token management', () => {
       expect((error as DarajaAuthError).message).toMatch(/API product|environment/);
     },
   );
+
+  // daraja-api.md §21: "no apiproduct match found" means the app lacks the API product; a new token
+  // gets the same answer, so it must not cost an OAuth refresh and a replay.
+  it.each([
+    ['401.003.01', 401, { errorCode: '401.003.01', errorMessage: 'no apiproduct match found' }],
+    [
+      'the message alone',
+      401,
+      {
+        errorCode: '401.002.01',
+        errorMessage: 'Error Occurred - Invalid Access Token - no apiproduct match found',
+      },
+    ],
+    ['401.003.01 at HTTP 400', 400, { errorCode: '401.003.01', errorMessage: 'Bad Request' }],
+  ] as Array<[string, number, Record<string, string>]>)(
+    'an app without the API product (%s): DarajaProductNotEnabledError, one call, no token refresh',
+    async (_name, status, body) => {
+      const d = makeClient({ maxRetries: 3 });
+      await d.verifyCredentials();
+      const oauthBefore = mock.state.oauthCalls;
+      let calls = 0;
+      server.use(
+        http.post(`${SANDBOX}/mpesa/stkpushquery/v1/query`, () => {
+          calls += 1;
+          return HttpResponse.json({ requestId: 'r-401', ...body }, { status });
+        }),
+      );
+      const error = (await query(d).catch((e: unknown) => e)) as DarajaProductNotEnabledError;
+      expect(error).toBeInstanceOf(DarajaProductNotEnabledError);
+      expect(error).not.toBeInstanceOf(DarajaAuthError);
+      expect(isDarajaProductNotEnabledError(error)).toBe(true);
+      expect(error).toMatchObject({
+        name: 'DarajaProductNotEnabledError',
+        product: 'M-Pesa Express',
+        operation: 'stk.query',
+        status,
+        requestId: 'r-401',
+        errorCode: body['errorCode'],
+      });
+      expect(error.message).toMatch(
+        /stk\.query: this app is not subscribed to the Daraja API product "M-Pesa Express"[\s\S]*new access token will not help[\s\S]*Daraja portal[\s\S]*add "M-Pesa Express" to the app/,
+      );
+      expect(calls).toBe(1);
+      expect(mock.state.oauthCalls - oauthBefore).toBe(0);
+    },
+  );
+
+  it('an STK push refused with 401.003.01 is a definite refusal (not an unknown outcome), sent once', async () => {
+    const d = makeClient({ maxRetries: 3 });
+    await d.verifyCredentials();
+    const oauthBefore = mock.state.oauthCalls;
+    let calls = 0;
+    server.use(
+      http.post(`${SANDBOX}/mpesa/stkpush/v1/processrequest`, () => {
+        calls += 1;
+        return HttpResponse.json(
+          { requestId: 'r', errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
+          { status: 401 },
+        );
+      }),
+    );
+    const error = await d.stk
+      .push({ phoneNumber: '0712345678', amount: 1, accountReference: 'A1' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DarajaProductNotEnabledError);
+    expect((error as DarajaProductNotEnabledError).product).toBe('M-Pesa Express');
+    expect(calls).toBe(1);
+    expect(mock.state.oauthCalls - oauthBefore).toBe(0);
+  });
 
   it('reports rejected consumer credentials as DarajaAuthError without retrying', async () => {
     let calls = 0;
