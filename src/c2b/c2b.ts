@@ -1,6 +1,6 @@
 import { DarajaConfigError, DarajaValidationError } from '../errors.js';
 import type { RequestOptions } from '../http/transport.js';
-import { type OperationsContext, sendAndAccept } from '../initiator/shared.js';
+import { type AnswerWithoutCode, type OperationsContext, sendAndAccept } from '../initiator/shared.js';
 import { normalizePhoneNumber } from '../utils/phone.js';
 import { digitsField, oneOf, requireParams, textField, urlField, wholeShillings } from '../utils/validate.js';
 
@@ -45,13 +45,34 @@ export interface C2bSimulateParams {
 
 /** Daraja's answer to a C2B register or simulate call. */
 export interface C2bResponse {
-  /** Daraja's id of the request (from its misspelt `OriginatorCoversationID`). */
+  /** Daraja's id of the request (from its misspelt `OriginatorCoversationID`); may be empty. */
   originatorConversationId: string;
-  /** `"0"` when accepted. */
+  /**
+   * `"0"` when accepted, also when Daraja answered in an older shape with no `ResponseCode` whose
+   * `ResponseDescription` says it succeeded ("success", "Accept the service request successfully.").
+   */
   responseCode: string;
   /** e.g. "success" or "Accept the service request successfully." */
   responseDescription: string;
 }
+
+/**
+ * Older C2B answers with no `ResponseCode` are still definite (daraja-api.md §21): register success
+ * `{"ConversationID":"","OriginatorCoversationID":"","ResponseDescription":"success"}`, simulate
+ * acceptance "Accept the service request successfully.", and, at HTTP 200, "Validation and Confirmation
+ * URLs are already registered": the URLs are registered, reported like `500.003.1001` "Urls are already
+ * registered" (a DarajaApiError saying so).
+ */
+const readC2bAnswerWithoutCode: AnswerWithoutCode = (description) => {
+  const text = description.trim();
+  if (
+    /^success(ful(ly)?)?\.?$/i.test(text) ||
+    /^accept(ed)? the service request successfully\.?$/i.test(text)
+  )
+    return 'accepted';
+  if (/urls are already registered/i.test(text)) return 'rejected';
+  return undefined;
+};
 
 // Safaricom: "do not use keywords such as M-PESA, M-Pesa, Safaricom, exe, exec, cmd, sql, query … in your URLs".
 const FORBIDDEN_IN_URL = /m-?pesa|safaricom|exe|cmd|sql|query/i;
@@ -73,16 +94,19 @@ export class C2b {
    * Register your confirmation and validation URLs for a shortcode (`POST /mpesa/c2b/v1/registerurl`).
    *
    * In production this is **one-time**: a second registration fails with "Urls are already registered"
-   * (delete them on the Daraja portal first). So it is not resent after an ambiguous failure either: you
-   * get {@link DarajaUnknownOutcomeError}, and calling again tells you (an "already registered" answer
-   * means the first call worked). The sandbox allows re-registering; do it before each simulation.
+   * (delete them on the Daraja portal first). Daraja says so as `500.003.1001`, or in an older shape as
+   * HTTP 200 "Validation and Confirmation URLs are already registered" with no `ResponseCode`; both throw
+   * a {@link DarajaApiError} saying the URLs are registered. So it is not resent after an ambiguous failure
+   * either: you get {@link DarajaUnknownOutcomeError}, and calling again tells you (an "already registered"
+   * answer means the first call worked). The sandbox allows re-registering; do it before each simulation.
    *
    * @param params - The two URLs and optional overrides.
    * @param options - Per-call timeout and abort signal.
    * @returns Daraja's answer.
    * @throws {@link DarajaValidationError} for bad URLs (spaces, http in production, or words Safaricom
    * blocks such as "mpesa", "safaricom", "sql", "query", "exe", "cmd"), {@link DarajaConfigError} without a
-   * shortcode, {@link DarajaApiError}, {@link DarajaUnknownOutcomeError}.
+   * shortcode, {@link DarajaApiError}, {@link DarajaProductNotEnabledError} when the app lacks the
+   * Customer To Business product (or this API version), {@link DarajaUnknownOutcomeError}.
    *
    * @example
    * ```ts
@@ -122,6 +146,7 @@ export class C2b {
         moneyMoving: true,
         unknownOutcomeAdvice:
           'It was NOT resent (registration is one-time). Call again: "Urls are already registered" means the first call worked.',
+        answerWithoutCode: readC2bAnswerWithoutCode,
       },
       options,
     );
@@ -137,7 +162,7 @@ export class C2b {
    * @param options - Per-call timeout and abort signal.
    * @returns Daraja's answer.
    * @throws {@link DarajaConfigError} in production or without a shortcode, {@link DarajaValidationError},
-   * {@link DarajaApiError}, {@link DarajaUnknownOutcomeError}.
+   * {@link DarajaApiError}, {@link DarajaProductNotEnabledError}, {@link DarajaUnknownOutcomeError}.
    *
    * @example
    * ```ts
@@ -183,6 +208,7 @@ export class C2b {
         body,
         moneyMoving: true,
         unknownOutcomeAdvice: 'It was NOT resent. Watch your confirmation URL.',
+        answerWithoutCode: readC2bAnswerWithoutCode,
       },
       options,
     );

@@ -5,6 +5,7 @@ import {
   type DarajaConfigIssue,
   DarajaUnknownOutcomeError,
 } from '../errors.js';
+import { toApiError } from '../http/api-errors.js';
 import type { RequestOptions, RequestSpec, Transport } from '../http/transport.js';
 import type { Log } from '../logger.js';
 import { digitsField, textField, urlField } from '../utils/validate.js';
@@ -124,9 +125,25 @@ const AcceptedSchema = z.object({
   // C2B answers spell it this way.
   OriginatorCoversationID: z.optional(z.string()),
   ConversationID: z.optional(z.string()),
-  ResponseCode: z.union([z.string(), z.number()]),
+  // Missing in some older C2B answers; see AnswerWithoutCode.
+  ResponseCode: z.optional(z.union([z.string(), z.number()])),
   ResponseDescription: z.optional(z.string()),
 });
+
+/**
+ * @internal
+ * How an operation reads an answer that has a `ResponseDescription` but no `ResponseCode` (older C2B
+ * shapes, still possible): `accepted` is a success (read as `ResponseCode "0"`); `rejected` a definite
+ * refusal, thrown as a {@link DarajaApiError} with the usual hints; `undefined` an unreadable answer
+ * (for a money-moving call, an unknown outcome).
+ */
+export type AnswerWithoutCode = (description: string) => 'accepted' | 'rejected' | undefined;
+
+/** @internal A call for {@link sendAndAccept}. */
+export type AcceptSpec = Omit<RequestSpec, 'method' | 'auth'> & {
+  /** Reads answers without a `ResponseCode`; without it they are unreadable. */
+  answerWithoutCode?: AnswerWithoutCode;
+};
 
 /** @internal `0`, `"0"` and `"00000000"` all mean accepted. */
 export const isZeroCode = (code: unknown) => /^0+$/.test(String(code).trim());
@@ -134,12 +151,27 @@ export const isZeroCode = (code: unknown) => /^0+$/.test(String(code).trim());
 /** @internal Send a call and read Daraja's `{OriginatorConversationID, ConversationID, ResponseCode}` answer. */
 export async function sendAndAccept(
   ctx: OperationsContext,
-  spec: Omit<RequestSpec, 'method' | 'auth'>,
+  spec: AcceptSpec,
   options: RequestOptions,
 ): Promise<InitiatorResponse> {
-  const response = await ctx.transport.send({ ...spec, method: 'POST', auth: 'bearer' }, options);
+  const { answerWithoutCode, ...request } = spec;
+  const response = await ctx.transport.send({ ...request, method: 'POST', auth: 'bearer' }, options);
   const parsed = AcceptedSchema.safeParse(response.body);
-  const data = parsed.success ? parsed.data : undefined;
+  let data = parsed.success ? parsed.data : undefined;
+  if (data && data.ResponseCode === undefined) {
+    const reading =
+      data.ResponseDescription === undefined ? undefined : answerWithoutCode?.(data.ResponseDescription);
+    if (reading === 'rejected') {
+      const error = toApiError(spec.operation, response.status, response.body, '', spec.idempotencyKey);
+      ctx.log.error('request failed', {
+        operation: spec.operation,
+        status: response.status,
+        errorMessage: error.errorMessage,
+      });
+      throw error;
+    }
+    data = reading === 'accepted' ? { ...data, ResponseCode: '0' } : undefined;
+  }
   if (!data) {
     const cause = new DarajaApiError(
       { operation: spec.operation, status: response.status, body: '[unreadable answer]' },

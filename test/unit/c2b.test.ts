@@ -1,5 +1,6 @@
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
+import { DarajaApiError, DarajaProductNotEnabledError } from '../../src/errors.js';
 import { DarajaConfigError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
 import { makeClient, rejection } from '../helpers/client.js';
 import { type Answer, endpoint } from '../helpers/endpoint.js';
@@ -104,6 +105,142 @@ describe('c2b.registerUrls', () => {
     const error = await rejection(makeClient({ shortcode: undefined }).c2b.registerUrls(urls));
     expect(error).toBeInstanceOf(DarajaConfigError);
     expect(error.message).toMatch(/MPESA_SHORTCODE/);
+  });
+});
+
+// Answers captured from real Daraja in older shapes (daraja-api.md §21), still possible.
+describe('c2b answers without a ResponseCode and gateway faults', () => {
+  const oauthBefore = () => mock.state.oauthCalls;
+
+  it('reads the register success with no ResponseCode as a success, not an unknown outcome', async () => {
+    const e = route('/mpesa/c2b/v1/registerurl', {
+      json: { ConversationID: '', OriginatorCoversationID: '', ResponseDescription: 'success' },
+    });
+    const response = await makeClient({ maxRetries: 5 }).c2b.registerUrls(urls);
+    expect(response).toEqual({
+      originatorConversationId: '',
+      responseCode: '0',
+      responseDescription: 'success',
+    });
+    expect(e.bodies).toHaveLength(1);
+  });
+
+  it('reports "Validation and Confirmation URLs are already registered" (HTTP 200, no ResponseCode) like 500.003.1001', async () => {
+    const e = route('/mpesa/c2b/v1/registerurl', {
+      json: {
+        ConversationID: '',
+        OriginatorCoversationID: '',
+        ResponseDescription: 'Validation and Confirmation URLs are already registered',
+      },
+    });
+    const before = oauthBefore();
+    const error = await rejection(makeClient({ maxRetries: 5 }).c2b.registerUrls(urls));
+    expect(error).toBeInstanceOf(DarajaApiError);
+    expect(error).not.toBeInstanceOf(DarajaUnknownOutcomeError);
+    expect(error).toMatchObject({
+      name: 'DarajaApiError',
+      operation: 'c2b.registerUrls',
+      status: 200,
+      errorCode: undefined,
+      errorMessage: 'Validation and Confirmation URLs are already registered',
+    });
+    expect(error.message).toMatch(
+      /URLs are already registered[\s\S]*an earlier call may have worked[\s\S]*one-time[\s\S]*delete them on the Daraja portal/,
+    );
+    expect(e.bodies).toHaveLength(1);
+    expect(mock.state.oauthCalls - before).toBeLessThanOrEqual(1);
+  });
+
+  it('reads the simulate acceptance with no ResponseCode as a success', async () => {
+    const e = route('/mpesa/c2b/v1/simulate', {
+      json: { ResponseDescription: 'Accept the service request successfully.' },
+    });
+    const response = await makeClient({ maxRetries: 5 }).c2b.simulate({
+      amount: 5,
+      phoneNumber: '0708374149',
+      billRefNumber: 'INV-7',
+    });
+    expect(response).toEqual({
+      originatorConversationId: '',
+      responseCode: '0',
+      responseDescription: 'Accept the service request successfully.',
+    });
+    expect(e.bodies).toHaveLength(1);
+  });
+
+  it('still treats an unreadable answer without a ResponseCode as an unknown outcome, not resent', async () => {
+    const e = route('/mpesa/c2b/v1/simulate', { json: { ResponseDescription: 'Queued somewhere' } });
+    const error = await rejection(
+      makeClient({ maxRetries: 5 }).c2b.simulate({
+        amount: 5,
+        phoneNumber: '0708374149',
+        billRefNumber: 'X',
+      }),
+    );
+    expect(error).toBeInstanceOf(DarajaUnknownOutcomeError);
+    expect(e.bodies).toHaveLength(1);
+  });
+
+  const SOAP_FAULT = {
+    Envelope: {
+      Body: {
+        Fault: {
+          faultcode: 'soap:Server',
+          faultstring:
+            'Execution of ServiceCallout SCO-AddURLVault failed. Reason: ResponseCode 409 is treated as error',
+          detail: { source: { errorcode: 'steps.servicecallout.ExecutionFailed' } },
+        },
+      },
+    },
+  };
+
+  it('keeps the text of a JSON-ified SOAP fault on a 5xx (unknown outcome, one request)', async () => {
+    const e = route('/mpesa/c2b/v1/registerurl', { status: 500, json: SOAP_FAULT });
+    const error = await rejection(makeClient({ maxRetries: 5 }).c2b.registerUrls(urls));
+    expect(error).toBeInstanceOf(DarajaUnknownOutcomeError);
+    expect(error.message).toContain(
+      'steps.servicecallout.ExecutionFailed: Execution of ServiceCallout SCO-AddURLVault failed. Reason: ResponseCode 409 is treated as error',
+    );
+    const cause = error.cause as DarajaApiError;
+    expect(cause).toBeInstanceOf(DarajaApiError);
+    expect(cause).toMatchObject({
+      status: 500,
+      errorCode: 'steps.servicecallout.ExecutionFailed',
+      errorMessage:
+        'Execution of ServiceCallout SCO-AddURLVault failed. Reason: ResponseCode 409 is treated as error',
+    });
+    expect(cause.message).toMatch(/SCO-AddURLVault[\s\S]*only for M-Pesa Express/);
+    expect(e.bodies).toHaveLength(1);
+  });
+
+  it('keeps the text of a JSON-ified SOAP fault on a 4xx (a DarajaApiError)', async () => {
+    const e = route('/mpesa/c2b/v1/registerurl', { status: 400, json: SOAP_FAULT });
+    const error = await rejection(makeClient({ maxRetries: 5 }).c2b.registerUrls(urls));
+    expect(error).toMatchObject({
+      name: 'DarajaApiError',
+      status: 400,
+      errorCode: 'steps.servicecallout.ExecutionFailed',
+    });
+    expect(error.message).toMatch(
+      /Execution of ServiceCallout SCO-AddURLVault failed[\s\S]*C2B PayBill or till/,
+    );
+    expect(e.bodies).toHaveLength(1);
+  });
+
+  it('401.003.01 on C2B: product not enabled, with the C2B version hint; no refresh, no replay', async () => {
+    const e = route('/mpesa/c2b/v2/registerurl', {
+      status: 401,
+      json: { requestId: 'r-9', errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
+    });
+    const client = makeClient({ maxRetries: 5 });
+    await client.verifyCredentials();
+    const before = oauthBefore();
+    const error = await rejection(client.c2b.registerUrls({ ...urls, version: 'v2' }));
+    expect(error).toBeInstanceOf(DarajaProductNotEnabledError);
+    expect(error).toMatchObject({ product: 'Customer To Business', status: 401, errorCode: '401.003.01' });
+    expect(error.message).toMatch(/not subscribed[\s\S]*"Customer To Business"[\s\S]*version: 'v1'/);
+    expect(e.bodies).toHaveLength(1);
+    expect(mock.state.oauthCalls - before).toBe(0);
   });
 });
 
