@@ -551,3 +551,139 @@ describe('reconcile', () => {
     expect(await store.get(payment.id)).toMatchObject({ fulfilmentAttempts: 3, lastFulfilmentError: null });
   });
 });
+
+describe('late success (chain 2 of the money-safety issue)', () => {
+  it('push accepted, answer not stored, callback lost, give-up done; then the genuine callback: completed, fulfilled once, reported', async () => {
+    let now = new Date('2026-05-01T08:00:00Z');
+    const clock = () => now;
+    const memory = new MemoryPaymentStore({ now: clock });
+    // The push answer cannot be recorded: the store fails attachCheckout and the journal fails too (a
+    // crash right after the push would leave the same state).
+    const store = new Proxy(memory, {
+      get: (target, key, receiver) =>
+        key === 'attachCheckout'
+          ? () => Promise.reject(new Error('connection terminated'))
+          : Reflect.get(target, key, receiver).bind(target),
+    }) as PaymentStore;
+    const journal = {
+      durable: true,
+      append: () => Promise.reject(new Error('disk full')),
+      read: async () => [],
+      remove: async () => {},
+    };
+    const late: string[] = [];
+    const { flow, fulfilled, failed } = makeFlow({
+      store,
+      journal,
+      now: clock,
+      unknownOutcomeGiveUpAfterMs: 15 * 60_000,
+      onLateSuccess: (p) => void late.push(p.id),
+    });
+    const sent = await flow.initiate(initiateParams);
+    expect(sent.outcome).toBe('sent'); // Daraja accepted the push
+    const checkoutRequestId = `ws_CO_TEST${String(daraja.state.seq).padStart(6, '0')}`; // Daraja's answer
+    expect((await memory.get(sent.payment.id))?.checkoutRequestId).toBeNull(); // its answer was not stored
+
+    // The callback is lost. Fifteen minutes later reconcile gives up: a timeout the flow reached on its own.
+    now = new Date(now.getTime() + 16 * 60_000);
+    const summary = await flow.reconcile({ olderThanMs: 60_000 });
+    expect(summary.gaveUp).toBe(1);
+    expect(await memory.get(sent.payment.id)).toMatchObject({
+      status: 'timeout',
+      settledBy: 'give-up',
+      final: false,
+    });
+    expect(failed.map((p) => p.id)).toEqual([sent.payment.id]); // the app was told it failed
+
+    // Then the genuine callback arrives (linked by its URL token): Daraja's word wins.
+    now = new Date(now.getTime() + 60_000);
+    const ack = await flow.handleCallback(
+      callbackFor(flow, { ...sent.payment, checkoutRequestId }, { mpesaReceiptNumber: 'LATE000001' }),
+    );
+    expect(ack).toMatchObject({ status: 200, outcome: 'late_success', reason: 'was_timeout' });
+    await ack.afterAck;
+    expect(await memory.get(sent.payment.id)).toMatchObject({
+      status: 'completed',
+      final: true,
+      correctedFrom: 'timeout',
+      mpesaReceiptNumber: 'LATE000001',
+      checkoutRequestId,
+      settledBy: 'callback',
+    });
+    expect(fulfilled.map((p) => p.id)).toEqual([sent.payment.id]);
+    expect(fulfilled[0]?.correctedFrom).toBe('timeout'); // onCompleted can tell it is a late success
+    expect(late).toEqual([sent.payment.id]);
+    // A duplicate of it changes nothing more.
+    await (await flow.handleCallback(callbackFor(flow, { ...sent.payment, checkoutRequestId }))).afterAck;
+    await flow.reconcile();
+    expect(fulfilled).toHaveLength(1);
+    expect(late).toHaveLength(1);
+  });
+
+  it('a give-up after the horizon is corrected by an STK query answering 0 (checkStatus)', async () => {
+    let now = new Date('2026-05-01T08:00:00Z');
+    const clock = () => now;
+    const { flow, store, fulfilled } = makeFlow({ now: clock, giveUpAfterMs: 3_600_000 });
+    const { payment } = await flow.initiate(initiateParams);
+    daraja.state.answers.set(payment.checkoutRequestId!, 'pending');
+    now = new Date(now.getTime() + 2 * 3_600_000);
+    await flow.reconcile({ olderThanMs: 60_000 });
+    expect(await store.get(payment.id)).toMatchObject({ status: 'timeout', final: false });
+    daraja.state.answers.set(payment.checkoutRequestId!, 0);
+    const checked = await flow.checkStatus(payment.id, { ownerId: 'user-1' });
+    expect(checked).toMatchObject({ status: 'completed', correctedFrom: 'timeout', settledBy: 'query' });
+    expect(fulfilled).toHaveLength(1);
+  });
+
+  it('a final failure never corrects a give-up, and a final status is never corrected', async () => {
+    let now = new Date('2026-05-01T08:00:00Z');
+    const clock = () => now;
+    const { flow, store, fulfilled } = makeFlow({ now: clock, giveUpAfterMs: 3_600_000 });
+    const { payment } = await flow.initiate(initiateParams);
+    now = new Date(now.getTime() + 2 * 3_600_000);
+    daraja.state.answers.set(payment.checkoutRequestId!, 'pending');
+    await flow.reconcile({ olderThanMs: 60_000 });
+    const cancelled = await flow.handleCallback(callbackFor(flow, payment, { resultCode: 1032 }));
+    expect(cancelled).toMatchObject({ outcome: 'duplicate', reason: 'already_given_up' });
+    expect(await store.get(payment.id)).toMatchObject({ status: 'timeout', final: false });
+
+    const other = (await flow.initiate(initiateParams)).payment;
+    await (await flow.handleCallback(callbackFor(flow, other, { resultCode: 1037 }))).afterAck;
+    const success = await flow.handleCallback(callbackFor(flow, other));
+    expect(success).toMatchObject({ outcome: 'rejected', reason: 'conflicts_with_timeout' });
+    expect(await store.get(other.id)).toMatchObject({ status: 'timeout', final: true });
+    expect(fulfilled).toEqual([]);
+  });
+});
+
+describe('receipts are never lost', () => {
+  it('a callback arriving after a status query completed the payment attaches its receipt', async () => {
+    const { flow, store, fulfilled } = makeFlow();
+    const { payment } = await flow.initiate(initiateParams);
+    daraja.state.answers.set(payment.checkoutRequestId!, 0);
+    expect(await flow.checkStatus(payment.id, { ownerId: 'user-1' })).toMatchObject({
+      status: 'completed',
+      mpesaReceiptNumber: null,
+    });
+    const ack = await flow.handleCallback(callbackFor(flow, payment, { mpesaReceiptNumber: 'ENRICHED01' }));
+    expect(ack).toMatchObject({ status: 200, outcome: 'enriched', reason: 'receipt_attached' });
+    expect(await store.get(payment.id)).toMatchObject({
+      status: 'completed',
+      settledBy: 'query',
+      mpesaReceiptNumber: 'ENRICHED01',
+    });
+    expect((await store.get(payment.id))?.callback).toMatchObject({
+      Body: { stkCallback: { CheckoutRequestID: payment.checkoutRequestId } },
+    });
+    const dup = await flow.handleCallback(callbackFor(flow, payment, { mpesaReceiptNumber: 'ENRICHED01' }));
+    expect(dup).toMatchObject({ outcome: 'duplicate' });
+    const other = await flow.handleCallback(callbackFor(flow, payment, { mpesaReceiptNumber: 'OTHERRCPT1' }));
+    expect(other).toMatchObject({ outcome: 'rejected', reason: 'receipt_mismatch' });
+    expect(fulfilled).toHaveLength(1);
+    expect((await store.listCallbacks({ paymentId: payment.id })).map((e) => e.outcome)).toEqual([
+      'enriched',
+      'duplicate',
+      'rejected',
+    ]);
+  });
+});

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type CallbackRequest, MemoryPaymentStore } from '../../../src/index.js';
 import { buildStkCallback } from '../../../src/testing/index.js';
-import { SAFARICOM_IP } from '../../fixtures/constants.js';
+import { CALLBACK_SECRET, SAFARICOM_IP } from '../../fixtures/constants.js';
 import { callbackFor, initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
 import { darajaMock, useMsw } from '../../helpers/msw.js';
 
@@ -281,5 +281,73 @@ describe('spoofed callbacks activate nothing and are kept with a reason', () => 
     await expectRejected(f, withPhone(f, '*', 'UNVERIFD02'), 'rejected', 'phone_unverifiable');
     const g = await setup({ unverifiablePhone: 'accept' });
     expect((await g.flow.handleCallback(withPhone(g, undefined, 'UNVERIFD03'))).outcome).toBe('applied');
+  });
+});
+
+describe('callback tokens: rotation and binding to one payment', () => {
+  const OLD_SECRET = 'old-callback-secret-0123456789abcdefXYZ';
+
+  it('accepts a URL signed with the previous secret during a rotation ([new, old])', async () => {
+    // Payments started before the rotation carry URLs signed with the old secret.
+    const before = makeFlow({ store: new MemoryPaymentStore(), callbackSecret: OLD_SECRET });
+    const { payment } = await before.flow.initiate(initiateParams);
+    const oldUrl = callbackFor(before.flow, payment);
+    // After the rotation the app signs with the new secret and still accepts the old one.
+    const after = makeFlow({ store: before.store, callbackSecret: [CALLBACK_SECRET, OLD_SECRET] });
+    expect(after.flow.callbackUrlFor(payment.id)).not.toBe(before.flow.callbackUrlFor(payment.id));
+    const ack = await after.flow.handleCallback(oldUrl);
+    expect(ack).toMatchObject({ status: 200, outcome: 'applied' });
+    await ack.afterAck;
+    expect(after.fulfilled.map((p) => p.id)).toEqual([payment.id]);
+    // New URLs verify too; a secret no longer listed does not.
+    const next = (await after.flow.initiate(initiateParams)).payment;
+    expect((await after.flow.handleCallback(callbackFor(after.flow, next))).outcome).toBe('applied');
+    const retired = makeFlow({ store: before.store, callbackSecret: [CALLBACK_SECRET] });
+    const third = (await before.flow.initiate(initiateParams)).payment;
+    expect(await retired.flow.handleCallback(callbackFor(before.flow, third))).toMatchObject({
+      outcome: 'rejected',
+      reason: 'bad_token',
+    });
+  });
+
+  it("never lets payment A's token settle payment B", async () => {
+    const f = await setup();
+    const a = f.payment;
+    const b = f.other;
+    const aUrl = callbackFor(f.flow, a).url;
+    // 1. A's URL (payment=A, A's token) carrying B's CheckoutRequestID: A is not B.
+    const crossBody = buildStkCallback({
+      checkoutRequestId: b.checkoutRequestId!,
+      amount: 500,
+      phoneNumber: 254712345678,
+    });
+    expect(
+      await f.flow.handleCallback({ body: crossBody, url: aUrl, remoteAddress: SAFARICOM_IP }),
+    ).toMatchObject({
+      outcome: 'rejected',
+      reason: 'checkout_request_id_mismatch',
+    });
+    // 2. A's token with the payment parameter changed to B.
+    const swapped = aUrl.replace(`payment=${a.id}`, `payment=${b.id}`);
+    expect(
+      await f.flow.handleCallback({ body: crossBody, url: swapped, remoteAddress: SAFARICOM_IP }),
+    ).toMatchObject({
+      outcome: 'rejected',
+      reason: 'bad_token',
+    });
+    // 3. A whose push answer was lost (no CheckoutRequestID yet), with B's CheckoutRequestID.
+    daraja.state.pushMode = 'drop';
+    const lost = (await f.flow.initiate(initiateParams).finally(() => (daraja.state.pushMode = 'ok')))
+      .payment;
+    expect(lost.checkoutRequestId).toBeNull();
+    const lostUrl = callbackFor(f.flow, lost).url;
+    expect(
+      await f.flow.handleCallback({ body: crossBody, url: lostUrl, remoteAddress: SAFARICOM_IP }),
+    ).toMatchObject({
+      outcome: 'rejected',
+      reason: 'duplicate_checkout',
+    });
+    for (const p of [a, b, lost]) expect((await f.store.get(p.id))?.status).toBe('pending');
+    expect(f.fulfilled).toEqual([]);
   });
 });
