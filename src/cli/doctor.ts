@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import type { PaymentStatus } from '../payment-status.js';
 import { STK_MAX_AMOUNT, STK_MIN_AMOUNT } from '../stk/stk.js';
-import { maskPhoneNumber } from '../utils/mask.js';
+import { maskPhoneNumber, maskPhoneNumbersInText } from '../utils/mask.js';
 import { tryNormalizePhoneNumber } from '../utils/phone.js';
 import { validateCallbackUrl } from '../utils/url.js';
 import { VERSION } from '../version.js';
@@ -512,7 +512,7 @@ async function pushAndWait(
   push.merchantRequestId = accepted.merchantRequestId;
   push.status = 'pending';
   say(
-    `  ...      stk-push: accepted, ${args.amount} KES requested from ${maskPhoneNumber(accepted.phoneNumber)} (CheckoutRequestID ${accepted.checkoutRequestId})`,
+    `  ...      stk-push: accepted, ${args.amount} KES requested from ${maskPhoneNumber(accepted.phoneNumber)} (CheckoutRequestID ${maskPhoneNumbersInText(accepted.checkoutRequestId)})`,
   );
   say(
     `           waiting for the final status: a query every ${formatMs(args.intervalMs)}, for up to ${formatMs(args.timeoutMs)}`,
@@ -564,7 +564,7 @@ async function pushAndWait(
     }
   }
   push.waitedMs = Date.now() - acceptedAt;
-  const id = `CheckoutRequestID ${accepted.checkoutRequestId}`;
+  const id = `CheckoutRequestID ${maskPhoneNumbersInText(accepted.checkoutRequestId)}`;
   if (stopError !== undefined) {
     const report = describeError(stopError);
     record({

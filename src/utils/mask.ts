@@ -34,14 +34,23 @@ export function maskPhoneNumber(value: string | number): string {
 const PHONE_IN_TEXT = /(?<!\d)(?:\+?254|0)[17]\d{8}(?!\d)/g;
 
 /**
- * Mask every Kenyan mobile number found in a piece of text.
+ * Mask every Kenyan mobile number found in a piece of text, including the payer's digits that Daraja's
+ * current `CheckoutRequestID` ends with (`ws_CO_…712345678` → `ws_CO_…7****5678`).
  *
  * @param text - Any text, e.g. a log message or an error body.
  * @returns The text with each phone number masked by {@link maskPhoneNumber}.
  */
 export function maskPhoneNumbersInText(text: string): string {
-  return text.replace(PHONE_IN_TEXT, (m) => maskPhoneNumber(m));
+  return text
+    .replace(PHONE_IN_TEXT, (m) => maskPhoneNumber(m))
+    .replace(
+      PHONE_IN_CHECKOUT_ID,
+      (_m, head: string, national: string) => `ws_CO_${head}${national[0]}****${national.slice(5)}`,
+    );
 }
+
+// Daraja's current CheckoutRequestID: ws_CO_ + DDMMYYYYHHmmss + milliseconds + the payer's last nine digits.
+const PHONE_IN_CHECKOUT_ID = /ws_CO_(\d{15,17})([17]\d{8})(?!\d)/g;
 
 const PHONE_NUMBER = /^(?:254|0)[17]\d{8}$/;
 const SECRET_KEY = /pass(word|key)|secret|token|authori[sz]ation|credential|consumer_?key/i;

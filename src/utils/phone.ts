@@ -34,7 +34,7 @@ export function normalizePhoneNumber(input: string | number, field = 'phoneNumbe
   throw new DarajaValidationError(
     field,
     `${shown} is not a Kenyan mobile number. Use a number starting 07, 01, 7, 1, +254 or 254, ` +
-      'e.g. 0712345678, 0112345678 or +254712345678.',
+      'e.g. 07XXXXXXXX, 01XXXXXXXX or +2547XXXXXXXX.',
   );
 }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/context.js';
 import type { DoctorReport } from '../../src/cli/doctor.js';
 import { checkCallbackUrl } from '../../src/cli/doctor-config.js';
-import { DARAJA_ENV_VARS } from '../../src/index.js';
+import { DARAJA_ENV_VARS, maskPhoneNumbersInText } from '../../src/index.js';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { validateCallbackUrl } from '../../src/utils/url.js';
 import { CONSUMER_KEY, CONSUMER_SECRET, PASSKEY, SHORTCODE } from '../fixtures/constants.js';
@@ -206,7 +206,9 @@ describe('daraja doctor against the simulator', () => {
     expect(result.stdout).toMatch(/All checks passed; the test payment completed\.\n$/);
     const [transaction] = sim.transactions;
     expect(transaction).toMatchObject({ amount: 1, accountReference: 'DOCTOR', status: 'completed' });
-    expect(result.stdout).toContain(transaction!.checkoutRequestId);
+    // Shown with the payer's digits Daraja embeds in it masked.
+    expect(result.stdout).toContain(maskPhoneNumbersInText(transaction!.checkoutRequestId));
+    expect(result.stdout).not.toContain(transaction!.checkoutRequestId);
     expectNoLeaks(result, '254712345678', '0712 345 678');
   });
 
@@ -225,7 +227,7 @@ describe('daraja doctor against the simulator', () => {
       callbackUrl: CALLBACK,
       status: 'completed',
       resultCode: '0',
-      checkoutRequestId: sim.transactions[0]!.checkoutRequestId,
+      checkoutRequestId: maskPhoneNumbersInText(sim.transactions[0]!.checkoutRequestId),
     });
     expect(report.push!.queries).toBeGreaterThanOrEqual(1);
     expect(report.checks.at(-1)).toMatchObject({ name: 'stk-push', status: 'ok' });

@@ -56,6 +56,18 @@ describe('masking', () => {
       'paid by 2547****5678 and 0112**5678, ref 12345',
     );
   });
+  it("masks the payer's digits that Daraja's current CheckoutRequestID ends with, and nothing else", () => {
+    // ws_CO_ + DDMMYYYYHHmmss + milliseconds + the last nine digits of 254712345678.
+    expect(maskPhoneNumbersInText('id ws_CO_180920261803512712345678 done')).toBe(
+      'id ws_CO_1809202618035127****5678 done',
+    );
+    expect(redact({ checkoutRequestId: 'ws_CO_18092026180351271712345678' })).toEqual({
+      checkoutRequestId: 'ws_CO_180920261803512717****5678',
+    });
+    // Older shapes carry no phone number and stay as they are.
+    for (const id of ['ws_CO_DMZ_264695293_11032019122104433', 'ws_CO_20022018230142206', 'ws_CO_TEST000001'])
+      expect(maskPhoneNumbersInText(id)).toBe(id);
+  });
   it('redacts secret keys and phone numbers without mutating the input', () => {
     const input = {
       Password: 'abc',
