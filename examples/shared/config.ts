@@ -23,6 +23,12 @@ export interface AppConfig {
   databaseTimeouts: DatabaseTimeouts;
   /** `DATA_DIR`: PGlite's folder. `memory` keeps it in memory. @defaultValue `.data/<app name>` */
   dataDir: string;
+  /**
+   * `JOURNAL_DIR`: where callbacks wait while the database cannot take them (a durable
+   * `FileCallbackJournal`), replayed by the next reconcile. `memory` keeps them in memory (not durable:
+   * such callbacks are answered 503). @defaultValue `<DATA_DIR>-journal`, or `memory` with `DATA_DIR=memory`
+   */
+  journalDir: string;
   /** `CALLBACK_SECRET`: signs per-payment callback URLs. Required with the real Daraja. */
   callbackSecret?: string;
   /** The `MPESA_*` variables. With `MPESA_CONSUMER_KEY` set, the app talks to the real Daraja. */
@@ -107,6 +113,9 @@ export function configFromEnv(env: Record<string, string | undefined>, appName: 
       idleMs: number(env['DATABASE_IDLE_TIMEOUT_MS'], 10_000, 'DATABASE_IDLE_TIMEOUT_MS'),
     },
     dataDir: env['DATA_DIR'] || `.data/${appName}`,
+    journalDir:
+      env['JOURNAL_DIR'] ||
+      (env['DATA_DIR'] === 'memory' ? 'memory' : `${env['DATA_DIR'] || `.data/${appName}`}-journal`),
     ...(env['CALLBACK_SECRET'] ? { callbackSecret: env['CALLBACK_SECRET'] } : {}),
     env,
     reconcileIntervalMs: number(env['RECONCILE_INTERVAL_MS'], 15_000, 'RECONCILE_INTERVAL_MS'),

@@ -5,10 +5,12 @@ import {
   createPaymentFlow,
   Daraja,
   isDarajaValidationError,
+  MemoryCallbackJournal,
   maskPhoneNumber,
   type Payment,
   SAFARICOM_CALLBACK_IPS,
 } from 'daraja-sdk';
+import { FileCallbackJournal } from 'daraja-sdk/journal';
 import { PostgresPaymentStore } from 'daraja-sdk/postgres';
 import { createSimulator, type Simulator, STK_OUTCOME_RULES } from 'daraja-sdk/simulator';
 import { authenticate, DEMO_USERS, type User } from './auth.js';
@@ -131,6 +133,11 @@ export async function createSubscriptionService(
     // The simulator calls back from this machine; only then are local addresses allowed.
     allowedIps: useSimulator ? [...SAFARICOM_CALLBACK_IPS, '127.0.0.1', '::1'] : SAFARICOM_CALLBACK_IPS,
     trustedProxies: config.trustedProxies,
+    // Callbacks that arrive while the database is down wait here, on disk, until reconcile replays them.
+    journal:
+      config.journalDir === 'memory'
+        ? new MemoryCallbackJournal()
+        : new FileCallbackJournal(config.journalDir),
     logger: log,
     onCompleted: async (payment) => {
       const plan = findPlan(payment.metadata['plan']);
@@ -145,6 +152,19 @@ export async function createSubscriptionService(
       log.info(
         { paymentId: payment.id, status: payment.status, resultCode: payment.resultCode },
         'payment did not complete',
+      );
+    },
+    // The flow gave up on it (and onFailed ran), then Daraja said it was paid: onCompleted still runs.
+    onLateSuccess: (payment) => {
+      log.warn(
+        { paymentId: payment.id, userId: payment.ownerId, correctedFrom: payment.correctedFrom },
+        'late success: a payment reported as not completed was paid; the subscription is extended',
+      );
+    },
+    onFulfilmentParked: (payment, error) => {
+      log.error(
+        { paymentId: payment.id, attempts: payment.fulfilmentAttempts, error },
+        'activation keeps failing',
       );
     },
   });

@@ -51,6 +51,7 @@ describe('npm start', () => {
       process.kill(-child.pid!, 'SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(`${dataDir}-journal`, { recursive: true, force: true });
     }
   }, 90_000);
 });

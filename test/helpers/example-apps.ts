@@ -54,6 +54,7 @@ export async function startExample(
     ...base,
     port: 0,
     dataDir: 'memory',
+    journalDir: 'memory',
     reconcileIntervalMs: 0, // tests reconcile when they choose to
     reconcileAfterMs: 0,
     simulatorCallbackDelayMs: 20,
