@@ -20,7 +20,7 @@ export type DarajaOperation = string;
 export interface DarajaErrorOptions {
   /**
    * The underlying error, kept for debugging. Anything but a Daraja error is stored as a plain error with
-   * only its `name`, `message` (phone numbers masked) and `code`: see {@link sanitizeCause}.
+   * only its `name`, `message` (phone numbers masked) and `code`.
    */
   cause?: unknown;
 }

@@ -759,6 +759,7 @@ class Flow implements PaymentFlow {
   // ---------------------------------------------------------------- callbacks
 
   async handleCallback(request: CallbackRequest): Promise<CallbackResponse> {
+    const started = Date.now(); // deadlines run on the real clock, whatever `now` says
     const receivedAt = this.#now();
     const eventId = `cbe_${randomBytes(12).toString('base64url')}`;
     const req = (typeof request === 'object' && request !== null ? request : {}) as CallbackRequest;
@@ -821,7 +822,7 @@ class Flow implements PaymentFlow {
           error: result.error,
         });
       }
-      return await this.#journalCallback(input, paymentHint, receivedAt);
+      return await this.#journalCallback(input, paymentHint, receivedAt, started);
     } catch (error) {
       // A bug: still answer, and say what would let someone recover the callback by hand.
       this.#log.error('callback handling failed', { callbackEventId: eventId, error });
@@ -906,6 +907,7 @@ class Flow implements PaymentFlow {
     input: CallbackInput,
     paymentId: string | null,
     receivedAt: Date,
+    started: number,
   ): Promise<CallbackResponse> {
     const entry: JournalEntry = {
       kind: 'callback',
@@ -916,7 +918,7 @@ class Flow implements PaymentFlow {
       url: input.url,
       remoteAddress: input.address,
     };
-    const remaining = Math.max(50, this.#t.ack - (this.#now().getTime() - receivedAt.getTime()));
+    const remaining = Math.max(50, this.#t.ack - (Date.now() - started));
     try {
       const appended = await withDeadline(this.#journal.append(entry), remaining);
       if (appended === TIMED_OUT) throw new Error(`the journal did not answer within ${remaining} ms`);
@@ -1174,6 +1176,7 @@ class Flow implements PaymentFlow {
     if (result.status === 'completed') {
       const settled = await this.#store.transition(paymentId, this.#fromCallback(parsed));
       if (settled.applied) await this.#afterSettled(settled.payment!);
+      else await this.#attachKeptReceipt(settled.payment, parsed);
       return;
     }
     this.#log.error('an STK query contradicts a success callback; Daraja’s query answer settles it', {
@@ -1415,7 +1418,22 @@ class Flow implements PaymentFlow {
         };
     const settled = await this.#store.transition(paymentId, transition);
     const fulfilment = settled.applied ? await this.#afterSettled(settled.payment!) : 'skipped';
+    if (!settled.applied && receipt) await this.#attachKeptReceipt(settled.payment, receipt);
     return { payment: settled.payment, applied: settled.applied, fulfilment };
+  }
+
+  /** A payment completed meanwhile without its receipt (a racing query) gets the receipt we hold. */
+  async #attachKeptReceipt(
+    payment: Payment | undefined,
+    parsed: Extract<StkCallbackResult, { status: 'completed' }>,
+  ): Promise<void> {
+    if (payment?.status !== 'completed' || payment.mpesaReceiptNumber !== null) return;
+    await this.#store.attachReceipt(payment.id, {
+      mpesaReceiptNumber: parsed.mpesaReceiptNumber,
+      callback: parsed.raw,
+      merchantRequestId: parsed.merchantRequestId ?? null,
+      checkoutRequestId: parsed.checkoutRequestId,
+    });
   }
 
   /** A success callback kept for this payment (unconfirmed, awaiting a query), whose receipt we can use. */
