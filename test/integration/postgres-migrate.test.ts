@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, PostgresPaymentStore } from '../../src/postgres/index.js';
+import { migrationStatement } from '../../src/postgres/migrations.js';
 import { DATABASE_URL } from '../helpers/stores.js';
 
 describe('PostgresPaymentStore.migrate', () => {
@@ -15,6 +16,58 @@ describe('PostgresPaymentStore.migrate', () => {
       'SELECT version, name FROM daraja_schema_migrations',
     );
     expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    await db.close();
+  });
+
+  it('upgrades a version 1 database: give-ups become correctable, Daraja-settled payments final', async () => {
+    const db = new PGlite();
+    await db.exec(migrationStatement(MIGRATIONS[0]!)); // a database from before version 2
+    const insert = `INSERT INTO daraja_payments (id, owner_id, amount, phone_number, account_reference, transaction_desc,
+        status, result_code, result_desc, settled_by, created_at, updated_at, completed_at)
+      VALUES ($1, 'u', 10, '254712345678', 'R', 'Payment', $2, $3, 'x', $4, now(), now(), $5)`;
+    await db.query(insert, ['pay_gaveup', 'timeout', null, 'reconcile', new Date()]);
+    await db.query(insert, ['pay_queried', 'failed', '1', 'reconcile', new Date()]);
+    await db.query(insert, ['pay_callback', 'completed', '0', 'callback', new Date()]);
+    await db.query(insert, ['pay_pending', 'pending', null, null, null]);
+    await db.query(
+      `INSERT INTO daraja_callback_events (id, received_at, outcome, reason, body) VALUES ('cbe_old', now(), 'rejected', 'bad_token', '{"a":1}')`,
+    );
+    const store = new PostgresPaymentStore(db);
+    expect(await store.migrate()).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+    expect(await store.get('pay_gaveup')).toMatchObject({
+      status: 'timeout',
+      final: false,
+      settledBy: 'give-up',
+    });
+    expect(await store.get('pay_queried')).toMatchObject({
+      status: 'failed',
+      final: true,
+      settledBy: 'reconcile',
+    });
+    expect(await store.get('pay_callback')).toMatchObject({
+      status: 'completed',
+      final: true,
+      statusChecks: 0,
+    });
+    expect(await store.get('pay_pending')).toMatchObject({ status: 'pending', final: false });
+    // The upgraded give-up is correctable by a final success, as a new one would be.
+    const corrected = await store.transition('pay_gaveup', {
+      status: 'completed',
+      final: true,
+      resultCode: '0',
+      resultDesc: 'late',
+      mpesaReceiptNumber: 'UPGRADE001',
+      merchantRequestId: null,
+      checkoutRequestId: null,
+      callback: null,
+      settledBy: 'callback',
+    });
+    expect(corrected).toMatchObject({ applied: true, payment: { correctedFrom: 'timeout' } });
+    expect((await store.listCallbacks())[0]).toMatchObject({
+      id: 'cbe_old',
+      bodyBytes: null,
+      bodySha256: null,
+    });
     await db.close();
   });
 
