@@ -487,6 +487,8 @@ class Flow implements PaymentFlow {
   readonly #limiter: QueryLimiter | undefined;
   readonly #sampler = new RejectionSampler();
   #replaying: Promise<{ applied: number; lateSuccesses: number }> | undefined;
+  /** Journal entries that failed while others applied, by id: set aside after three such replays. */
+  readonly #poisoned = new Map<string, number>();
   /** Set when this process journaled something (or at start): the next callback triggers a replay. */
   #journalMayHaveEntries = true;
   readonly #t: {
@@ -890,7 +892,8 @@ class Flow implements PaymentFlow {
       this.#log.warn('unauthenticated callbacks rejected without an audit row in the last window', {
         count: suppressed,
       });
-    this.#log.warn('callback rejected before authentication', {
+    // Sampled like the audit rows, so a flood cannot fill the logs either: the rest go to debug.
+    this.#log[record ? 'warn' : 'debug']('callback rejected before authentication', {
       reason: event.reason,
       remoteAddress: event.remoteAddress,
       bodyBytes: event.bodyBytes,
@@ -1309,49 +1312,34 @@ class Flow implements PaymentFlow {
   }
 
   /**
-   * Apply journal entries to the store, oldest first, one replay at a time. An entry that fails is kept
-   * and skipped (it cannot block the others); a round in which every entry fails stops the replay (the
-   * store is probably still down).
+   * Apply journal entries to the store, oldest first, one replay at a time. An entry that fails is kept.
+   * Three failures in a row with no success stop the replay (the store is probably still down, and each
+   * failure may have waited for a timeout). An entry that keeps failing while others succeed is set
+   * aside after three such replays (kept in the journal, logged), so it cannot block the others.
    */
   #replay(): Promise<{ applied: number; lateSuccesses: number }> {
     this.#replaying ??= (async () => {
       const totals = { applied: 0, lateSuccesses: 0 };
       const failed = new Set<string>();
+      const skip = (id: string) => failed.has(id) || (this.#poisoned.get(id) ?? 0) >= 3;
+      let streak = 0;
       try {
-        for (let round = 0; round < 20; round++) {
-          const entries = (await this.#journal.read(50 + failed.size)).filter((e) => !failed.has(e.id));
-          if (entries.length === 0) {
-            if (failed.size === 0) this.#journalMayHaveEntries = false;
-            break;
-          }
+        for (let round = 0; round < 20 && streak < 3; round++) {
+          const entries = (await this.#journal.read(50 + failed.size + this.#poisoned.size)).filter(
+            (e) => !skip(e.id),
+          );
+          if (entries.length === 0) break;
           const done: string[] = [];
           for (const entry of entries) {
+            if (streak >= 3) break;
             try {
-              if (entry.kind === 'checkout') {
-                await this.#store.attachCheckout(entry.paymentId, {
-                  merchantRequestId: entry.merchantRequestId,
-                  checkoutRequestId: entry.checkoutRequestId,
-                });
-              } else {
-                const result = await this.#process({
-                  eventId: entry.eventId,
-                  receivedAt: new Date(entry.receivedAt),
-                  body: entry.body,
-                  url: entry.url,
-                  address: entry.remoteAddress,
-                  fingerprint: bodyFingerprint(entry.body),
-                });
-                this.#log.info('journaled callback applied', {
-                  outcome: result.outcome,
-                  reason: result.reason,
-                  paymentId: result.paymentId,
-                });
-                if (result.outcome === 'late_success') totals.lateSuccesses += 1;
-                await this.#runAfter(result.after, false);
-              }
+              await this.#apply(entry, totals);
               done.push(entry.id);
+              this.#poisoned.delete(entry.id);
+              streak = 0;
             } catch (error) {
               failed.add(entry.id);
+              streak += 1;
               this.#log.warn('a journal entry could not be applied yet; kept', {
                 journalEntryId: entry.id,
                 error,
@@ -1367,12 +1355,52 @@ class Flow implements PaymentFlow {
           error,
         });
       }
-      if (failed.size > 0) this.#journalMayHaveEntries = true;
+      // Entries that failed while others were applied: the store is up, so the entry itself is the problem.
+      if (totals.applied > 0) {
+        for (const id of failed) {
+          const count = (this.#poisoned.get(id) ?? 0) + 1;
+          this.#poisoned.set(id, count);
+          if (count === 3)
+            this.#log.error(
+              'a journal entry keeps failing while others apply; set aside (kept in the journal)',
+              {
+                journalEntryId: id,
+              },
+            );
+        }
+      }
+      this.#journalMayHaveEntries = failed.size > 0 || this.#poisoned.size > 0;
       return totals;
     })().finally(() => {
       this.#replaying = undefined;
     });
     return this.#replaying;
+  }
+
+  /** Apply one journal entry to the store (idempotent). Throws when the store fails. */
+  async #apply(entry: JournalEntry, totals: { lateSuccesses: number }): Promise<void> {
+    if (entry.kind === 'checkout') {
+      await this.#store.attachCheckout(entry.paymentId, {
+        merchantRequestId: entry.merchantRequestId,
+        checkoutRequestId: entry.checkoutRequestId,
+      });
+      return;
+    }
+    const result = await this.#process({
+      eventId: entry.eventId,
+      receivedAt: new Date(entry.receivedAt),
+      body: entry.body,
+      url: entry.url,
+      address: entry.remoteAddress,
+      fingerprint: bodyFingerprint(entry.body),
+    });
+    this.#log.info('journaled callback applied', {
+      outcome: result.outcome,
+      reason: result.reason,
+      paymentId: result.paymentId,
+    });
+    if (result.outcome === 'late_success') totals.lateSuccesses += 1;
+    await this.#runAfter(result.after, false);
   }
 
   // ---------------------------------------------------------------- shared steps

@@ -6,6 +6,7 @@ import {
   DarajaConfigError,
   DarajaUnknownOutcomeError,
   DarajaValidationError,
+  MemoryCallbackJournal,
   MemoryPaymentStore,
   type PaymentStore,
 } from '../../../src/index.js';
@@ -685,5 +686,99 @@ describe('receipts are never lost', () => {
       'duplicate',
       'rejected',
     ]);
+  });
+});
+
+describe('the callback journal', () => {
+  /** A store that fails every call while `down`. */
+  function switchable() {
+    const memory = new MemoryPaymentStore();
+    const state = { down: false, calls: 0 };
+    const store = new Proxy(memory, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (!state.down) return value.apply(target, args);
+          state.calls += 1;
+          return Promise.reject(new Error('connect ECONNREFUSED'));
+        };
+      },
+    }) as PaymentStore;
+    return { store, memory, state };
+  }
+
+  it('answers 200 for a callback kept in a durable journal, 503 for one kept only in memory; both are applied later', async () => {
+    for (const durable of [true, false]) {
+      const { store, memory, state } = switchable();
+      const journal = new MemoryCallbackJournal();
+      Object.defineProperty(journal, 'durable', { value: durable });
+      const { flow, fulfilled } = makeFlow({ store, journal });
+      const { payment } = await flow.initiate(initiateParams);
+      state.down = true;
+      const ack = await flow.handleCallback(callbackFor(flow, payment, { mpesaReceiptNumber: 'JOURNAL001' }));
+      expect(ack).toMatchObject({ status: durable ? 200 : 503, outcome: 'deferred' });
+      expect(journal.size).toBe(1);
+      state.down = false;
+      const summary = await flow.reconcile({ olderThanMs: 60_000 });
+      expect(summary.replayed).toBe(1);
+      expect(await memory.get(payment.id)).toMatchObject({
+        status: 'completed',
+        mpesaReceiptNumber: 'JOURNAL001',
+      });
+      expect(fulfilled).toHaveLength(1);
+      expect(journal.size).toBe(0);
+    }
+  });
+
+  it('stops replaying after three failures in a row while the store is down', async () => {
+    const { store, state } = switchable();
+    const journal = new MemoryCallbackJournal();
+    const { flow } = makeFlow({ store, journal });
+    const payments = [];
+    for (let i = 0; i < 10; i++) payments.push((await flow.initiate(initiateParams)).payment);
+    state.down = true;
+    for (const p of payments) await flow.handleCallback(callbackFor(flow, p));
+    expect(journal.size).toBe(10);
+    state.calls = 0;
+    await flow.reconcile({ olderThanMs: 60_000 }).catch(() => undefined);
+    expect(state.calls).toBeLessThanOrEqual(4); // three replay attempts (and the claim that fails after)
+    expect(journal.size).toBe(10);
+  });
+
+  it('sets aside an entry that keeps failing while the others apply, and keeps it', async () => {
+    const { store, memory } = switchable();
+    const journal = new MemoryCallbackJournal();
+    const { flow, fulfilled } = makeFlow({ store, journal });
+    const a = (await flow.initiate(initiateParams)).payment;
+    daraja.state.pushMode = 'drop'; // b's push answer was lost: it has no CheckoutRequestID
+    const b = (await flow.initiate(initiateParams).finally(() => (daraja.state.pushMode = 'ok'))).payment;
+    // A push answer whose CheckoutRequestID belongs to another payment: attaching it always fails.
+    await journal.append({
+      kind: 'checkout',
+      id: 'jrn_poison',
+      receivedAt: new Date(0).toISOString(),
+      paymentId: b.id,
+      merchantRequestId: 'm',
+      checkoutRequestId: a.checkoutRequestId!,
+    });
+    const lines = captured.length;
+    for (let round = 0; round < 4; round++) {
+      await journal.append({
+        kind: 'callback',
+        id: `jrn_ok_${round}`,
+        eventId: `cbe_ok_${round}`,
+        receivedAt: new Date().toISOString(),
+        body: callbackFor(flow, a).body,
+        url: callbackFor(flow, a).url,
+        remoteAddress: SAFARICOM_IP,
+      });
+      const summary = await flow.reconcile({ olderThanMs: 60_000 });
+      expect(summary.replayed).toBe(1); // the good entry behind the poisoned one is applied every time
+    }
+    expect((await memory.get(a.id))?.status).toBe('completed');
+    expect(fulfilled).toHaveLength(1);
+    expect((await journal.read(10)).map((e) => e.id)).toEqual(['jrn_poison']); // kept for a human
+    expect(captured.slice(lines).filter((l) => l.includes('set aside')).length).toBe(1);
   });
 });
