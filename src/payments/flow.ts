@@ -360,6 +360,8 @@ export interface PaymentFlow {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const PAYMENT_ID = /^pay_[A-Za-z0-9_-]{1,64}$/;
+/** Fulfilments `reconcile` runs (and so claims) at once. */
+const FULFILMENT_CONCURRENCY = 4;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
@@ -1294,12 +1296,21 @@ class Flow implements PaymentFlow {
       await this.#afterSettled(settled.payment!);
     });
 
-    const claims = await this.#store.claimDueFulfilments({
-      leaseMs: this.#t.lease,
-      limit,
-      maxAttempts: this.#t.maxAttempts,
-    });
-    await pool(claims, 4, async (claim) => count(await this.#runFulfilment(claim)));
+    // Claim only what runs now: a claim waiting in a queue would see its lease run out (nobody renews it)
+    // and another instance take the payment over, while this one still runs it later.
+    for (let remaining = limit; remaining > 0; ) {
+      const claims = await this.#store.claimDueFulfilments({
+        leaseMs: this.#t.lease,
+        limit: Math.min(FULFILMENT_CONCURRENCY, remaining),
+        maxAttempts: this.#t.maxAttempts,
+      });
+      if (claims.length === 0) break;
+      remaining -= claims.length;
+      const claimedAt = performance.now();
+      await Promise.all(
+        claims.map(async (claim) => count(await this.#runFulfilment(claim, false, claimedAt))),
+      );
+    }
     this.#log.info('reconcile finished', { ...summary });
     return summary;
   }
@@ -1542,8 +1553,20 @@ class Flow implements PaymentFlow {
   async #runFulfilment(
     claim: FulfilmentClaim,
     manual = false,
-  ): Promise<Exclude<FulfilmentOutcome, 'skipped'>> {
+    claimedAt = performance.now(),
+  ): Promise<FulfilmentOutcome> {
     const { payment, token } = claim;
+    // A claim that aged (a stalled event loop, a slow store) may have expired and been taken over:
+    // make sure it is still ours before the side effect.
+    if (performance.now() - claimedAt > this.#t.lease / 3) {
+      const held = await this.#store.renewFulfilment(payment.id, token, this.#t.lease).catch(() => false);
+      if (!held) {
+        this.#log.warn('a fulfilment claim expired before onCompleted started; not run here', {
+          paymentId: payment.id,
+        });
+        return 'skipped';
+      }
+    }
     let lost = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;

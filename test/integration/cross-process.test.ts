@@ -50,15 +50,11 @@ const LAST_KILL_MS = 24_000;
 /** Acknowledged deliveries each delivered payment gets, at least. */
 const COPIES = 10;
 /**
- * Payments per reconcile phase. KNOWN BUG (src/payments/flow.ts, reconcile): it claims up to `limit` due
- * fulfilments at once, each with a lease, but runs them 4 at a time, and a claim waiting in that queue is
- * never renewed: with slow fulfilments its lease expires before its onCompleted starts, another
- * instance takes it over, and then the queued one runs onCompleted too (two runs in live processes; the
- * second one's record is refused). With the default limit (100) this test catches it within a few runs.
- * Until reconcile renews (or re-checks) queued claims, the test keeps each batch within the 4 it runs at
- * once; set this to `undefined` to exercise the default again.
+ * Payments per reconcile phase: the default (100). It used to expose a bug (reconcile claimed up to
+ * `limit` fulfilments but ran them 4 at a time, so a queued claim's lease ran out and another instance
+ * ran it too); this test caught it within a few runs. Keep the default here so it stays covered.
  */
-const RECONCILE_LIMIT: number | undefined = 4;
+const RECONCILE_LIMIT: number | undefined = undefined;
 /** Requests the test has in flight at most (it is also the simulator). */
 const MAX_IN_FLIGHT = 24;
 

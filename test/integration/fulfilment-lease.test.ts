@@ -120,6 +120,49 @@ for (const kind of STORE_KINDS) {
       expect(stored?.fulfilmentAttempts).toBe(1);
     });
 
+    it('reconcile never runs a claim after its lease: slow fulfilments, two reconcilers', async () => {
+      const store = await kind.make();
+      const runs: string[] = [];
+      const onCompleted = async (p: Payment) => {
+        runs.push(p.id);
+        await sleep(LEASE_MS * 2.5);
+      };
+      // onCompleted fails once, so six paid payments wait for reconcile's retry.
+      const failing = instance(store, {
+        onCompleted: () => {
+          throw new Error('down');
+        },
+        fulfilmentRetryDelayMs: 0,
+      });
+      for (let i = 0; i < 6; i++) {
+        const { payment } = await failing.initiate({
+          ownerId: `u-${i}`,
+          amount: 130 + i,
+          phoneNumber: '0712345678',
+          accountReference: 'QUEUE',
+        });
+        const decided = sim.resolve(payment.checkoutRequestId!, { result: 'success', delivery: 'none' });
+        const url = new URL(failing.callbackUrlFor(payment.id));
+        const body = buildStkCallback({
+          checkoutRequestId: payment.checkoutRequestId!,
+          amount: 130 + i,
+          phoneNumber: 254712345678,
+          mpesaReceiptNumber: decided.receiptNumber!,
+        });
+        await (
+          await failing.handleCallback({ body, url: url.pathname + url.search, remoteAddress: SAFARICOM_IP })
+        ).afterAck;
+      }
+      await sleep(50);
+      const a = instance(store, { onCompleted });
+      const b = instance(store, { onCompleted });
+      const first = a.reconcile({ olderThanMs: 60_000 });
+      await sleep(LEASE_MS * 1.5);
+      await Promise.all([first, b.reconcile({ olderThanMs: 60_000 })]);
+      expect(runs.sort()).toEqual([...new Set(runs)].sort()); // each ran once
+      expect(runs).toHaveLength(6);
+    });
+
     it('an instance whose clock is 10 minutes ahead causes no second run', async () => {
       const store = await kind.make();
       const slow = LEASE_MS * 3;
