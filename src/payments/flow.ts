@@ -188,7 +188,7 @@ export interface PaymentFlowOptions {
    * How many STK queries the flow may send (per flow instance: divide it between instances), or `false`
    * for no limit. `checkStatus` skips its query when the budget is spent; `reconcile` waits for it (up
    * to its `maxWaitMs`) and takes no more payments than it can query. A 429 or spike-arrest answer pauses
-   * queries for a minute. @defaultValue {@link SANDBOX_QUERY_BUDGET} (5 per 60 s, one at a time) against
+   * queries for a minute. @defaultValue {@link SANDBOX_QUERY_BUDGET} (4 per 60 s, one every 15 s) against
    * the sandbox, else {@link DEFAULT_QUERY_BUDGET}
    */
   queryBudget?: QueryBudget | false;
@@ -290,7 +290,7 @@ export interface CallbackResponse {
 export interface ReconcileSummary {
   /** Journal entries (callbacks and push answers kept during a store outage) applied to the store. */
   replayed: number;
-  /** Pending payments examined. */
+  /** Pending payments examined (queried, or given up without a query). */
   checked: number;
   /** Payments settled by this run, by status. */
   settled: Record<Exclude<PaymentStatus, 'pending'>, number>;
@@ -308,7 +308,7 @@ export interface ReconcileSummary {
   parked: number;
   /** Queries that failed (network, Daraja errors, rate limits); those payments are retried later. */
   queryErrors: number;
-  /** Claimed payments not queried because the query budget ran out; they come back later. */
+  /** Claimed payments not queried because the query budget ran out within `maxWaitMs`; they come back later. */
   deferredByBudget: number;
 }
 
@@ -1255,19 +1255,19 @@ class Flow implements PaymentFlow {
           })
         : { now: new Date(), payments: [] };
     await pool(payments, 4, async (payment) => {
-      summary.checked += 1;
       const age = now.getTime() - payment.createdAt.getTime();
       let transition: PaymentTransition | undefined;
       if (payment.checkoutRequestId === null) {
+        summary.checked += 1;
         if (age >= this.#t.giveUpUnknown)
           transition = this.#giveUp('no CheckoutRequestID (push outcome unknown) and no callback');
       } else {
         const waitLeft = maxWaitMs - (Date.now() - started);
         if (this.#limiter && !(await this.#limiter.take(Math.max(0, waitLeft)))) {
           summary.deferredByBudget += 1;
-          summary.stillPending += 1;
           return;
         }
+        summary.checked += 1;
         const result = await this.#queryStatus(payment.checkoutRequestId, true);
         if (result === undefined) summary.queryErrors += 1;
         if (result?.final) {
