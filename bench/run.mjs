@@ -216,7 +216,10 @@ async function handleCallbackBench(label, makeStore, minimal, count) {
       metadata: {},
       idempotencyKey: null,
     });
-    await store.attachCheckout(id, { merchantRequestId: 'm', checkoutRequestId: `ws_CO_${label.length}_${i}` });
+    await store.attachCheckout(id, {
+      merchantRequestId: 'm',
+      checkoutRequestId: `ws_CO_${label.length}_${i}`,
+    });
     const url = new URL(flow.callbackUrlFor(id));
     requests.push({
       id,
