@@ -55,7 +55,9 @@ function instance(store: PaymentStore, fulfilled: Payment[], journalDir: string)
     // Under this burst a callback can wait for a pooled connection past the ack deadline: it is then
     // kept in the (shared, durable) journal and applied by the next reconcile.
     journal: new FileCallbackJournal(journalDir),
-    daraja: makeClient({ baseUrl: sim.url, maxRetries: 0 }),
+    // One retry for what is safe to repeat (OAuth, queries): a pooled socket gone stale while PGlite started
+    // is reset on first use. STK push is never resent either way.
+    daraja: makeClient({ baseUrl: sim.url, maxRetries: 1 }),
     store,
     callbackUrl: FLOW_CALLBACK_URL,
     callbackSecret: CALLBACK_SECRET,

@@ -37,7 +37,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function instance(store: PaymentStore, options: Partial<PaymentFlowOptions> = {}) {
   return createPaymentFlow({
-    daraja: makeClient({ baseUrl: sim.url, maxRetries: 0 }),
+    // One retry for what is safe to repeat (OAuth, queries): PGlite's cold start blocks the event loop long
+    // enough for a pooled keep-alive socket to go stale, and the first request on it is reset. STK push is
+    // never resent either way.
+    daraja: makeClient({ baseUrl: sim.url, maxRetries: 1 }),
     store,
     callbackUrl: FLOW_CALLBACK_URL,
     callbackSecret: CALLBACK_SECRET,
@@ -60,12 +63,14 @@ async function paidAndFulfilling(store: PaymentStore, slowMs: number) {
     run.ended = Date.now();
   };
   const a = instance(store, { onCompleted });
-  const { payment } = await a.initiate({
+  const sent = await a.initiate({
     ownerId: 'u-lease',
     amount: 120,
     phoneNumber: '0712345678',
     accountReference: 'LEASE',
   });
+  expect(sent.outcome, String(sent.error)).toBe('sent');
+  const { payment } = sent;
   const decided = sim.resolve(payment.checkoutRequestId!, { result: 'success', delivery: 'none' });
   const url = new URL(a.callbackUrlFor(payment.id));
   const callback = {
