@@ -1575,7 +1575,8 @@ class Flow implements PaymentFlow {
       timer = setTimeout(async () => {
         try {
           const held = await this.#store.renewFulfilment(payment.id, token, this.#t.lease);
-          if (!held && !lost) {
+          // A renewal still in flight when onCompleted finished can land after the completion: not a loss.
+          if (!held && !lost && !stopped) {
             lost = true;
             this.#log.error(
               'lost the fulfilment claim while onCompleted was running; another run may start',
