@@ -15,42 +15,48 @@ function deeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
-/**
- * @internal
- * The body as it will be kept for audit: a JSON copy, or its JSON text when it is very deep or large (so
- * that any store can hold it), truncated to 64 kB.
- */
-export function bodyForAudit(body: unknown): unknown {
-  if (typeof body === 'string') return body.slice(0, AUDIT_MAX_BYTES);
-  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8').slice(0, AUDIT_MAX_BYTES);
+/** The body as text (its JSON, for a parsed body) and as the bytes it was received as. */
+function textAndBytes(body: unknown): { text: string; bytes: Uint8Array } {
+  if (body instanceof Uint8Array) return { text: Buffer.from(body).toString('utf8'), bytes: body };
   let text: string;
-  try {
-    text = JSON.stringify(body ?? null) ?? 'null';
-  } catch {
-    return '[unserialisable body]';
+  if (typeof body === 'string') text = body;
+  else {
+    try {
+      text = JSON.stringify(body ?? null) ?? 'null';
+    } catch {
+      text = '[unserialisable body]';
+    }
   }
-  if (text.length > AUDIT_MAX_BYTES || deeperThan(body, AUDIT_MAX_DEPTH))
-    return text.slice(0, AUDIT_MAX_BYTES);
-  return JSON.parse(text) as unknown;
+  return { text, bytes: Buffer.from(text, 'utf8') };
+}
+
+function fingerprintOf(bytes: Uint8Array): { bytes: number; sha256: string } {
+  return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** @internal Size (UTF-8 bytes) and SHA-256 of a body as received, to tell bodies apart without keeping them. */
 export function bodyFingerprint(body: unknown): { bytes: number; sha256: string } {
-  let bytes: Uint8Array;
-  if (body instanceof Uint8Array) bytes = body;
-  else {
-    let text: string;
-    if (typeof body === 'string') text = body;
-    else {
-      try {
-        text = JSON.stringify(body ?? null) ?? 'null';
-      } catch {
-        text = '[unserialisable body]';
-      }
-    }
-    bytes = Buffer.from(text, 'utf8');
-  }
-  return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return fingerprintOf(textAndBytes(body).bytes);
+}
+
+/**
+ * @internal
+ * The body as it will be kept for audit (a JSON copy, or its JSON text when it is very deep or large, so
+ * that any store can hold it, truncated to 64 kB), with its fingerprint, serialising it once.
+ */
+export function auditedBody(body: unknown): {
+  body: unknown;
+  fingerprint: { bytes: number; sha256: string };
+} {
+  const { text, bytes } = textAndBytes(body);
+  const fingerprint = fingerprintOf(bytes);
+  const asText =
+    typeof body === 'string' ||
+    body instanceof Uint8Array ||
+    text === '[unserialisable body]' ||
+    text.length > AUDIT_MAX_BYTES ||
+    deeperThan(body, AUDIT_MAX_DEPTH);
+  return { body: asText ? text.slice(0, AUDIT_MAX_BYTES) : (JSON.parse(text) as unknown), fingerprint };
 }
 
 /**

@@ -15,9 +15,9 @@ import {
 import { createLog, type DarajaLogger, type Log } from '../logger.js';
 import type { PaymentStatus } from '../payment-status.js';
 import type { StkQueryResult } from '../stk/stk.js';
-import { normalizeStkFields, validateText } from '../stk/stk.js';
+import { hasControlCharacter, normalizeStkFields, validateText } from '../stk/stk.js';
 import { validateCallbackUrl } from '../utils/url.js';
-import { bodyFingerprint, bodyForAudit, RejectionSampler } from './audit.js';
+import { auditedBody, bodyFingerprint, RejectionSampler } from './audit.js';
 import { type CallbackJournal, type JournalEntry, MemoryCallbackJournal } from './journal.js';
 import {
   DEFAULT_QUERY_BUDGET,
@@ -40,6 +40,7 @@ import type {
   Payment,
   PaymentStore,
   PaymentTransition,
+  ReceiptEnrichment,
   SettledBy,
 } from './types.js';
 
@@ -362,8 +363,6 @@ const HOUR = 60 * MINUTE;
 const PAYMENT_ID = /^pay_[A-Za-z0-9_-]{1,64}$/;
 /** Fulfilments `reconcile` runs (and so claims) at once. */
 const FULFILMENT_CONCURRENCY = 4;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message.slice(0, 1000);
@@ -393,6 +392,16 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typ
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What a verified success callback brings to a payment already completed without it. */
+function receiptOf(parsed: Extract<StkCallbackResult, { status: 'completed' }>): ReceiptEnrichment {
+  return {
+    mpesaReceiptNumber: parsed.mpesaReceiptNumber,
+    callback: parsed.raw,
+    merchantRequestId: parsed.merchantRequestId ?? null,
+    checkoutRequestId: parsed.checkoutRequestId,
+  };
 }
 
 /** Is this error Daraja's gateway rate-limiting us (429, spike arrest, quota)? */
@@ -503,6 +512,8 @@ class Flow implements PaymentFlow {
     giveUpUnknown: number;
     statusQuery: number;
     ack: number;
+    /** The part of the ack deadline the store gets; the rest is the journal's. */
+    storeDeadline: number;
   };
 
   constructor(o: PaymentFlowOptions) {
@@ -623,6 +634,7 @@ class Flow implements PaymentFlow {
       giveUpUnknown: o.unknownOutcomeGiveUpAfterMs ?? 15 * MINUTE,
       statusQuery: o.statusQueryIntervalMs ?? 5_000,
       ack: o.ackDeadlineMs ?? 3_000,
+      storeDeadline: ((o.ackDeadlineMs ?? 3_000) * 2) / 3,
     };
   }
 
@@ -734,7 +746,7 @@ class Flow implements PaymentFlow {
   ): Promise<Payment | undefined> {
     const attempt = this.#store.attachCheckout(paymentId, ids);
     try {
-      const result = await withDeadline(attempt, (this.#t.ack * 2) / 3);
+      const result = await withDeadline(attempt, this.#t.storeDeadline);
       if (result !== TIMED_OUT) return result;
     } catch (error) {
       this.#log.warn('could not record the push answer; keeping it in the journal', { paymentId, error });
@@ -778,33 +790,17 @@ class Flow implements PaymentFlow {
       const gate = this.#authenticate(url, address);
       paymentHint = gate.paymentId;
       if (gate.rejected) {
-        const fingerprint = bodyFingerprint(req.body);
-        const afterAck = this.#recordUnauthenticated({
-          id: eventId,
-          receivedAt,
-          outcome: 'rejected',
-          reason: gate.rejected,
-          paymentId: null,
-          checkoutRequestId: null,
-          remoteAddress: address,
-          body: null,
-          bodyBytes: fingerprint.bytes,
-          bodySha256: fingerprint.sha256,
-        });
+        const afterAck = this.#recordUnauthenticated(
+          { id: eventId, receivedAt, reason: gate.rejected, remoteAddress: address },
+          req.body,
+        );
         return this.#answer(200, 'rejected', gate.rejected, null, afterAck);
       }
-      const input: CallbackInput = {
-        eventId,
-        receivedAt,
-        body: bodyForAudit(req.body),
-        url,
-        address,
-        fingerprint: bodyFingerprint(req.body),
-      };
+      const input: CallbackInput = { eventId, receivedAt, url, address, ...auditedBody(req.body) };
       const processing = this.#process(input);
       const result = await withDeadline(
         processing.then((done) => ({ done })),
-        (this.#t.ack * 2) / 3,
+        this.#t.storeDeadline,
       ).catch((error: unknown) => ({ error }));
       if (result !== TIMED_OUT && 'done' in result) {
         const { done } = result;
@@ -816,7 +812,7 @@ class Flow implements PaymentFlow {
       if (result === TIMED_OUT) {
         this.#log.warn('the store did not record the callback in time; keeping it in the journal', {
           callbackEventId: eventId,
-          deadlineMs: Math.round((this.#t.ack * 2) / 3),
+          deadlineMs: Math.round(this.#t.storeDeadline),
         });
         // If the store finishes after all, its follow-up work still runs (replays are idempotent).
         processing.then((late) => this.#runAfter(late.after, false)).catch(() => undefined);
@@ -884,25 +880,48 @@ class Flow implements PaymentFlow {
     return { rejected: null, paymentId: validId };
   }
 
-  /** A sampled, body-less audit row for a callback rejected before authentication; never throws. */
-  #recordUnauthenticated(event: CallbackEvent): Promise<void> {
+  /**
+   * A sampled, body-less audit row for a callback rejected before authentication; never throws. The body
+   * is only fingerprinted when the row is kept, so a flood costs no hashing either.
+   */
+  #recordUnauthenticated(
+    rejection: Pick<CallbackEvent, 'id' | 'receivedAt' | 'reason' | 'remoteAddress'>,
+    body: unknown,
+  ): Promise<void> {
     const { record, suppressed } = this.#sampler.admit(
-      `${event.remoteAddress ?? '?'}|${event.reason}`,
+      `${rejection.remoteAddress ?? '?'}|${rejection.reason}`,
       Date.now(),
     );
     if (suppressed > 0)
       this.#log.warn('unauthenticated callbacks rejected without an audit row in the last window', {
         count: suppressed,
       });
-    // Sampled like the audit rows, so a flood cannot fill the logs either: the rest go to debug.
-    this.#log[record ? 'warn' : 'debug']('callback rejected before authentication', {
+    if (!record) {
+      // Sampled like the audit rows, so a flood cannot fill the logs either.
+      this.#log.debug('callback rejected before authentication', {
+        reason: rejection.reason,
+        remoteAddress: rejection.remoteAddress,
+        recorded: false,
+      });
+      return Promise.resolve();
+    }
+    const fingerprint = bodyFingerprint(body);
+    const event: CallbackEvent = {
+      ...rejection,
+      outcome: 'rejected',
+      paymentId: null,
+      checkoutRequestId: null,
+      body: null,
+      bodyBytes: fingerprint.bytes,
+      bodySha256: fingerprint.sha256,
+    };
+    this.#log.warn('callback rejected before authentication', {
       reason: event.reason,
       remoteAddress: event.remoteAddress,
       bodyBytes: event.bodyBytes,
-      recorded: record,
+      recorded: true,
     });
-    if (!record) return Promise.resolve();
-    return withDeadline(this.#store.recordCallback(event), (this.#t.ack * 2) / 3).then(
+    return withDeadline(this.#store.recordCallback(event), this.#t.storeDeadline).then(
       () => undefined,
       (error: unknown) => this.#log.warn('could not record a rejected callback', { error }),
     );
@@ -1147,12 +1166,7 @@ class Flow implements PaymentFlow {
         ? done('duplicate', 'already_settled')
         : done('rejected', 'receipt_mismatch');
     }
-    const result = await this.#store.attachReceipt(payment.id, {
-      mpesaReceiptNumber: parsed.mpesaReceiptNumber,
-      callback: parsed.raw,
-      merchantRequestId: parsed.merchantRequestId ?? null,
-      checkoutRequestId: parsed.checkoutRequestId,
-    });
+    const result = await this.#store.attachReceipt(payment.id, receiptOf(parsed));
     if (result.applied) return done('enriched', 'receipt_attached');
     if (result.reason === 'has_receipt' && result.payment?.mpesaReceiptNumber === parsed.mpesaReceiptNumber)
       return done('duplicate', 'already_settled');
@@ -1196,7 +1210,7 @@ class Flow implements PaymentFlow {
   async checkStatus(paymentId: string, options: { ownerId: string }): Promise<Payment | undefined> {
     if (typeof paymentId !== 'string' || !PAYMENT_ID.test(paymentId)) return undefined;
     const ownerId = options?.ownerId;
-    if (typeof ownerId !== 'string' || CONTROL_CHARACTER.test(ownerId)) return undefined;
+    if (typeof ownerId !== 'string' || hasControlCharacter(ownerId)) return undefined;
     const payment = await this.#store.get(paymentId);
     if (!payment || payment.ownerId !== ownerId) return undefined;
     const open = payment.status === 'pending' || (!payment.final && payment.settledBy === 'give-up');
@@ -1467,12 +1481,7 @@ class Flow implements PaymentFlow {
     parsed: Extract<StkCallbackResult, { status: 'completed' }>,
   ): Promise<void> {
     if (payment?.status !== 'completed' || payment.mpesaReceiptNumber !== null) return;
-    await this.#store.attachReceipt(payment.id, {
-      mpesaReceiptNumber: parsed.mpesaReceiptNumber,
-      callback: parsed.raw,
-      merchantRequestId: parsed.merchantRequestId ?? null,
-      checkoutRequestId: parsed.checkoutRequestId,
-    });
+    await this.#store.attachReceipt(payment.id, receiptOf(parsed));
   }
 
   /** A success callback kept for this payment (unconfirmed, awaiting a query), whose receipt we can use. */

@@ -436,6 +436,11 @@ export function validateAmount(amount: unknown, field = 'amount'): number {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
+/** @internal Does `text` hold a C0 control character or DEL? */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL_CHARACTER.test(text);
+}
+
 /** @internal Check a text field's type, length and characters (no control characters); returns it trimmed. */
 export function validateText(field: string, value: unknown, max: number, required: boolean): string {
   if (typeof value !== 'string') {
@@ -445,7 +450,7 @@ export function validateText(field: string, value: unknown, max: number, require
     );
   }
   const text = value.trim();
-  if (CONTROL_CHARACTER.test(text)) {
+  if (hasControlCharacter(text)) {
     throw new DarajaValidationError(
       field,
       'must not contain control characters (such as a NUL byte, tab or line break). Remove them.',

@@ -1,4 +1,5 @@
 import { Daraja, type DarajaOptions } from '../../src/index.js';
+import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import {
   B2C_SHORTCODE,
   CALLBACK_URL,
@@ -48,4 +49,17 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
   );
   if (!(result instanceof Error)) throw new Error('expected the promise to reject');
   return result;
+}
+
+/**
+ * A simulator with the test credentials and the capturing logger, in manual mode: each STK prompt stays
+ * open until the test resolves it (`sim.resolve`).
+ */
+export function startManualSimulator(): Promise<Simulator> {
+  return createSimulator({
+    mode: 'manual',
+    consumerKey: CONSUMER_KEY,
+    consumerSecret: CONSUMER_SECRET,
+    logger: testLogger,
+  });
 }

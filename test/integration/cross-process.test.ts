@@ -7,9 +7,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresPaymentStore } from '../../src/postgres/index.js';
-import { createSimulator, type SimulatedStkTransaction, type Simulator } from '../../src/simulator/index.js';
+import type { SimulatedStkTransaction, Simulator } from '../../src/simulator/index.js';
 import { buildStkCallback } from '../../src/testing/index.js';
-import { CALLBACK_SECRET, CONSUMER_KEY, CONSUMER_SECRET, FLOW_CALLBACK_URL } from '../fixtures/constants.js';
+import { CALLBACK_SECRET, FLOW_CALLBACK_URL } from '../fixtures/constants.js';
+import { startManualSimulator } from '../helpers/client.js';
 import { testLogger } from '../helpers/logger.js';
 import { DATABASE_URL, reportSkip } from '../helpers/stores.js';
 
@@ -325,12 +326,7 @@ if (!DATABASE_URL) {
 
     it('≥ 200 payments, ≥ 10 deliveries each across 4 processes, SIGKILLs, a skewed clock and slow fulfilments: each settled as decided, each side effect once', async () => {
       const startedAt = Date.now();
-      sim = await createSimulator({
-        mode: 'manual',
-        consumerKey: CONSUMER_KEY,
-        consumerSecret: CONSUMER_SECRET,
-        logger: testLogger,
-      });
+      sim = await startManualSimulator();
 
       // The schema, migrated once here (the instances migrate too, finding it done), and the test's tables.
       const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });

@@ -4,16 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentFlow, type Payment, type PaymentFlow, type PaymentStore } from '../../src/index.js';
 import { FileCallbackJournal } from '../../src/journal/index.js';
-import { createSimulator, type Simulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { buildStkCallback } from '../../src/testing/index.js';
-import {
-  CALLBACK_SECRET,
-  CONSUMER_KEY,
-  CONSUMER_SECRET,
-  FLOW_CALLBACK_URL,
-  SAFARICOM_IP,
-} from '../fixtures/constants.js';
-import { makeClient } from '../helpers/client.js';
+import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP } from '../fixtures/constants.js';
+import { makeClient, startManualSimulator } from '../helpers/client.js';
 import { testLogger } from '../helpers/logger.js';
 import { reportSkip, STORE_KINDS } from '../helpers/stores.js';
 
@@ -24,12 +18,7 @@ import { reportSkip, STORE_KINDS } from '../helpers/stores.js';
 let sim: Simulator;
 beforeAll(async () => {
   // Manual mode: each prompt stays open until the test resolves it.
-  sim = await createSimulator({
-    mode: 'manual',
-    consumerKey: CONSUMER_KEY,
-    consumerSecret: CONSUMER_SECRET,
-    logger: testLogger,
-  });
+  sim = await startManualSimulator();
 });
 afterAll(() => sim.close());
 

@@ -5,16 +5,10 @@ import {
   type PaymentFlowOptions,
   type PaymentStore,
 } from '../../src/index.js';
-import { createSimulator, type Simulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { buildStkCallback } from '../../src/testing/index.js';
-import {
-  CALLBACK_SECRET,
-  CONSUMER_KEY,
-  CONSUMER_SECRET,
-  FLOW_CALLBACK_URL,
-  SAFARICOM_IP,
-} from '../fixtures/constants.js';
-import { makeClient } from '../helpers/client.js';
+import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP } from '../fixtures/constants.js';
+import { makeClient, startManualSimulator } from '../helpers/client.js';
 import { testLogger } from '../helpers/logger.js';
 import { reportSkip, STORE_KINDS } from '../helpers/stores.js';
 
@@ -23,12 +17,7 @@ import { reportSkip, STORE_KINDS } from '../helpers/stores.js';
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await createSimulator({
-    mode: 'manual',
-    consumerKey: CONSUMER_KEY,
-    consumerSecret: CONSUMER_SECRET,
-    logger: testLogger,
-  });
+  sim = await startManualSimulator();
 });
 afterAll(() => sim.close());
 

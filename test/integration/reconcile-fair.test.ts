@@ -6,9 +6,9 @@ import {
   type PaymentFlowOptions,
   SANDBOX_QUERY_BUDGET,
 } from '../../src/index.js';
-import { createSimulator, type Simulator } from '../../src/simulator/index.js';
-import { CALLBACK_SECRET, CONSUMER_KEY, CONSUMER_SECRET, FLOW_CALLBACK_URL } from '../fixtures/constants.js';
-import { makeClient } from '../helpers/client.js';
+import type { Simulator } from '../../src/simulator/index.js';
+import { CALLBACK_SECRET, FLOW_CALLBACK_URL } from '../fixtures/constants.js';
+import { makeClient, startManualSimulator } from '../helpers/client.js';
 import { testLogger } from '../helpers/logger.js';
 
 // "Reconcile is fair and gentle", against the simulator over real HTTP: no head-of-line blocking, STK
@@ -17,12 +17,7 @@ import { testLogger } from '../helpers/logger.js';
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await createSimulator({
-    mode: 'manual',
-    consumerKey: CONSUMER_KEY,
-    consumerSecret: CONSUMER_SECRET,
-    logger: testLogger,
-  });
+  sim = await startManualSimulator();
 });
 afterAll(() => sim.close());
 

@@ -11,10 +11,10 @@ import {
   type PaymentFlowOptions,
 } from '../../src/index.js';
 import { FileCallbackJournal } from '../../src/journal/index.js';
-import { createSimulator, type Simulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { buildStkCallback } from '../../src/testing/index.js';
-import { CALLBACK_SECRET, CONSUMER_KEY, CONSUMER_SECRET, FLOW_CALLBACK_URL } from '../fixtures/constants.js';
-import { makeClient } from '../helpers/client.js';
+import { CALLBACK_SECRET, FLOW_CALLBACK_URL } from '../fixtures/constants.js';
+import { makeClient, startManualSimulator } from '../helpers/client.js';
 import { captured, testLogger } from '../helpers/logger.js';
 import {
   type DeliveredCallback,
@@ -206,12 +206,7 @@ if (SKIP) {
   reportSkip({ name: 'Callbacks through a PostgreSQL outage', skip: SKIP, make: () => Promise.reject() });
 } else {
   beforeAll(async () => {
-    sim = await createSimulator({
-      mode: 'manual',
-      consumerKey: CONSUMER_KEY,
-      consumerSecret: CONSUMER_SECRET,
-      logger: testLogger,
-    });
+    sim = await startManualSimulator();
   });
   afterEach(async () => {
     if (h) await stopApp(h);
