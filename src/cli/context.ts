@@ -3,6 +3,13 @@ import { maskPhoneNumbersInText } from '../utils/mask.js';
 
 /**
  * @internal
+ * The name the help texts show: `npx daraja-sdk` works anywhere; once daraja-sdk is installed, the `daraja`
+ * and `daraja-sdk` binaries are the same command.
+ */
+export const CLI_NAME = 'npx daraja-sdk';
+
+/**
+ * @internal
  * The exit codes of the `daraja` command. Scripts can rely on them; they are listed in `daraja --help`,
  * the README and the going-to-production guide.
  */
@@ -13,7 +20,7 @@ export const EXIT_CODES = Object.freeze({
   failed: 1,
   /** Usage error: unknown command or flag, a flag without its value, a bad number. */
   usage: 2,
-  /** Configuration error: a required variable is missing or invalid, or no database URL was given. */
+  /** Configuration error: a required variable is missing or invalid, no database URL was given, or the `--env-file` cannot be read. */
   config: 3,
   /** Missing dependency: `daraja migrate` needs the `pg` package. */
   missingDependency: 4,
@@ -27,7 +34,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  OK: every check passed (and the test payment completed), or the schema is up to date
   1  A check failed, the test payment did not complete, or the migration failed
   2  Usage error: unknown command or flag, missing or bad flag value
-  3  Configuration error: a required variable is missing or invalid (doctor), no database URL (migrate)
+  3  Configuration error: a required variable is missing or invalid (doctor), no database URL (migrate),
+     or the --env-file cannot be read
   4  Missing dependency: the pg package is not installed (migrate)
 `;
 
@@ -45,6 +53,8 @@ export interface CliContext {
   fetch?: typeof globalThis.fetch;
   /** Receives the SDK's redacted logs (tests capture them). @defaultValue silent */
   logger?: DarajaLogger;
+  /** The directory `./.env` and a relative `--env-file` are read from. @defaultValue `process.cwd()` */
+  cwd?: string;
   /** Loads the `pg` module (tests replace it). @defaultValue `() => import('pg')` */
   loadPg?: () => Promise<unknown>;
 }

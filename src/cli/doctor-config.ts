@@ -40,7 +40,7 @@ const VARIABLE_HELP: Readonly<Record<string, { purpose: string; fix: string }>> 
   },
   MPESA_BASE_URL: {
     purpose: "overrides the environment's Daraja URL, e.g. the local simulator",
-    fix: "Unset MPESA_BASE_URL to use the environment's Daraja URL, or set it to an absolute http(s) URL without a path, e.g. http://127.0.0.1:4010 for `daraja sim`.",
+    fix: "Unset MPESA_BASE_URL to use the environment's Daraja URL, or set it to an absolute http(s) URL without a path, e.g. http://127.0.0.1:4010 for `npx daraja-sdk sim`.",
   },
   MPESA_TILL_NUMBER: {
     purpose: 'the till number for Buy Goods; unset for PayBill',
@@ -185,6 +185,44 @@ export function showUrl(value: string): string {
   }
 }
 
+/**
+ * The shape of every Daraja passkey known: the public sandbox one (daraja-api.md §17) is 64 hexadecimal
+ * characters. The reference documents no format for production passkeys, so another shape is a warning,
+ * not an error (except with the sandbox shortcode, whose passkey is known exactly).
+ */
+const PASSKEY_FORMAT = /^[0-9a-f]{64}$/i;
+
+/** Variables whose values are PEM text, where a final line break is normal. */
+const PEM_VARIABLES = new Set<string>([DARAJA_ENV_VARS.certificate]);
+
+/** The quote character a value starts and ends with, if any (the value itself is never shown). */
+function wrappingQuote(value: string): string | undefined {
+  const first = value[0];
+  return value.length >= 2 && (first === '"' || first === "'" || first === '`') && value.endsWith(first)
+    ? first
+    : undefined;
+}
+
+/** Describe where the whitespace around a value is, without showing the value. */
+function describeWhitespace(raw: string): string {
+  const lead = raw.length - raw.trimStart().length;
+  const trail = raw.length - raw.trimEnd().length;
+  const kind = (text: string) =>
+    /[\r\n]/.test(text) ? 'a line break' : /\t/.test(text) ? 'a tab' : 'a space';
+  return [
+    lead > 0 ? `${kind(raw.slice(0, lead))} at the start` : '',
+    trail > 0 ? `${kind(raw.slice(raw.length - trail))} at the end` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+}
+
+/** A passkey's length and alphabet, never its characters. */
+function describePasskey(passkey: string): string {
+  const length = `${passkey.length} character${passkey.length === 1 ? '' : 's'} long`;
+  return /^[0-9a-f]*$/i.test(passkey) ? length : `${length} and not all hexadecimal`;
+}
+
 function displayValue(name: string, raw: string): string {
   const value = raw.trim();
   if (isSecretKey(name) || /CERTIFICATE/.test(name))
@@ -271,10 +309,23 @@ export function inspectConfig(
       });
     }
     if (report.problems.length === 0 && value === undefined) report.status = 'unset';
-    if (raw !== undefined && value !== undefined && raw !== raw.trim()) {
-      report.warnings.push(
-        'has leading or trailing whitespace (a pasted newline?); the SDK trims it, other tools may not.',
-      );
+    // Pasting mistakes: never echo the value, name the variable and describe the problem.
+    if (raw !== undefined && value !== undefined) {
+      const quote = wrappingQuote(value);
+      if (quote) {
+        report.status = 'invalid';
+        report.problems.unshift({
+          message: `starts and ends with ${quote === '"' ? 'a double quote' : quote === "'" ? 'a single quote' : 'a backquote'} (${quote}): the quotes are part of the value, so Daraja receives them too.`,
+          fix: `Remove the ${quote} around the value of ${name}. In a .env file read by dotenv, Node's --env-file or daraja doctor, ${name}=value and ${name}="value" both work; docker --env-file, systemd EnvironmentFile and hosting dashboards keep quotes, so write the value there without them.`,
+        });
+      }
+      if (raw !== raw.trim() && !PEM_VARIABLES.has(name)) {
+        report.status = 'invalid';
+        report.problems.unshift({
+          message: `has leading or trailing whitespace (${describeWhitespace(raw)}): a pasted space or line break. The SDK trims it; other tools, and the same value copied elsewhere, may not.`,
+          fix: `Remove the whitespace around the value of ${name} where it is set (the .env file, the shell, or the hosting dashboard).`,
+        });
+      }
     }
     return report;
   });
@@ -288,17 +339,52 @@ export function inspectConfig(
   const warn = (name: string, message: string) => byName.get(name)?.warnings.push(message);
 
   if (production) {
-    if (get(DARAJA_ENV_VARS.shortcode) === SANDBOX_SHORTCODE) {
+    // The SDK may report these itself; say it once.
+    if (
+      get(DARAJA_ENV_VARS.shortcode) === SANDBOX_SHORTCODE &&
+      issuesOf(DARAJA_ENV_VARS.shortcode).length === 0
+    ) {
       problem(
         DARAJA_ENV_VARS.shortcode,
         'is 174379, the sandbox shortcode, but MPESA_ENVIRONMENT is production. Use your production shortcode.',
       );
     }
-    if (get(DARAJA_ENV_VARS.passkey) === SANDBOX_PASSKEY) {
+    if (get(DARAJA_ENV_VARS.passkey) === SANDBOX_PASSKEY && issuesOf(DARAJA_ENV_VARS.passkey).length === 0) {
       problem(
         DARAJA_ENV_VARS.passkey,
         'is the public sandbox passkey, but MPESA_ENVIRONMENT is production. Use the passkey of your production shortcode.',
       );
+    }
+  }
+  const passkey = get(DARAJA_ENV_VARS.passkey);
+  if (passkey !== undefined && wrappingQuote(passkey) === undefined) {
+    const sandboxForReal = environment === 'sandbox' && !baseUrlValid;
+    if (
+      sandboxForReal &&
+      get(DARAJA_ENV_VARS.shortcode) === SANDBOX_SHORTCODE &&
+      passkey !== SANDBOX_PASSKEY
+    ) {
+      problem(
+        DARAJA_ENV_VARS.passkey,
+        `is not the public sandbox passkey, but MPESA_SHORTCODE is 174379, the sandbox shortcode: Daraja will answer every STK push with "Wrong credentials". The sandbox passkey is 64 hexadecimal characters${PASSKEY_FORMAT.test(passkey) ? '' : `; this value is ${describePasskey(passkey)}`}.`,
+      );
+    } else if (!PASSKEY_FORMAT.test(passkey)) {
+      warn(
+        DARAJA_ENV_VARS.passkey,
+        `is ${describePasskey(passkey)}, but Daraja passkeys are 64 hexadecimal characters (0-9, a-f), like the public sandbox one. Check that you copied the whole passkey, and not the STK password or the consumer secret.`,
+      );
+    }
+  }
+  // Result URLs get the same advice as the STK callback URL (the callback URL has a check of its own).
+  for (const name of [DARAJA_ENV_VARS.resultUrl, DARAJA_ENV_VARS.queueTimeoutUrl]) {
+    const url = get(name);
+    const v = byName.get(name);
+    if (url === undefined || !v || v.problems.length > 0) continue;
+    try {
+      for (const w of checkCallbackUrl(url, { production, local }, () => undefined, 'result').warnings)
+        warn(name, w);
+    } catch {
+      // not a URL: the SDK reported it already
     }
   }
   if (environment === 'production' && baseUrlValid) {
@@ -356,10 +442,21 @@ export function inspectConfig(
   };
 }
 
-/** Keywords Safaricom asks to keep out of (C2B) URLs; integrators apply the rule to CallBackURL too. */
+/**
+ * Keywords Safaricom's C2B Register URL documentation says to avoid in URLs ("Avoid the keywords
+ * M-PESA/MPesa/Safaricom/exe/exec/cmd/SQL/query in URLs", daraja-api.md §6). No capture shows the rule
+ * applied to the STK CallBackURL or to result URLs: there it is advice.
+ */
 const URL_KEYWORDS = ['m-pesa', 'mpesa', 'safaricom', 'exec', 'exe', 'cmd', 'sql', 'query'];
-/** Tunnels and bins Safaricom says are usually blocked. */
+/** Tunnels and bins Safaricom's C2B documentation says are usually blocked. */
 const BLOCKED_HOSTS = ['ngrok', 'mockbin', 'requestbin'];
+
+/**
+ * @internal
+ * Which URL is checked: the STK `CallBackURL`, an initiator API's result or queue-timeout URL, or a C2B
+ * confirmation / validation URL (the only ones Safaricom's keyword and host rules are documented for).
+ */
+export type CheckedUrlKind = 'stk' | 'result' | 'c2b';
 
 /** @internal The result of the callback URL check. */
 export interface CallbackUrlCheck {
@@ -371,13 +468,15 @@ export interface CallbackUrlCheck {
 
 /**
  * @internal
- * Sanity-check a callback URL beyond what the SDK enforces: Safaricom's keyword and host rules,
- * addresses Daraja cannot reach, http in the sandbox, an uppercase host.
+ * Sanity-check a callback URL beyond what the SDK enforces: Safaricom's keyword and host rules (errors for
+ * C2B URLs, where they are documented; advice elsewhere), addresses Daraja cannot reach, http in the
+ * sandbox, an uppercase host.
  */
 export function checkCallbackUrl(
   value: string,
   target: { production: boolean; local: boolean },
   validate: (value: string, production: boolean) => string | undefined,
+  kind: CheckedUrlKind = 'stk',
 ): CallbackUrlCheck {
   const error = validate(value, target.production);
   const warnings: string[] = [];
@@ -387,16 +486,29 @@ export function checkCallbackUrl(
   const found = URL_KEYWORDS.filter((k) => text.includes(k)).filter(
     (k, _, all) => !(k === 'exe' && all.includes('exec')) && !(k === 'mpesa' && all.includes('m-pesa')),
   );
+  const errors: string[] = [];
+  const rule =
+    'Safaricom documents, for C2B Register URL: "Avoid the keywords M-PESA/MPesa/Safaricom/exe/exec/cmd/SQL/query in URLs"';
   if (found.length > 0) {
-    warnings.push(
-      `contains ${found.map((k) => `"${k}"`).join(', ')}: Safaricom asks to keep M-PESA, Safaricom, exe, exec, cmd, SQL and query out of C2B URLs, and integrators apply the rule to CallBackURL too. Consider renaming the route.`,
-    );
+    const words = found.map((k) => `"${k}"`).join(', ');
+    if (kind === 'c2b') {
+      errors.push(`contains ${words}: ${rule}. Rename the route.`);
+    } else {
+      warnings.push(
+        `contains ${words}: ${rule}. For the ${kind === 'stk' ? 'STK CallBackURL' : 'result URLs'} the rule is not documented and no rejection has been seen, so this is advice: consider renaming the route.`,
+      );
+    }
   }
   if (BLOCKED_HOSTS.some((h) => url.hostname.toLowerCase().includes(h))) {
-    warnings.push(
-      'is a tunnel or request bin (ngrok, mockbin, requestbin): Safaricom says these are usually blocked. Use your own domain in production.',
-    );
+    const blocked =
+      'is a tunnel or request bin (ngrok, mockbin, requestbin): Safaricom documents, for C2B Register URL, "Do not use ngrok, mockbin or requestbin (usually blocked)"';
+    if (kind === 'c2b') errors.push(`${blocked}. Use your own domain.`);
+    else
+      warnings.push(
+        `${blocked}. For the ${kind === 'stk' ? 'STK CallBackURL' : 'result URLs'} this is not documented, so this is advice: use your own domain in production.`,
+      );
   }
+  if (errors.length > 0) return { error: errors.join(' '), warnings };
   if (!target.local && isLocalHost(url.hostname)) {
     warnings.push(
       `points at ${url.hostname}, which Daraja cannot reach: callbacks will not arrive. Use a public URL (local addresses only work with the simulator).`,

@@ -15,6 +15,7 @@ import { tryNormalizePhoneNumber } from '../utils/phone.js';
 import { validateCallbackUrl } from '../utils/url.js';
 import { VERSION } from '../version.js';
 import {
+  CLI_NAME,
   type CliContext,
   describeError,
   type ErrorReport,
@@ -33,6 +34,7 @@ import {
   showUrl,
   type VariableReport,
 } from './doctor-config.js';
+import { describeEnvFile, type EnvFileReport, loadEnvFile } from './env-file.js';
 
 /** @internal Defaults of `daraja doctor`. */
 export const DOCTOR_DEFAULTS = Object.freeze({
@@ -53,18 +55,23 @@ export const DOCTOR_DEFAULTS = Object.freeze({
 });
 
 /** @internal The help of `daraja doctor`. */
-export const DOCTOR_USAGE = `Usage: daraja doctor [options]
+export const DOCTOR_USAGE = `Usage: ${CLI_NAME} doctor [options]
 
 Check the M-Pesa setup before going live: every MPESA_* variable the SDK reads (each problem with its
 fix, all at once), phone number normalisation, an access token from Daraja, the callback URL, and,
 with --push, a real STK push whose final status it waits for. Point it at the simulator with
-MPESA_BASE_URL (see \`daraja sim\`). Secrets and tokens are never printed; phone numbers are masked.
+MPESA_BASE_URL (see \`${CLI_NAME} sim\`). Secrets and tokens are never printed; phone numbers are
+masked.
+
+The variables come from the environment and from ./.env when it exists (or --env-file <path>);
+variables already set in the environment win over the file.
 
 Options:
+  --env-file <path>     Read this environment file instead of ./.env (an error if it is missing)
+  --callback-url <url>  The callback URL to check and to send with --push (default MPESA_CALLBACK_URL)
   --push <phone>        Send a test STK push to this phone and wait for its final status.
                         It is a real payment request in production: the customer pays --amount.
   --amount <n>          Shillings to request with --push (default ${DOCTOR_DEFAULTS.amount})
-  --callback-url <url>  The callback URL to check and to send with --push (default MPESA_CALLBACK_URL)
   --timeout-ms <n>      How long to wait for the final status (default ${DOCTOR_DEFAULTS.timeoutMs})
   --interval-ms <n>     Delay between status queries (default ${DOCTOR_DEFAULTS.intervalMs})
   --json                Print one JSON object on stdout instead of text
@@ -83,8 +90,10 @@ export interface CheckReport {
   status: CheckStatus;
   /** What was found. */
   message: string;
-  /** What to do, when something is wrong. */
+  /** What to do, when something is wrong (one line per problem when there are several). */
   fix?: string;
+  /** More of what was found, one line each. */
+  details?: string[];
   /** Warnings, for `warning`. */
   warnings?: string[];
   /** The error, when the check failed on one. */
@@ -139,6 +148,8 @@ export interface DoctorReport {
   variables: VariableReport[];
   /** The checks, in order. */
   checks: CheckReport[];
+  /** The environment file read (path and counts, never values); absent when there was none. */
+  envFile?: EnvFileReport;
   /** What `--push` did; absent without `--push`. */
   push?: PushReport;
 }
@@ -149,6 +160,7 @@ interface DoctorArgs {
   push: string | undefined;
   amount: number;
   callbackUrl: string | undefined;
+  envFile: string | undefined;
   timeoutMs: number;
   intervalMs: number;
 }
@@ -165,6 +177,7 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
         push: { type: 'string' },
         amount: { type: 'string' },
         'callback-url': { type: 'string' },
+        'env-file': { type: 'string' },
         'timeout-ms': { type: 'string' },
         'interval-ms': { type: 'string' },
         json: { type: 'boolean' },
@@ -186,6 +199,7 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
     amount:
       wholeNumberFlag('amount', str('amount'), STK_MIN_AMOUNT, STK_MAX_AMOUNT) ?? DOCTOR_DEFAULTS.amount,
     callbackUrl: str('callback-url'),
+    envFile: str('env-file'),
     timeoutMs: wholeNumberFlag('timeout-ms', str('timeout-ms'), 0, 3_600_000) ?? DOCTOR_DEFAULTS.timeoutMs,
     intervalMs: wholeNumberFlag('interval-ms', str('interval-ms'), 10, 600_000) ?? DOCTOR_DEFAULTS.intervalMs,
   };
@@ -219,7 +233,7 @@ function fixFor(error: unknown, baseUrl: string, local: boolean): string {
   }
   if (isDarajaTimeoutError(error) || isDarajaNetworkError(error)) {
     return local
-      ? `Nothing answered at ${baseUrl}. Start the simulator (\`daraja sim\`) or fix MPESA_BASE_URL.`
+      ? `Nothing answered at ${baseUrl}. Start the simulator (\`${CLI_NAME} sim\`) or fix MPESA_BASE_URL.`
       : `Could not reach ${baseUrl}. Check the network, DNS, proxies and firewalls, and MPESA_BASE_URL if set.`;
   }
   if (isDarajaUnknownOutcomeError(error)) {
@@ -257,13 +271,16 @@ export async function runDoctor(argv: readonly string[], context: CliContext): P
     return EXIT_CODES.ok;
   }
   const say = args.json ? () => {} : lineWriter(context.stdout);
+  const loaded = loadEnvFile(context, args.envFile);
+  const env = loaded.env;
   const overrides: Partial<DarajaOptions> = { timeoutMs: DOCTOR_DEFAULTS.requestTimeoutMs };
   if (context.fetch) overrides.fetch = context.fetch;
   if (context.logger) overrides.logger = context.logger;
-  const config = inspectConfig(context.env, overrides);
+  const config = inspectConfig(env, overrides);
   const checks: CheckReport[] = [];
 
   say(`daraja doctor (daraja-sdk ${VERSION})`);
+  say(describeEnvFile(loaded));
   say(
     `Daraja: ${showUrl(config.baseUrl)} (${config.baseUrlSource === 'MPESA_BASE_URL' ? 'from MPESA_BASE_URL' : `the ${config.environment} URL`}; environment ${config.environment}${config.local ? '; a local server, e.g. the simulator' : ''})`,
   );
@@ -293,11 +310,12 @@ export async function runDoctor(argv: readonly string[], context: CliContext): P
           ]
             .filter(Boolean)
             .join('; '),
-          fix: 'Fix each variable as shown above, then run daraja doctor again.',
+          fix: `Fix each variable as shown above, then run ${CLI_NAME} doctor again.`,
         }
       : {
           name: 'configuration',
-          status: config.variables.some((v) => v.status === 'warning') ? 'warning' : 'ok',
+          // An unset variable can carry a warning too (a misspelt name that is set instead).
+          status: config.variables.some((v) => v.warnings.length > 0) ? 'warning' : 'ok',
           message: 'every required variable is set and valid',
         },
   );
@@ -355,7 +373,7 @@ export async function runDoctor(argv: readonly string[], context: CliContext): P
 
   // Callback URL.
   const callbackVariable = config.variables.find((v) => v.name === 'MPESA_CALLBACK_URL');
-  const callbackUrl = args.callbackUrl ?? context.env['MPESA_CALLBACK_URL']?.trim();
+  const callbackUrl = args.callbackUrl ?? env['MPESA_CALLBACK_URL']?.trim();
   const callbackSource = args.callbackUrl !== undefined ? '--callback-url' : 'MPESA_CALLBACK_URL';
   let callbackOk = false;
   if (callbackUrl === undefined || callbackUrl === '') {
@@ -470,6 +488,7 @@ export async function runDoctor(argv: readonly string[], context: CliContext): P
       baseUrlSource: config.baseUrlSource,
       variables: config.variables,
       checks,
+      ...(loaded.file ? { envFile: loaded.file } : {}),
       ...(push ? { push } : {}),
     };
     printJson(context, report);
@@ -639,6 +658,7 @@ function printVariable(say: (line?: string) => void, v: VariableReport): void {
 
 function printCheck(say: (line?: string) => void, c: CheckReport): void {
   say(`  ${CHECK_LABEL[c.status].padEnd(8)} ${c.name}: ${c.message}`);
+  for (const d of c.details ?? []) say(`           ${d}`);
   for (const w of c.warnings ?? []) say(`           warning: ${w}`);
-  if (c.fix) say(`           fix: ${c.fix}`);
+  for (const f of c.fix?.split('\n') ?? []) say(`           fix: ${f}`);
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { MIGRATIONS } from '../postgres/migrations.js';
 import { PostgresPaymentStore } from '../postgres/store.js';
 import {
+  CLI_NAME,
   type CliContext,
   describeError,
   type ErrorReport,
@@ -12,6 +13,7 @@ import {
   printJson,
   UsageError,
 } from './context.js';
+import { describeEnvFile, type EnvFileReport, loadEnvFile } from './env-file.js';
 
 /** @internal The command that installs the driver `daraja migrate` needs. */
 export const PG_INSTALL_HINT = 'npm install pg';
@@ -20,7 +22,7 @@ export const PG_INSTALL_HINT = 'npm install pg';
 export const MIGRATE_CONNECT_TIMEOUT_MS = 10_000;
 
 /** @internal The help of `daraja migrate`. */
-export const MIGRATE_USAGE = `Usage: daraja migrate [options]
+export const MIGRATE_USAGE = `Usage: ${CLI_NAME} migrate [options]
 
 Apply the PostgreSQL schema of PostgresPaymentStore (daraja-sdk/postgres) to a database: the tables
 daraja_payments, daraja_callback_events and daraja_schema_migrations. Only what is missing is applied,
@@ -29,9 +31,13 @@ machines at once. The password in the URL is never printed.
 
 Needs the PostgreSQL driver pg, which daraja-sdk does not install: ${PG_INSTALL_HINT}
 
+DATABASE_URL comes from the environment, or from ./.env when it exists (or --env-file <path>);
+a variable already set in the environment wins over the file.
+
 Options:
   --database-url <url>  postgres://user:password@host:5432/database (default: DATABASE_URL).
                         Add ?sslmode=require for servers that need TLS.
+  --env-file <path>     Read this environment file instead of ./.env (an error if it is missing)
   --json                Print one JSON object on stdout instead of text
   -h, --help            Show this help
 
@@ -53,6 +59,8 @@ export interface MigrateReport {
   ok: boolean;
   /** The exit code (see `EXIT_CODES`). */
   exitCode: ExitCode;
+  /** The environment file read (path and counts, never values); absent when there was none. */
+  envFile?: EnvFileReport;
   /** The database URL with its password replaced by `***`; absent when none was given. */
   database?: string | undefined;
   /** The migrations this run applied, oldest first. */
@@ -82,6 +90,7 @@ export function parseMigrateArgs(argv: readonly string[]): {
   help: boolean;
   json: boolean;
   databaseUrl: string | undefined;
+  envFile: string | undefined;
 } {
   try {
     const { values } = parseArgs({
@@ -90,6 +99,7 @@ export function parseMigrateArgs(argv: readonly string[]): {
       allowPositionals: false,
       options: {
         'database-url': { type: 'string' },
+        'env-file': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -98,6 +108,7 @@ export function parseMigrateArgs(argv: readonly string[]): {
       help: values.help === true,
       json: values.json === true,
       databaseUrl: values['database-url'],
+      envFile: values['env-file'],
     };
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -203,7 +214,12 @@ export async function runMigrate(argv: readonly string[], context: CliContext): 
     return exitCode;
   };
 
-  const raw = (args.databaseUrl ?? context.env['DATABASE_URL'])?.trim();
+  const loaded = loadEnvFile(context, args.envFile);
+  if (loaded.file) {
+    report.envFile = loaded.file;
+    say(describeEnvFile(loaded));
+  }
+  const raw = (args.databaseUrl ?? loaded.env['DATABASE_URL'])?.trim();
   if (raw === undefined || raw === '') {
     return finish(
       EXIT_CODES.config,
@@ -245,7 +261,7 @@ export async function runMigrate(argv: readonly string[], context: CliContext): 
           class: 'MissingDependencyError',
           message: 'daraja migrate needs the PostgreSQL driver "pg", which is not installed.',
         },
-        `Install it next to daraja-sdk: ${PG_INSTALL_HINT} (or run it once with: npx -p daraja-sdk -p pg daraja migrate)`,
+        `Install it next to daraja-sdk: ${PG_INSTALL_HINT} (or run it once with: npx -p daraja-sdk -p pg daraja-sdk migrate)`,
       );
     }
     return finish(EXIT_CODES.failed, describeError(error, scrub), 'Reinstall pg: npm install pg');

@@ -1,6 +1,7 @@
 import { runCli as runSimulatorCli } from '../simulator/cli.js';
 import { VERSION } from '../version.js';
 import {
+  CLI_NAME,
   type CliContext,
   describeError,
   EXIT_CODES,
@@ -10,27 +11,37 @@ import {
   UsageError,
 } from './context.js';
 import { DOCTOR_USAGE, runDoctor } from './doctor.js';
+import { EnvFileError } from './env-file.js';
 import { MIGRATE_USAGE, runMigrate } from './migrate.js';
 
-/** @internal The help of the `daraja` command. */
-export const USAGE = `Usage: daraja <command> [options]
+/** @internal The help of the `daraja-sdk` (alias `daraja`) command. */
+export const USAGE = `Usage: ${CLI_NAME} <command> [options]
 
 The daraja-sdk command line: check an M-Pesa (Daraja) setup, run the local simulator, and set up the
-PostgreSQL payment tables.
+PostgreSQL payment tables. Installed in a project, \`daraja <command>\` is the same command.
 
 Commands:
-  doctor    Check the MPESA_* configuration, fetch a token, check the callback URL; with
-            --push <phone>, send a test STK push and wait for its final status
+  doctor    Check the MPESA_* configuration (the environment, and ./.env or --env-file), fetch a
+            token, check the callback URL; with --push <phone>, send a test STK push and wait for
+            its final status
   sim       Start the local Daraja simulator (the same as daraja-sim)
   migrate   Apply the PostgreSQL schema of PostgresPaymentStore to DATABASE_URL (needs pg)
 
 Options:
-  -h, --help       Show this help; \`daraja <command> --help\` shows a command's
+  -h, --help       Show this help; \`${CLI_NAME} <command> --help\` shows a command's
   -v, --version    Show the version of daraja-sdk
 
-doctor and migrate print text, or with --json one JSON object on stdout (and nothing else there).
+doctor and migrate read ./.env when it exists (--env-file <path> reads another; variables already
+set in the environment win), and print text, or with --json one JSON object on stdout (and nothing
+else there).
 
 ${EXIT_CODES_HELP}`;
+
+/**
+ * The simulator's name in its usage and log lines: the binary's, since the simulator prefixes every log
+ * line with it (`npx daraja-sdk sim` runs it too).
+ */
+const SIM_NAME = 'daraja-sdk sim';
 
 const COMMAND_USAGE: Readonly<Record<string, () => string>> = {
   doctor: () => DOCTOR_USAGE,
@@ -56,8 +67,7 @@ export async function run(argv: readonly string[], context: CliContext): Promise
       case '--help':
       case 'help': {
         const topic = rest[0];
-        if (topic === 'sim')
-          return (await runSimulatorCli(['--help'], simIo(context), 'daraja sim')) as ExitCode;
+        if (topic === 'sim') return (await runSimulatorCli(['--help'], simIo(context), SIM_NAME)) as ExitCode;
         const usage = topic === undefined ? USAGE : COMMAND_USAGE[topic]?.();
         if (usage === undefined) throw new UsageError(`unknown command "${topic}".`);
         context.stdout(usage);
@@ -74,7 +84,7 @@ export async function run(argv: readonly string[], context: CliContext): Promise
         return await runMigrate(rest, context);
       case 'sim':
         // Same flags and behaviour as daraja-sim; its exit codes (0, 1, 2) mean what ours do.
-        return (await runSimulatorCli(rest, simIo(context), 'daraja sim')) as ExitCode;
+        return (await runSimulatorCli(rest, simIo(context), SIM_NAME)) as ExitCode;
       default:
         throw new UsageError(
           command.startsWith('-') ? `unknown option "${command}".` : `unknown command "${command}".`,
@@ -93,6 +103,19 @@ export async function run(argv: readonly string[], context: CliContext): Promise
         });
       }
       return EXIT_CODES.usage;
+    }
+    if (error instanceof EnvFileError) {
+      context.stderr(`daraja: ${error.message}\nfix: ${error.fix}\n`);
+      if (json) {
+        printJson(context, {
+          command,
+          ok: false,
+          exitCode: EXIT_CODES.config,
+          error: { class: error.name, message: error.message },
+          fix: error.fix,
+        });
+      }
+      return EXIT_CODES.config;
     }
     const report = describeError(error);
     context.stderr(`daraja: unexpected error: ${report.class}: ${report.message}\n`);

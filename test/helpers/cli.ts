@@ -1,9 +1,18 @@
 import { EventEmitter } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { CliContext } from '../../src/cli/context.js';
 import { run } from '../../src/cli/run.js';
 import { scanForLeaks } from './leak-scan.js';
 import { testLogger } from './logger.js';
+
+/**
+ * The working directory of in-process runs unless a test gives one: empty, so that no `.env` a developer
+ * keeps in the repository (or anywhere up the test's own directory) leaks into a test.
+ */
+export const EMPTY_CWD = mkdtempSync(join(tmpdir(), 'daraja-cli-cwd-'));
 
 /** What one in-process run of the `daraja` command printed, and its exit code. */
 export interface CliRun {
@@ -54,6 +63,7 @@ export async function runDaraja(argv: string[], options: RunOptions = {}): Promi
     fetch: recordingFetch,
     logger: testLogger,
     signals: new EventEmitter() as unknown as Pick<NodeJS.Process, 'once' | 'off'>,
+    cwd: EMPTY_CWD,
     ...options.context,
   });
   return result;

@@ -103,7 +103,7 @@ describe('daraja migrate without a server', () => {
     expect(MIGRATE_USAGE).toMatch(/npm install pg/);
     const bad = await runDaraja(['migrate', '--url', 'x']);
     expect(bad.code).toBe(EXIT_CODES.usage);
-    expect(bad.stderr).toMatch(/Usage: daraja migrate/);
+    expect(bad.stderr).toMatch(/Usage: npx daraja-sdk migrate/);
   });
 });
 

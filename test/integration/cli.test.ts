@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -34,9 +34,22 @@ describe('daraja: help, version, unknown commands', () => {
     expect((await runDaraja(['help', 'doctor'])).stdout).toBe(DOCTOR_USAGE);
     expect((await runDaraja(['doctor', '-h'])).stdout).toBe(DOCTOR_USAGE);
     expect((await runDaraja(['help', 'migrate'])).stdout).toBe(MIGRATE_USAGE);
-    expect((await runDaraja(['help', 'sim'])).stdout).toBe(simulatorUsage('daraja sim'));
-    expect((await runDaraja(['sim', '--help'])).stdout).toBe(simulatorUsage('daraja sim'));
+    expect((await runDaraja(['help', 'sim'])).stdout).toBe(simulatorUsage('daraja-sdk sim'));
+    expect((await runDaraja(['sim', '--help'])).stdout).toBe(simulatorUsage('daraja-sdk sim'));
     for (const usage of [DOCTOR_USAGE, MIGRATE_USAGE]) expect(usage).toMatch(/Exit codes:\n {2}0 {2}OK/);
+  });
+
+  it('the help texts show npx daraja-sdk and the new options', () => {
+    expect(USAGE).toMatch(/^Usage: npx daraja-sdk <command> \[options\]\n/);
+    expect(USAGE).toMatch(/`daraja <command>` is the same command/);
+    expect(USAGE).toMatch(/--env-file <path>/);
+    expect(DOCTOR_USAGE).toMatch(/^Usage: npx daraja-sdk doctor \[options\]\n/);
+    expect(DOCTOR_USAGE).toMatch(
+      /\n {2}--env-file <path> {5}Read this environment file instead of \.\/\.env/,
+    );
+    expect(MIGRATE_USAGE).toMatch(/^Usage: npx daraja-sdk migrate \[options\]\n/);
+    expect(MIGRATE_USAGE).toMatch(/\n {2}--env-file <path> {5}Read this environment file/);
+    for (const usage of [USAGE, DOCTOR_USAGE, MIGRATE_USAGE]) expect(usage).not.toMatch(/Usage: daraja /);
   });
 
   it('--version and -v print the version', async () => {
@@ -52,7 +65,7 @@ describe('daraja: help, version, unknown commands', () => {
       expect(result.code, argv.join(' ')).toBe(EXIT_CODES.usage);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(
-        /^daraja: unknown (command|option) "[\w-]+"\.\n\nUsage: daraja <command>/,
+        /^daraja: unknown (command|option) "[\w-]+"\.\n\nUsage: npx daraja-sdk <command>/,
       );
     }
   });
@@ -90,7 +103,7 @@ describe('daraja sim', () => {
     });
     const url = await new Promise<string>((done) => {
       seen = (all) => {
-        const m = /daraja sim: Daraja simulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(all);
+        const m = /daraja-sdk sim: Daraja simulator listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(all);
         if (m) done(m[1]!);
       };
       seen(out);
@@ -105,16 +118,16 @@ describe('daraja sim', () => {
     signals.emit('SIGINT');
     const result = await exit;
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('daraja sim: SIGINT received, stopping\n');
-    expect(result.stdout.endsWith('daraja sim: stopped\n')).toBe(true);
+    expect(result.stdout).toContain('daraja-sdk sim: SIGINT received, stopping\n');
+    expect(result.stdout.endsWith('daraja-sdk sim: stopped\n')).toBe(true);
     await expect(fetch(`${url}/oauth/v1/generate`)).rejects.toThrow();
   });
 
   it('a bad flag: exit 2 with the daraja sim usage', async () => {
     const result = await runDaraja(['sim', '--mode', 'sometimes']);
     expect(result.code).toBe(EXIT_CODES.usage);
-    expect(result.stderr).toMatch(/^daraja sim: --mode must be "auto" or "manual"/);
-    expect(result.stderr).toContain('Usage: daraja sim [options]');
+    expect(result.stderr).toMatch(/^daraja-sdk sim: --mode must be "auto" or "manual"/);
+    expect(result.stderr).toContain('Usage: daraja-sdk sim [options]');
   });
 });
 
@@ -162,9 +175,9 @@ describe('daraja as a process', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function daraja(args: string[], env: Record<string, string> = {}) {
+  function daraja(args: string[], env: Record<string, string> = {}, cwd = dir) {
     const proc = spawn(process.execPath, [bin, ...args], {
-      cwd: dir,
+      cwd,
       env: { PATH: process.env['PATH'] ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -209,6 +222,33 @@ describe('daraja as a process', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/ok\s+stk-push: completed: ResultCode 0/);
     expect(scanForLeaks([result.stdout])).toEqual([]);
+  });
+
+  it('doctor reads ./.env into the process environment; a variable already set wins', async () => {
+    const project = await mkdtemp(join(dir, 'project-'));
+    const { MPESA_CONSUMER_SECRET, ...rest } = sim.env;
+    await writeFile(
+      join(project, '.env'),
+      `${Object.entries(rest)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join('\n')}\nMPESA_CONSUMER_SECRET=cs_wrong_in_file_000\nMPESA_CALLBACK_URL=http://127.0.0.1:9/cb\n`,
+    );
+    const result = await daraja(
+      ['doctor', '--json'],
+      { MPESA_CONSUMER_SECRET: MPESA_CONSUMER_SECRET! },
+      project,
+    );
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout) as DoctorReport;
+    expect(report.envFile).toEqual({
+      path: join(project, '.env'),
+      variables: Object.keys(rest).length + 2,
+      shadowed: ['MPESA_CONSUMER_SECRET'],
+    });
+    // The token was issued: the secret came from the environment, not the file's wrong one.
+    expect(report.checks.find((c) => c.name === 'access-token')!.status).toBe('ok');
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('cs_wrong_in_file_000');
   });
 
   it('migrate where pg is not installed: exit 4 and how to install it', async () => {
