@@ -14,6 +14,7 @@ import { maskPhoneNumber, maskPhoneNumbersInText } from '../utils/mask.js';
 import { tryNormalizePhoneNumber } from '../utils/phone.js';
 import { validateCallbackUrl } from '../utils/url.js';
 import { VERSION } from '../version.js';
+import { type CallbackProbeResult, probeCallbackUrl } from './callback-probe.js';
 import {
   CLI_NAME,
   type CliContext,
@@ -58,17 +59,21 @@ export const DOCTOR_DEFAULTS = Object.freeze({
 export const DOCTOR_USAGE = `Usage: ${CLI_NAME} doctor [options]
 
 Check the M-Pesa setup before going live: every MPESA_* variable the SDK reads (each problem with its
-fix, all at once), phone number normalisation, an access token from Daraja, the callback URL, and,
-with --push, a real STK push whose final status it waits for. Point it at the simulator with
-MPESA_BASE_URL (see \`${CLI_NAME} sim\`). Secrets and tokens are never printed; phone numbers are
-masked.
+fix, all at once), phone number normalisation, an access token from Daraja, the callback URL; with
+--callback-url, a probe of the app's callback route; with --push, a real STK push whose final status
+it waits for. Point it at the simulator with MPESA_BASE_URL (see \`${CLI_NAME} sim\`). Secrets and
+tokens are never printed; phone numbers are masked.
 
 The variables come from the environment and from ./.env when it exists (or --env-file <path>);
 variables already set in the environment win over the file.
 
 Options:
   --env-file <path>     Read this environment file instead of ./.env (an error if it is missing)
-  --callback-url <url>  The callback URL to check and to send with --push (default MPESA_CALLBACK_URL)
+  --callback-url <url>  The callback URL to check, probe and send with --push (default
+                        MPESA_CALLBACK_URL). When given, doctor POSTs the route a simulated callback
+                        that is not a payment and reports what the app's payment flow did with it:
+                        whether it reached createPaymentFlow().handleCallback, the body and client
+                        address it saw, the allow-list, and each problem with its fix.
   --push <phone>        Send a test STK push to this phone and wait for its final status.
                         It is a real payment request in production: the customer pays --amount.
   --amount <n>          Shillings to request with --push (default ${DOCTOR_DEFAULTS.amount})
@@ -150,6 +155,8 @@ export interface DoctorReport {
   checks: CheckReport[];
   /** The environment file read (path and counts, never values); absent when there was none. */
   envFile?: EnvFileReport;
+  /** What the callback probe found; absent without `--callback-url`. */
+  callbackProbe?: CallbackProbeResult;
   /** What `--push` did; absent without `--push`. */
   push?: PushReport;
 }
@@ -417,6 +424,30 @@ export async function runDoctor(argv: readonly string[], context: CliContext): P
     );
   }
 
+  // The callback probe: what the app's callback route does with a callback.
+  let callbackProbe: CallbackProbeResult | undefined;
+  if (args.callbackUrl !== undefined) {
+    let probeable = false;
+    try {
+      probeable = /^https?:$/.test(new URL(args.callbackUrl).protocol) && !/\s/.test(args.callbackUrl);
+    } catch {
+      probeable = false;
+    }
+    if (!probeable) {
+      record({
+        name: 'callback-probe',
+        status: 'skipped',
+        message: 'not sent: --callback-url is not an http(s) URL without spaces',
+      });
+    } else {
+      const probed = await probeCallbackUrl(args.callbackUrl, {
+        ...(context.fetch ? { fetch: context.fetch } : {}),
+      });
+      callbackProbe = probed.result;
+      record(probed.check);
+    }
+  }
+
   // The test push.
   let push: PushReport | undefined;
   if (args.push !== undefined) {
@@ -489,6 +520,7 @@ export async function runDoctor(argv: readonly string[], context: CliContext): P
       variables: config.variables,
       checks,
       ...(loaded.file ? { envFile: loaded.file } : {}),
+      ...(callbackProbe ? { callbackProbe } : {}),
       ...(push ? { push } : {}),
     };
     printJson(context, report);

@@ -22,8 +22,9 @@ PostgreSQL payment tables. Installed in a project, \`daraja <command>\` is the s
 
 Commands:
   doctor    Check the MPESA_* configuration (the environment, and ./.env or --env-file), fetch a
-            token, check the callback URL; with --push <phone>, send a test STK push and wait for
-            its final status
+            token, check the callback URL; with --callback-url <url>, send the app's callback route a
+            probe and report what its payment flow did; with --push <phone>, send a test STK push
+            and wait for its final status
   sim       Start the local Daraja simulator (the same as daraja-sim)
   migrate   Apply the PostgreSQL schema of PostgresPaymentStore to DATABASE_URL (needs pg)
 

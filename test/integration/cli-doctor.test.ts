@@ -374,7 +374,11 @@ describe('daraja doctor against the simulator', () => {
       ['doctor', '--push', '0712345678', '--callback-url', 'http://127.0.0.1:9/other', '--json', ...FAST],
       { env },
     );
-    expect(withFlag.code).toBe(EXIT_CODES.ok);
+    // The push completes; the probe of --callback-url finds nothing listening there, so the run fails.
+    const report = parseJson<DoctorReport>(withFlag);
+    expect(report.push).toMatchObject({ status: 'completed' });
+    expect(report.checks.find((c) => c.name === 'callback-probe')).toMatchObject({ status: 'failed' });
+    expect(withFlag.code).toBe(EXIT_CODES.failed);
     expect(sim.transactions.at(-1)!.callbackUrl).toBe('http://127.0.0.1:9/other');
   });
 

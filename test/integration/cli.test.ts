@@ -43,9 +43,13 @@ describe('daraja: help, version, unknown commands', () => {
     expect(USAGE).toMatch(/^Usage: npx daraja-sdk <command> \[options\]\n/);
     expect(USAGE).toMatch(/`daraja <command>` is the same command/);
     expect(USAGE).toMatch(/--env-file <path>/);
+    expect(USAGE).toMatch(/with --callback-url <url>, send the app's callback route a\s+probe/);
     expect(DOCTOR_USAGE).toMatch(/^Usage: npx daraja-sdk doctor \[options\]\n/);
     expect(DOCTOR_USAGE).toMatch(
       /\n {2}--env-file <path> {5}Read this environment file instead of \.\/\.env/,
+    );
+    expect(DOCTOR_USAGE).toMatch(
+      /\n {2}--callback-url <url> {2}The callback URL to check, probe and send with --push/,
     );
     expect(MIGRATE_USAGE).toMatch(/^Usage: npx daraja-sdk migrate \[options\]\n/);
     expect(MIGRATE_USAGE).toMatch(/\n {2}--env-file <path> {5}Read this environment file/);
