@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -9,10 +9,11 @@ import { scanForLeaks } from './leak-scan.js';
 import { testLogger } from './logger.js';
 
 /**
- * The working directory of in-process runs unless a test gives one: empty, so that no `.env` a developer
- * keeps in the repository (or anywhere up the test's own directory) leaks into a test.
+ * The working directory of in-process runs unless a test gives one: a directory without a `.env`, so that
+ * no `.env` a developer keeps in the repository leaks into a test (one directory, reused by every run).
  */
-export const EMPTY_CWD = mkdtempSync(join(tmpdir(), 'daraja-cli-cwd-'));
+export const EMPTY_CWD = join(tmpdir(), 'daraja-cli-cwd-without-env');
+mkdirSync(EMPTY_CWD, { recursive: true });
 
 /** What one in-process run of the `daraja` command printed, and its exit code. */
 export interface CliRun {
