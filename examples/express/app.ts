@@ -97,8 +97,10 @@ export async function startExpressApp(config: AppConfig): Promise<RunningApp> {
   };
   app.use(onError);
 
+  // Express 5 passes a listen error (EADDRINUSE: the port is busy) to this callback: the app does not hold
+  // the port, so it must not carry on as if it did.
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s)).once('error', reject);
+    const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

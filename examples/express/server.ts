@@ -1,17 +1,12 @@
 // Start the Express example: `npm start` (or `npx tsx --tsconfig examples/tsconfig.json examples/express/server.ts`).
-// With no configuration it uses PGlite in .data/express and the Daraja simulator in-process.
-import { configFromEnv } from '../shared/config.js';
-import { banner } from '../shared/running-app.js';
-import { describeMode } from '../shared/service.js';
+// With no configuration it uses PGlite in .data/express and the Daraja simulator in-process; ./.env is read
+// when present.
+import { runServer } from '../shared/start.js';
 import { startExpressApp } from './app.js';
 
-const app = await startExpressApp(configFromEnv(process.env, 'express'));
-console.log(banner('Express', app, describeMode(app.service.mode)));
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
+await runServer({
+  framework: 'Express',
+  appName: 'express',
+  startCommand: 'npm start',
+  start: startExpressApp,
+});

@@ -1,5 +1,6 @@
-import type { DarajaLogger } from 'daraja-sdk';
+import { Daraja, type DarajaLogger, isDarajaConfigError } from 'daraja-sdk';
 import type { LogLevel } from './logger.js';
+import { StartupError } from './startup-error.js';
 
 /** Everything the example app can be configured with. Every field has an embedded default. */
 export interface AppConfig {
@@ -82,26 +83,101 @@ export interface InitiateRateLimit {
   windowMs: number;
 }
 
-const number = (value: string | undefined, fallback: number, name: string) => {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${value}"`);
-  return n;
-};
+/** One setting that is missing or invalid, and how to fix it. */
+export interface SettingIssue {
+  /** The environment variable, e.g. `CALLBACK_SECRET`. */
+  variable: string;
+  /** What is wrong and how to fix it. */
+  fix: string;
+}
 
-const positive = (value: string | undefined, fallback: number, name: string) => {
-  const n = number(value, fallback, name);
-  if (n === 0) throw new Error(`${name} must be at least 1`);
-  return n;
-};
+/**
+ * Settings are missing or invalid: every problem at once, one line each, so a user fixes them in one go.
+ * The servers print the message (no stack trace) and exit with code 1.
+ */
+export class SettingsError extends StartupError {
+  override name = 'SettingsError';
+  readonly issues: readonly SettingIssue[];
+  constructor(issues: readonly SettingIssue[], realDaraja: boolean) {
+    const n = issues.length;
+    super(
+      [
+        `Cannot start: ${n} setting${n === 1 ? ' is' : 's are'} missing or invalid${realDaraja ? ' for the real Daraja (MPESA_* credentials are set)' : ''}:`,
+        ...issues.map((i) => `  - ${i.variable}: ${i.fix}`),
+        `Set ${n === 1 ? 'it' : 'them'} in the environment or in .env (see examples/README.md)${realDaraja ? ', or unset the MPESA_* variables to use the simulator' : ''}.`,
+      ].join('\n'),
+    );
+    this.issues = issues;
+  }
+}
 
-/** Read the configuration from environment variables, with embedded defaults for everything. */
+/**
+ * Whether the app talks to the real Daraja: any of the credentials `MPESA_CONSUMER_KEY`,
+ * `MPESA_CONSUMER_SECRET` or `MPESA_PASSKEY` is set. Without them, the simulator runs in-process. (A
+ * secret set without its key is a mistake to report, not a reason to fall back to the simulator silently.)
+ */
+export function usesRealDaraja(env: Record<string, string | undefined>): boolean {
+  return ['MPESA_CONSUMER_KEY', 'MPESA_CONSUMER_SECRET', 'MPESA_PASSKEY'].some((v) => env[v]?.trim());
+}
+
+/** The settings the real Daraja needs beyond the SDK's own: where callbacks come back, and their secret. */
+function realDarajaIssues(env: Record<string, string | undefined>): SettingIssue[] {
+  const issues: SettingIssue[] = [];
+  try {
+    Daraja.fromEnv(env);
+  } catch (error) {
+    if (!isDarajaConfigError(error)) throw error;
+    for (const i of error.issues) issues.push({ variable: i.field, fix: i.message });
+  }
+  const publicUrl = env['PUBLIC_URL']?.trim();
+  if (!publicUrl && !env['MPESA_CALLBACK_URL']?.trim()) {
+    issues.push({
+      variable: 'PUBLIC_URL',
+      fix: 'is not set: the public HTTPS address Daraja sends callbacks to, e.g. https://pay.example.com (or set MPESA_CALLBACK_URL to the full callback URL).',
+    });
+  } else if (publicUrl && !/^https?:\/\/[^\s/]+/.test(publicUrl)) {
+    issues.push({ variable: 'PUBLIC_URL', fix: 'must be a URL such as https://pay.example.com.' });
+  }
+  const secret = env['CALLBACK_SECRET'] ?? '';
+  if (secret.length < 32) {
+    issues.push({
+      variable: 'CALLBACK_SECRET',
+      fix: `${secret ? 'is too short' : 'is not set'}: at least 32 random characters, the same on every instance (e.g. the output of: openssl rand -base64 32).`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * Read the configuration from environment variables, with embedded defaults for everything. Every
+ * missing or invalid setting is reported at once in one {@link SettingsError}; with the real Daraja, so
+ * are its credentials, `PUBLIC_URL` and `CALLBACK_SECRET`.
+ */
 export function configFromEnv(env: Record<string, string | undefined>, appName: string): AppConfig {
-  const level = (env['LOG_LEVEL'] ?? 'info') as LogLevel;
+  const issues: SettingIssue[] = [];
+  const number = (value: string | undefined, fallback: number, name: string) => {
+    if (value === undefined || value === '') return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) {
+      issues.push({ variable: name, fix: `must be a whole number, got "${value}"` });
+      return fallback;
+    }
+    return n;
+  };
+  const positive = (value: string | undefined, fallback: number, name: string) => {
+    const n = number(value, fallback, name);
+    if (n === 0) issues.push({ variable: name, fix: 'must be at least 1' });
+    return n;
+  };
+  const level = (env['LOG_LEVEL'] || 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level))
-    throw new Error(`LOG_LEVEL must be debug, info, warn, error or silent`);
-  return {
-    port: number(env['PORT'], 3000, 'PORT'),
+    issues.push({ variable: 'LOG_LEVEL', fix: 'must be debug, info, warn, error or silent' });
+  const port = number(env['PORT'], 3000, 'PORT');
+  if (port > 65_535) issues.push({ variable: 'PORT', fix: `must be at most 65535, got "${env['PORT']}"` });
+  const realDaraja = usesRealDaraja(env);
+  if (realDaraja) issues.push(...realDarajaIssues(env));
+  const config: AppConfig = {
+    port,
     host: env['HOST'] || '127.0.0.1',
     ...(env['PUBLIC_URL'] ? { publicUrl: env['PUBLIC_URL'].replace(/\/+$/, '') } : {}),
     ...(env['DATABASE_URL'] ? { databaseUrl: env['DATABASE_URL'] } : {}),
@@ -136,4 +212,6 @@ export function configFromEnv(env: Record<string, string | undefined>, appName: 
       .filter(Boolean),
     logLevel: level,
   };
+  if (issues.length > 0) throw new SettingsError(issues, realDaraja);
+  return config;
 }

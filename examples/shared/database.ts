@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { maskPhoneNumbersInText } from 'daraja-sdk';
 import type { SqlClient } from 'daraja-sdk/postgres';
 import type { AppConfig } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import type { AppLogger } from './logger.js';
 
 /** The open database, whichever it is. */
@@ -117,7 +118,20 @@ export async function openDatabase(config: AppConfig, log: AppLogger): Promise<D
     return { db: pool, close: () => pool.end(), mode: { store: 'postgres' } };
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  if (config.dataDir !== 'memory') mkdirSync(config.dataDir, { recursive: true });
-  const db = config.dataDir === 'memory' ? new PGlite() : new PGlite(config.dataDir);
-  return { db, close: () => db.close(), mode: { store: 'pglite', dataDir: config.dataDir } };
+  if (config.dataDir === 'memory') {
+    const db = new PGlite();
+    return { db, close: () => db.close(), mode: { store: 'pglite', dataDir: 'memory' } };
+  }
+  // PGlite is single-process: a second app on the same folder would lose data, so it refuses to start.
+  mkdirSync(config.dataDir, { recursive: true });
+  const unlock = lockDataDir(config.dataDir);
+  try {
+    const db = new PGlite(config.dataDir);
+    await db.waitReady;
+    const close = () => db.close().finally(unlock);
+    return { db, close, mode: { store: 'pglite', dataDir: config.dataDir } };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
 }

@@ -11,10 +11,17 @@ import {
   SAFARICOM_CALLBACK_IPS,
 } from 'daraja-sdk';
 import { FileCallbackJournal } from 'daraja-sdk/journal';
+import {
+  PAYER_MESSAGES,
+  type PayerMessageKey,
+  pageMessage,
+  payerMessage,
+  payerMessageKey,
+} from 'daraja-sdk/messages';
 import { PostgresPaymentStore } from 'daraja-sdk/postgres';
 import { createSimulator, type Simulator, STK_OUTCOME_RULES } from 'daraja-sdk/simulator';
 import { authenticate, DEMO_USERS, type User } from './auth.js';
-import type { AppConfig } from './config.js';
+import { type AppConfig, SettingsError, usesRealDaraja } from './config.js';
 import { describeError, isDatabaseUnavailable, openDatabase } from './database.js';
 import { hasControlCharacters, PAYMENT_ID } from './input.js';
 import { createJsonLogger } from './logger.js';
@@ -71,8 +78,26 @@ export interface SubscriptionService {
   close(): Promise<void>;
 }
 
-export const CALLBACK_PATH = '/api/subscription/mpesa-callback';
-const PAGE = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
+/**
+ * The callback route. No "mpesa" in it: Safaricom documents a rule against that keyword in C2B URLs, and
+ * avoiding it in the STK one costs nothing.
+ */
+export const CALLBACK_PATH = '/api/subscription/payment-callback';
+
+/**
+ * How long an STK prompt stays open on the phone, as the page counts it down: Daraja ends an unanswered
+ * prompt with 1037 after about a minute. The page keeps checking after that.
+ */
+export const PROMPT_SECONDS = 60;
+
+/** How long the page keeps checking after the prompt closes, before it says "we could not confirm yet". */
+export const KEEP_CHECKING_SECONDS = 120;
+
+// The page, with the payer messages (English and Kiswahili, from daraja-sdk/messages) embedded as JSON.
+const PAGE = readFileSync(new URL('./page.html', import.meta.url), 'utf8').replace(
+  '/*PAYER_MESSAGES*/ null',
+  () => JSON.stringify(PAYER_MESSAGES).replace(/</g, '\\u003c'),
+);
 
 /**
  * Build the service. `listeningUrl` is where the app itself listens: with the in-process simulator,
@@ -89,8 +114,8 @@ export async function createSubscriptionService(
   const subscriptions = new Subscriptions(database.db);
   await subscriptions.migrate();
 
-  // Daraja: the real one when MPESA_CONSUMER_KEY is set, else the simulator in this process.
-  const useSimulator = !config.env['MPESA_CONSUMER_KEY'];
+  // Daraja: the real one when its credentials are set, else the simulator in this process.
+  const useSimulator = !usesRealDaraja(config.env);
   let simulator: Simulator | undefined;
   let daraja: Daraja;
   let callbackUrl: string;
@@ -110,14 +135,27 @@ export async function createSubscriptionService(
   } else {
     daraja = Daraja.fromEnv(config.env, { logger: log });
     const fromEnv = config.env['MPESA_CALLBACK_URL'];
-    if (!fromEnv && !config.publicUrl) {
-      throw new Error(
-        `Set PUBLIC_URL (or MPESA_CALLBACK_URL): the public HTTPS address Daraja sends callbacks to (${CALLBACK_PATH}).`,
-      );
-    }
+    // configFromEnv() reports these with every other setting; a config built in code is checked here.
+    const missing = [
+      ...(!fromEnv && !config.publicUrl
+        ? [
+            {
+              variable: 'PUBLIC_URL',
+              fix: `is not set: the public HTTPS address Daraja sends callbacks to (${CALLBACK_PATH}), or set MPESA_CALLBACK_URL.`,
+            },
+          ]
+        : []),
+      ...(!callbackSecret
+        ? [
+            {
+              variable: 'CALLBACK_SECRET',
+              fix: 'is not set: at least 32 random characters, the same on every instance.',
+            },
+          ]
+        : []),
+    ];
+    if (missing.length > 0) throw new SettingsError(missing, true);
     callbackUrl = fromEnv || `${config.publicUrl}${CALLBACK_PATH}`;
-    if (!callbackSecret)
-      throw new Error('Set CALLBACK_SECRET: at least 32 random characters, the same on every instance.');
   }
   const mode: AppMode = {
     daraja: useSimulator ? 'simulator' : daraja.environment,
@@ -148,9 +186,15 @@ export async function createSubscriptionService(
         'subscription extended',
       );
     },
+    // Daraja's own text (resultDesc) is for developers: it goes to the log, never to the page.
     onFailed: (payment) => {
       log.info(
-        { paymentId: payment.id, status: payment.status, resultCode: payment.resultCode },
+        {
+          paymentId: payment.id,
+          status: payment.status,
+          resultCode: payment.resultCode,
+          resultDesc: payment.resultDesc,
+        },
         'payment did not complete',
       );
     },
@@ -188,12 +232,21 @@ export async function createSubscriptionService(
     headers: { 'retry-after': '5' },
     body: { error: 'unavailable', message },
   });
+  /**
+   * A 400 naming the field, for developers (`message`), with `messageKey`: the payer message the page
+   * shows instead (a payer never reads a field name).
+   */
   const invalid = (field: string, message: string): Reply => ({
     status: 400,
-    body: { error: 'validation', field, message: `${field}: ${message}` },
+    body: { error: 'validation', field, message: `${field}: ${message}`, messageKey: messageKeyFor(field) },
   });
 
-  /** What the browser may see of a payment: never the CheckoutRequestID or the full phone number. */
+  /**
+   * What the browser may see of a payment: never the CheckoutRequestID, the full phone number or Daraja's
+   * text (`resultDesc`, logged instead). `messageKey` names the payer message (`daraja-sdk/messages`)
+   * and `message` is its English text; the receipt is null until M-Pesa sends it (a status query carries
+   * none).
+   */
   const view = (p: Payment) => ({
     id: p.id,
     status: p.status,
@@ -202,7 +255,8 @@ export async function createSubscriptionService(
     phoneNumber: maskPhoneNumber(p.phoneNumber),
     mpesaReceiptNumber: p.mpesaReceiptNumber,
     resultCode: p.resultCode,
-    resultDesc: p.resultDesc,
+    messageKey: payerMessageKey(p),
+    message: payerMessage(p, 'en'),
     createdAt: p.createdAt.toISOString(),
     completedAt: p.completedAt?.toISOString() ?? null,
     /** How it settled: by its callback, a status check, reconciliation, or a rejected push. */
@@ -223,6 +277,8 @@ export async function createSubscriptionService(
         // Demo only: the page lets you act as either user.
         users: DEMO_USERS.map(({ id, name, token }) => ({ id, name, token })),
         simulatorRules: useSimulator ? STK_OUTCOME_RULES : undefined,
+        promptSeconds: PROMPT_SECONDS,
+        keepCheckingSeconds: KEEP_CHECKING_SECONDS,
       },
     }),
 
@@ -236,6 +292,7 @@ export async function createSubscriptionService(
             error: 'validation',
             field: 'plan',
             message: `Choose a plan: ${Object.keys(PLANS).join(' or ')}.`,
+            messageKey: 'failed',
           },
         };
       const key = input['idempotencyKey'];
@@ -259,20 +316,31 @@ export async function createSubscriptionService(
           metadata: { plan: plan.id },
           ...(typeof key === 'string' ? { idempotencyKey: `${user.id}:${key}` } : {}),
         });
+        // Daraja's CustomerMessage ("Success. Request accepted for processing") is for developers: logged.
         log.info(
-          { paymentId: result.payment.id, userId: user.id, plan: plan.id, outcome: result.outcome },
+          {
+            paymentId: result.payment.id,
+            userId: user.id,
+            plan: plan.id,
+            outcome: result.outcome,
+            ...(result.customerMessage ? { customerMessage: result.customerMessage } : {}),
+          },
           'payment initiated',
         );
-        const messages = {
-          sent: result.customerMessage ?? 'Check your phone and enter your M-Pesa PIN.',
-          unknown:
-            'We could not confirm the prompt was sent. If it reached your phone, complete it; we are checking.',
-          rejected: 'M-Pesa did not accept the request. Check the number and try again.',
-          existing: 'This payment was already started.',
-        } as const;
+        const messageKey: PayerMessageKey =
+          result.outcome === 'unknown'
+            ? 'push-unconfirmed'
+            : result.outcome === 'rejected'
+              ? 'push-rejected'
+              : payerMessageKey(result.payment);
         return {
           status: result.outcome === 'rejected' ? 502 : result.outcome === 'existing' ? 200 : 202,
-          body: { payment: view(result.payment), outcome: result.outcome, message: messages[result.outcome] },
+          body: {
+            payment: view(result.payment),
+            outcome: result.outcome,
+            messageKey,
+            message: PAYER_MESSAGES.en[messageKey].text,
+          },
         };
       } catch (error) {
         if (isDarajaValidationError(error)) {
@@ -282,13 +350,16 @@ export async function createSubscriptionService(
               error: 'validation',
               field: error.field,
               message: error.message.replace(/^\[daraja\] /, ''),
+              messageKey: messageKeyFor(error.field),
             },
           };
         }
         log.error({ ...describeError(error), userId: user.id }, 'initiate failed');
-        if (isDatabaseUnavailable(error))
-          return unavailable('Could not start the payment right now. Try again in a moment.');
-        return { status: 500, body: { error: 'internal', message: 'Could not start the payment.' } };
+        if (isDatabaseUnavailable(error)) return unavailable(pageMessage('unavailable').text);
+        return {
+          status: 500,
+          body: { error: 'internal', message: 'Could not start the payment.', messageKey: 'unavailable' },
+        };
       }
     },
 
@@ -351,6 +422,11 @@ export async function createSubscriptionService(
       await database.close();
     },
   };
+}
+
+/** The payer message for a rejected input: the phone number's own, or a generic one. */
+function messageKeyFor(field: string | undefined): PayerMessageKey {
+  return field === 'phoneNumber' ? 'invalid-phone' : 'failed';
 }
 
 /** A one-line description of the mode, for start-up logs. */

@@ -136,7 +136,7 @@ describe('initiate rate-limit configuration', () => {
       ).initiateRateLimit,
     ).toEqual({ perUser: 10, perPhone: 0, windowMs: 30_000 });
     expect(() => configFromEnv({ RATE_LIMIT_INITIATE_PER_USER: 'lots' }, 'x')).toThrow(
-      /RATE_LIMIT_INITIATE_PER_USER must be a whole number/,
+      /RATE_LIMIT_INITIATE_PER_USER: must be a whole number/,
     );
     expect(() => configFromEnv({ RATE_LIMIT_WINDOW_MS: '0' }, 'x')).toThrow(/RATE_LIMIT_WINDOW_MS/);
   });

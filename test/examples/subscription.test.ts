@@ -86,11 +86,11 @@ for (const framework of FRAMEWORKS) {
       });
 
       it.each([
-        ['0712345601', 'cancelled', '1032'],
-        ['0712345602', 'timeout', '1037'],
-        ['0712345603', 'failed', '1'],
-        ['0712345604', 'failed', '2001'],
-      ])('a payment from %s ends %s (%s) and activates nothing', async (phone, status, code) => {
+        ['0712345601', 'cancelled', '1032', 'cancelled', 'Request cancelled by user'],
+        ['0712345602', 'timeout', '1037', 'unreachable', 'DS timeout user cannot be reached'],
+        ['0712345603', 'failed', '1', 'insufficient-funds', 'The balance is insufficient'],
+        ['0712345604', 'failed', '2001', 'wrong-pin', 'The initiator information is invalid.'],
+      ])('a payment from %s ends %s (%s) and activates nothing', async (phone, status, code, key, raw) => {
         const payment = await initiate(bob, phone, 'basic');
         await app.service.simulator!.idle();
         const r = await check(bob, payment.id);
@@ -99,8 +99,49 @@ for (const framework of FRAMEWORKS) {
           resultCode: code,
           activated: false,
           settledBy: 'callback',
+          messageKey: key,
         });
+        // The payer message, never Daraja's text (that goes to the server log).
+        expect(r.body['payment'].message.title).not.toBe('');
+        expect(r.text).not.toContain(raw);
+        expect(r.body['payment']).not.toHaveProperty('resultDesc');
         expect(await periodsOf(bob, payment.id)).toHaveLength(0);
+      });
+
+      it("answers initiate with the payer message, not Daraja's CustomerMessage", async () => {
+        const r = await alice('/api/subscription/initiate-mpesa', {
+          method: 'POST',
+          body: { plan: 'basic', phoneNumber: '0712345678' },
+        });
+        expect(r.status).toBe(202);
+        expect(r.body).toMatchObject({
+          messageKey: 'pending',
+          message: 'Enter your M-Pesa PIN on the prompt on your phone to pay.',
+        });
+        expect(r.text).not.toContain('Success. Request accepted for processing');
+        const bad = await alice('/api/subscription/initiate-mpesa', {
+          method: 'POST',
+          body: { plan: 'basic', phoneNumber: '0812345678' },
+        });
+        expect(bad.body).toMatchObject({
+          error: 'validation',
+          field: 'phoneNumber',
+          messageKey: 'invalid-phone',
+        });
+        await app.service.simulator!.idle();
+      });
+
+      it('a payment settled by a status query has no receipt yet: "by SMS", never "null"', async () => {
+        const payment = await initiate(alice, '0712345605'); // paid; the callback never comes
+        await app.service.simulator!.idle();
+        const r = await check(alice, payment.id);
+        expect(r.body['payment']).toMatchObject({
+          status: 'completed',
+          settledBy: 'query',
+          mpesaReceiptNumber: null,
+          messageKey: 'completed',
+          message: { title: 'Payment complete', text: 'Thank you. Your M-Pesa receipt will arrive by SMS.' },
+        });
       });
 
       it('a lost callback is repaired by check-payment', async () => {
@@ -198,7 +239,7 @@ for (const framework of FRAMEWORKS) {
           '',
           JSON.stringify({ Body: { stkCallback: { CheckoutRequestID: 'ws_CO_X', ResultCode: 0 } } }),
         ]) {
-          const res = await fetch(`${app.url}/api/subscription/mpesa-callback?payment=pay_x&token=bad`, {
+          const res = await fetch(`${app.url}/api/subscription/payment-callback?payment=pay_x&token=bad`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body,
@@ -206,7 +247,7 @@ for (const framework of FRAMEWORKS) {
           expect(res.status).toBe(200);
           expect(await res.json()).toEqual({ ResultCode: 0, ResultDesc: 'Accepted' });
         }
-        const big = await fetch(`${app.url}/api/subscription/mpesa-callback`, {
+        const big = await fetch(`${app.url}/api/subscription/payment-callback`, {
           method: 'POST',
           body: 'x'.repeat(70_000),
         });

@@ -1,4 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import { startExpressApp } from '../../examples/express/app.js';
@@ -85,5 +89,81 @@ export function apiFor(app: RunningApp, token = 'demo-token-alice') {
       text,
       headers: res.headers,
     };
+  };
+}
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** An example server started as a child process, as `npm start` starts it. */
+export interface ExampleProcess {
+  child: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** Its URL once the banner is printed; rejects if it exits first or prints nothing within 60 s. */
+  listening(): Promise<string>;
+  /** Its exit code (or signal) once it exits. */
+  exited: Promise<number | NodeJS.Signals | null>;
+  /** Send a signal to it and everything it started (its process group). */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Start `examples/<express|fastify>/server.ts` through tsx in its own process group, with `env` over a
+ * clean environment (no `MPESA_*`, `DATABASE_URL` or `PORT` from the test's own), in `cwd` (an empty folder
+ * unless given, so no `.env` of the repository is read).
+ */
+export function spawnExampleServer(
+  framework: 'express' | 'fastify',
+  env: Record<string, string>,
+  cwd = mkdtempSync(join(tmpdir(), 'daraja-example-cwd-')),
+): ExampleProcess {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(MPESA_|DATABASE_|PUBLIC_URL$|CALLBACK_SECRET$|PORT$|HOST$|DATA_DIR$|JOURNAL_DIR$)/.test(k),
+    ),
+  );
+  const child = spawn(
+    resolve(ROOT, 'node_modules/.bin/tsx'),
+    ['--tsconfig', resolve(ROOT, 'examples/tsconfig.json'), resolve(ROOT, `examples/${framework}/server.ts`)],
+    { cwd, env: { ...clean, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let output = '';
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | NodeJS.Signals | null>((r) =>
+    child.once('exit', (code, signal) => r(code ?? signal)),
+  );
+  return {
+    child,
+    output: () => output,
+    exited,
+    kill(signal = 'SIGTERM') {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {}
+    },
+    listening: () =>
+      new Promise<string>((resolveUrl, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${output}`)), 60_000);
+        const check = () => {
+          const m = /listening on (http:\/\/\S+)/.exec(output);
+          if (m) {
+            clearTimeout(timer);
+            listeners.delete(check);
+            resolveUrl(m[1]!);
+          }
+        };
+        listeners.add(check);
+        check();
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`exited with ${code} before listening:\n${output}`));
+        });
+      }),
   };
 }
