@@ -18,7 +18,7 @@ import type { OperationsContext } from './initiator/shared.js';
 import { createLog, type DarajaLogger } from './logger.js';
 import { Qr } from './qr/qr.js';
 import { Stk, type StkTransactionType } from './stk/stk.js';
-import { validateCallbackUrl } from './utils/url.js';
+import { isDarajaHost, validateCallbackUrl } from './utils/url.js';
 
 /** Which Daraja to talk to. */
 export type DarajaEnvironment = 'sandbox' | 'production';
@@ -54,7 +54,12 @@ export interface DarajaOptions extends InitiatorOptions {
   shortcode?: string | number;
   /** Lipa na M-Pesa Online passkey. Never logged. Env: `MPESA_PASSKEY`. */
   passkey?: string;
-  /** Default callback URL for STK push. HTTPS in production. Env: `MPESA_CALLBACK_URL`. */
+  /**
+   * Default callback URL for STK push. HTTPS in production. When the client talks to Daraja (no `baseUrl`,
+   * or a safaricom.co.ke one) it must be a URL Safaricom can reach: not `localhost`, `*.local` or a
+   * loopback, private or link-local address (with `baseUrl` pointing at the simulator, those are fine).
+   * Env: `MPESA_CALLBACK_URL`.
+   */
   callbackUrl?: string;
   /** Default STK transaction type. @defaultValue `'CustomerBuyGoodsOnline'` when `tillNumber` is set, else `'CustomerPayBillOnline'` */
   transactionType?: StkTransactionType;
@@ -115,6 +120,10 @@ export const DARAJA_ENV_VARS = Object.freeze({
   /** The default QueueTimeOutURL of the initiator APIs. */
   queueTimeoutUrl: 'MPESA_QUEUE_TIMEOUT_URL',
 } as const);
+
+/** Safaricom's public sandbox shortcode and passkey (daraja-api.md §17): never valid in production. */
+const SANDBOX_SHORTCODE = '174379';
+const SANDBOX_PASSKEY = 'bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919';
 
 /** Options that {@link Daraja.fromEnv} requires, from the environment or its `overrides`. */
 const REQUIRED_FROM_ENV = ['consumerKey', 'consumerSecret', 'shortcode', 'passkey'] as const;
@@ -215,9 +224,31 @@ function validateOptions(
   }
   const o = (typeof options === 'object' && options !== null ? options : {}) as Partial<DarajaOptions>;
   const production = o.environment === 'production' && o.baseUrl === undefined;
+  // Talking to Safaricom itself (no baseUrl, or a safaricom.co.ke one), not to a simulator or a mock.
+  const daraja = typeof o.baseUrl !== 'string' || isDarajaHost(o.baseUrl);
   if (typeof o.callbackUrl === 'string') {
-    const problem = validateCallbackUrl(o.callbackUrl, production);
+    const problem = validateCallbackUrl(o.callbackUrl, production, daraja);
     if (problem) issues.push({ field: fieldName('callbackUrl'), message: problem });
+  }
+  // Requests go to Daraja's production host: the sandbox's public credentials cannot work there.
+  const liveProduction =
+    o.environment === 'production' &&
+    (typeof o.baseUrl !== 'string' || o.baseUrl.replace(/\/+$/, '') === DARAJA_BASE_URLS.production);
+  if (liveProduction && String(o.shortcode ?? '').trim() === SANDBOX_SHORTCODE) {
+    issues.push({
+      field: fieldName('shortcode'),
+      message:
+        `${SANDBOX_SHORTCODE} is the sandbox test shortcode; production needs your own PayBill or store ` +
+        'number from the go-live. Set it, or use environment: "sandbox" to keep testing.',
+    });
+  }
+  if (liveProduction && typeof o.passkey === 'string' && o.passkey.trim() === SANDBOX_PASSKEY) {
+    issues.push({
+      field: fieldName('passkey'),
+      message:
+        'is the public sandbox passkey; production needs the passkey Safaricom sends at go-live. Set it, ' +
+        'or use environment: "sandbox" to keep testing.',
+    });
   }
   if (o.transactionType === 'CustomerBuyGoodsOnline' && o.tillNumber === undefined) {
     issues.push({
@@ -250,7 +281,7 @@ function validateOptions(
  *   environment: 'sandbox',
  *   shortcode: '174379',
  *   passkey: process.env.MPESA_PASSKEY!,
- *   callbackUrl: 'https://example.com/mpesa/callback',
+ *   callbackUrl: 'https://example.com/payments/callback',
  * });
  * const { checkoutRequestId } = await daraja.stk.push({
  *   phoneNumber: '0712345678', amount: 100, accountReference: 'PRO-42',
@@ -318,6 +349,7 @@ export class Daraja {
       transport,
       log,
       production: this.environment === 'production',
+      publicCallbacks: isDarajaHost(this.baseUrl),
       shortcode: o.shortcode === undefined ? undefined : String(o.shortcode).trim(),
       passkey: o.passkey,
       callbackUrl: o.callbackUrl,
@@ -328,6 +360,7 @@ export class Daraja {
       transport,
       log,
       production: this.environment === 'production',
+      darajaHost: isDarajaHost(this.baseUrl),
       shortcode: o.shortcode === undefined ? undefined : String(o.shortcode).trim(),
       initiatorShortcode:
         o.initiatorShortcode === undefined ? undefined : String(o.initiatorShortcode).trim(),

@@ -74,8 +74,32 @@ const readC2bAnswerWithoutCode: AnswerWithoutCode = (description) => {
   return undefined;
 };
 
-// Safaricom: "do not use keywords such as M-PESA, M-Pesa, Safaricom, exe, exec, cmd, sql, query … in your URLs".
-const FORBIDDEN_IN_URL = /m-?pesa|safaricom|exe|cmd|sql|query/i;
+// Safaricom's Register URL rules (daraja-api.md §5): "Avoid the keywords M-PESA/MPesa/Safaricom/exe/exec/
+// cmd/SQL/query in URLs" and "Do not use ngrok, mockbin or requestbin (usually blocked)".
+const FORBIDDEN_IN_URL = /m-?pesa|safaricom|exec|exe|cmd|sql|query/i;
+const BLOCKED_HOST_WORDS = /ngrok|mockbin|requestbin/i;
+
+/** Why Safaricom would refuse this C2B URL under its documented rules, or `undefined`. */
+function registerUrlProblem(value: string): string | undefined {
+  const word = FORBIDDEN_IN_URL.exec(value)?.[0];
+  if (word)
+    return (
+      `contains "${word}". Safaricom's Register URL rules say to avoid the keywords M-PESA, MPesa, ` +
+      'Safaricom, exe, exec, cmd, SQL and query in C2B URLs; use a path without them, e.g. /payments/c2b/confirmation.'
+    );
+  let host = '';
+  try {
+    host = new URL(value).hostname;
+  } catch {
+    return undefined; // reported by the URL check
+  }
+  if (BLOCKED_HOST_WORDS.test(host))
+    return (
+      `is on ${host}. Safaricom's Register URL rules say not to use ngrok, mockbin or requestbin (usually ` +
+      'blocked); register a URL on your own domain.'
+    );
+  return undefined;
+}
 
 /**
  * C2B (customer to business): register the URLs M-Pesa calls when customers pay your PayBill or till, and
@@ -103,8 +127,12 @@ export class C2b {
    * @param params - The two URLs and optional overrides.
    * @param options - Per-call timeout and abort signal.
    * @returns Daraja's answer.
-   * @throws {@link DarajaValidationError} for bad URLs (spaces, http in production, or words Safaricom
-   * blocks such as "mpesa", "safaricom", "sql", "query", "exe", "cmd"), {@link DarajaConfigError} without a
+   * When the client talks to Daraja (no `baseUrl`, or a safaricom.co.ke one), the URLs are held to
+   * Safaricom's documented Register URL rules: no keywords M-PESA, MPesa, Safaricom, exe, exec, cmd, SQL or
+   * query (in any case), and no ngrok, mockbin or requestbin hosts. Against a simulator any URL is sent.
+   *
+   * @throws {@link DarajaValidationError} for bad URLs (spaces, http in production, or what Safaricom's
+   * rules above forbid), {@link DarajaConfigError} without a
    * shortcode, {@link DarajaApiError}, {@link DarajaProductNotEnabledError} when the app lacks the
    * Customer To Business product (or this API version), {@link DarajaUnknownOutcomeError}.
    *
@@ -123,12 +151,9 @@ export class C2b {
     const version = oneOf('version', p.version ?? 'v1', ['v1', 'v2'] as const);
     const url = (field: 'confirmationUrl' | 'validationUrl') => {
       const value = urlField(field, p[field], ctx.production);
-      const word = FORBIDDEN_IN_URL.exec(value)?.[0];
-      if (word)
-        throw new DarajaValidationError(
-          field,
-          `contains "${word}": Safaricom rejects C2B URLs with M-PESA, Safaricom, exe, cmd, SQL or query.`,
-        );
+      // Safaricom's own rules; a simulator or mock behind `baseUrl` accepts any URL.
+      const problem = ctx.darajaHost === false ? undefined : registerUrlProblem(value);
+      if (problem) throw new DarajaValidationError(field, problem);
       return value;
     };
     const body = {

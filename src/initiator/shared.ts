@@ -16,6 +16,8 @@ export interface OperationsContext {
   log: Log;
   /** `environment === 'production'`: HTTPS URLs only, no C2B simulation. */
   production: boolean;
+  /** The client talks to Safaricom's own hosts (not a simulator): URLs must be ones Safaricom accepts. */
+  darajaHost?: boolean;
   /** The client's STK/PayBill shortcode: the default C2B shortcode. */
   shortcode: string | undefined;
   initiatorShortcode: string | undefined;

@@ -99,6 +99,8 @@ export interface StkContext {
   transport: Transport;
   log: Log;
   production: boolean;
+  /** The client talks to Safaricom's own hosts: callback URLs must be reachable from the internet. */
+  publicCallbacks?: boolean;
   shortcode: string | undefined;
   passkey: string | undefined;
   callbackUrl: string | undefined;
@@ -176,7 +178,7 @@ export class Stk {
         },
       ]);
     }
-    const urlProblem = validateCallbackUrl(callbackUrl, ctx.production);
+    const urlProblem = validateCallbackUrl(callbackUrl, ctx.production, ctx.publicCallbacks === true);
     if (urlProblem) throw new DarajaValidationError('callbackUrl', urlProblem);
     const transactionType = params.transactionType ?? ctx.transactionType;
     if (transactionType !== 'CustomerPayBillOnline' && transactionType !== 'CustomerBuyGoodsOnline') {

@@ -156,7 +156,13 @@ describe('stk.push validation (nothing is sent)', () => {
 
   it('requires https callbacks in production', async () => {
     const e = await rejection(
-      makeClient({ environment: 'production', callbackUrl: undefined, baseUrl: undefined }).stk.push({
+      makeClient({
+        environment: 'production',
+        shortcode: '4012345',
+        passkey: 'production-passkey-not-the-sandbox-one',
+        callbackUrl: undefined,
+        baseUrl: undefined,
+      }).stk.push({
         ...params,
         callbackUrl: 'http://merchant.example.com/cb',
       }),
