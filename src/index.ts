@@ -101,6 +101,7 @@ export type { PaymentStatus } from './payment-status.js';
 export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './payment-status.js';
 export type {
   CallbackAck,
+  CallbackProbeAck,
   CallbackRequest,
   CallbackResponse,
   CallbackRetryLater,
@@ -127,6 +128,16 @@ export type {
 export { MemoryCallbackJournal } from './payments/journal.js';
 export type { MemoryPaymentStoreOptions } from './payments/memory-store.js';
 export { MemoryPaymentStore } from './payments/memory-store.js';
+export type {
+  CallbackProbeProblem,
+  CallbackProbeProblemReason,
+  CallbackProbeReport,
+} from './payments/probe.js';
+export {
+  CALLBACK_PROBE_MERCHANT_REQUEST_ID,
+  CALLBACK_PROBE_PARAM,
+  callbackProbeBody,
+} from './payments/probe.js';
 export type { QueryBudget } from './payments/query-budget.js';
 export { DEFAULT_QUERY_BUDGET, SANDBOX_QUERY_BUDGET } from './payments/query-budget.js';
 export { SAFARICOM_CALLBACK_IPS } from './payments/security.js';

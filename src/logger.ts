@@ -9,7 +9,9 @@ export type DarajaLogLevel = 'debug' | 'info' | 'warn' | 'error';
  *
  * Every field is redacted before it reaches the logger: phone numbers are masked, and secrets, tokens,
  * the passkey and the STK password are never passed. Missing levels are skipped. The SDK is silent
- * unless you pass a logger.
+ * unless you pass a logger, with one exception: the payment flow's one-time warnings of a misconfiguration
+ * that makes every callback fail go to `console.warn` when the flow has no logger (see
+ * `PaymentFlowOptions.logger`; `logger: null` silences them).
  *
  * @example
  * ```ts

@@ -16,9 +16,13 @@ import { createLog, type DarajaLogger, type Log } from '../logger.js';
 import type { PaymentStatus } from '../payment-status.js';
 import type { StkQueryResult } from '../stk/stk.js';
 import { hasControlCharacter, normalizeStkFields, validateText } from '../stk/stk.js';
-import { validateCallbackUrl } from '../utils/url.js';
+import { addressScope, describeScope } from '../utils/ip.js';
+import { maskPhoneNumbersInText } from '../utils/mask.js';
+import { isDarajaHost, validateCallbackUrl } from '../utils/url.js';
+import { VERSION } from '../version.js';
 import { auditedBody, bodyFingerprint, RejectionSampler } from './audit.js';
 import { type CallbackJournal, type JournalEntry, MemoryCallbackJournal } from './journal.js';
+import { CALLBACK_PROBE_PARAM, type CallbackProbeProblem, type CallbackProbeReport } from './probe.js';
 import {
   DEFAULT_QUERY_BUDGET,
   type QueryBudget,
@@ -50,6 +54,12 @@ export interface CallbackAck {
   readonly ResultCode: 0;
   /** Always `'Accepted'`. */
   readonly ResultDesc: 'Accepted';
+}
+
+/** The acknowledgement of a callback probe (see {@link PaymentFlow.handleCallback}): the usual ack plus the report. */
+export interface CallbackProbeAck extends CallbackAck {
+  /** What the flow saw of the probe request, and what would make real callbacks fail. */
+  readonly probe: CallbackProbeReport;
 }
 
 /** The JSON body of the rare answer that does not acknowledge a callback (HTTP 503): see {@link CallbackResponse}. */
@@ -87,8 +97,11 @@ export interface PaymentFlowOptions {
   /** Where payments are kept. */
   store: PaymentStore;
   /**
-   * Public URL of your callback route, e.g. `https://example.com/api/subscription/mpesa-callback`. The flow
-   * adds `?payment=<id>&token=<hmac>` for each payment.
+   * Public URL of your callback route, e.g. `https://example.com/payments/callback`. The flow adds
+   * `?payment=<id>&token=<hmac>` for each payment. When the client talks to Daraja (not a simulator), it
+   * must be a URL Safaricom can reach: not `localhost`, `*.local` or a loopback, private or link-local
+   * address. Safaricom documents no keyword rule for STK callback URLs (it does for C2B: see
+   * `c2b.registerUrls`), but a neutral path such as `/payments/callback` is the safe choice.
    */
   callbackUrl: string;
   /**
@@ -206,8 +219,13 @@ export interface PaymentFlowOptions {
    * @defaultValue 3000
    */
   ackDeadlineMs?: number;
-  /** Receives redacted logs. @defaultValue silent */
-  logger?: DarajaLogger;
+  /**
+   * Receives redacted logs. Without a logger the flow is silent, except for a few one-time warnings of a
+   * misconfiguration that makes every callback fail (no body parser on the callback route, no
+   * `remoteAddress`, every callback rejected by `allowedIps`, the store's tables missing), which then go to
+   * `console.warn`. Pass `null` to silence those too. @defaultValue silent but for those warnings
+   */
+  logger?: DarajaLogger | null;
   /** The app's clock, for callback receipt times and `checkStatus` throttling; for tests. @defaultValue `() => new Date()` */
   now?: () => Date;
 }
@@ -250,16 +268,26 @@ export interface InitiateResult {
   error?: DarajaError;
 }
 
-/** What {@link PaymentFlow.handleCallback} needs from the HTTP request. */
+/**
+ * What {@link PaymentFlow.handleCallback} needs from the HTTP request. Every field but `body` also takes
+ * `undefined`, so framework values typed `string | undefined` (Express's `req.socket.remoteAddress`) pass
+ * as they are under `exactOptionalPropertyTypes`.
+ */
 export interface CallbackRequest {
-  /** The parsed JSON body (or the raw text / bytes). */
+  /**
+   * The parsed JSON body (Express `express.json()`, Fastify's default parser), or the raw text or bytes.
+   * Without a body parser nothing usable arrives and every callback is rejected as invalid.
+   */
   body: unknown;
-  /** The request URL or path with its query string (Express `req.originalUrl`, Fastify `req.url`). */
-  url?: string;
-  /** The socket's address (Express `req.socket.remoteAddress`, Fastify `req.socket.remoteAddress`). */
-  remoteAddress?: string;
+  /** The request URL or path with its query string (Express `req.originalUrl`, Fastify `request.url`). */
+  url?: string | undefined;
+  /**
+   * The socket's address (Express `req.socket.remoteAddress`, Fastify `request.socket.remoteAddress` or
+   * `request.ip`). Needed by the `allowedIps` check: without it every callback is rejected (`ip_unknown`).
+   */
+  remoteAddress?: string | undefined;
   /** Request headers (for `X-Forwarded-For` behind a trusted proxy). */
-  headers?: Record<string, string | string[] | undefined> | Headers;
+  headers?: Record<string, string | string[] | undefined> | Headers | undefined;
 }
 
 /** What to send back to Daraja, plus what the flow did (for your logs and tests). */
@@ -271,10 +299,15 @@ export interface CallbackResponse {
   status: 200 | 503;
   /** `{ 'content-type': 'application/json' }`. */
   headers: Record<'content-type', 'application/json'>;
-  /** {@link CALLBACK_ACK} with 200, {@link CALLBACK_RETRY_LATER} with 503. */
-  body: CallbackAck | CallbackRetryLater;
-  /** What happened. */
-  outcome: CallbackOutcome;
+  /**
+   * {@link CALLBACK_ACK} with 200, {@link CALLBACK_RETRY_LATER} with 503, and for a probe the ack with its
+   * report ({@link CallbackProbeAck}).
+   */
+  body: CallbackAck | CallbackRetryLater | CallbackProbeAck;
+  /** What happened: `probe` for a callback probe, which changed nothing. */
+  outcome: CallbackOutcome | 'probe';
+  /** The probe's report, for a probe (`outcome: 'probe'`). */
+  probe?: CallbackProbeReport;
   /** Why, for anything but `applied`. */
   reason: string | null;
   /** The payment it concerned, if linked. */
@@ -327,6 +360,31 @@ export interface PaymentFlow {
    * Handle a callback request. Never throws. Answers HTTP 200 with `{"ResultCode":0,"ResultDesc":"Accepted"}`
    * once the callback is durable (recorded in the store within the deadline, or else in a durable
    * journal), without waiting for `onCompleted` (see {@link CallbackResponse.afterAck}).
+   *
+   * **Misconfiguration is loud.** A route that makes every callback fail gets one warning per cause (to
+   * the logger, or `console.warn` without one; `logger: null` silences it): a body that did not arrive
+   * parsed (add `express.json()` to the route, or pass the raw text), no `remoteAddress` while `allowedIps`
+   * is on, and three callbacks rejected by `allowedIps` with none accepted (a proxy or tunnel: see
+   * `trustedProxies`). Payments still settle by status queries then, but without their receipts.
+   *
+   * **Probes.** A request whose URL has the query parameter {@link CALLBACK_PROBE_PARAM} (`daraja_probe`),
+   * as `daraja doctor --callback-url` sends, is a probe whatever its body: it touches neither the store nor
+   * the journal, counts toward no warning, and is answered 200 with
+   * `{ ResultCode: 0, ResultDesc: 'Accepted', probe }`, where `probe` ({@link CallbackProbeReport}) says
+   * whether a real callback sent the same way would get through (`verdict`) and, if not, what to fix
+   * (`problems`: `invalid_body`, `ip_unknown`, or `ip_not_allowed` when the allow-list is on and the
+   * address the flow sees is private, loopback, link-local or carrier-grade NAT, the signature of a proxy
+   * missing from `trustedProxies`). The probe is cheap (no I/O); Daraja never sends the parameter.
+   *
+   * @example
+   * ```ts
+   * app.post('/payments/callback', express.json(), async (req, res) => {
+   *   const ack = await flow.handleCallback({
+   *     body: req.body, url: req.originalUrl, remoteAddress: req.socket.remoteAddress, headers: req.headers,
+   *   });
+   *   res.status(ack.status).json(ack.body);
+   * });
+   * ```
    */
   handleCallback(request: CallbackRequest): Promise<CallbackResponse>;
   /**
@@ -377,6 +435,59 @@ function header(headers: CallbackRequest['headers'], name: string): string | und
   const v = key === undefined ? undefined : record[key];
   return Array.isArray(v) ? v.join(',') : v;
 }
+
+/** A Node stream, a web `ReadableStream` or an async iterable: a body nobody read. */
+function isStream(value: object): boolean {
+  const v = value as Record<string | symbol, unknown>;
+  return (
+    typeof v['pipe'] === 'function' ||
+    typeof v['getReader'] === 'function' ||
+    typeof v[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/**
+ * How the body reached the flow: `parsed` (a JSON object), `missing` (nothing: `undefined`, `null`, empty
+ * text or bytes, `{}`) or `unparsed` (text, bytes or an unread stream).
+ */
+function bodyState(body: unknown): CallbackProbeReport['body'] {
+  if (body === undefined || body === null) return 'missing';
+  if (typeof body === 'string') return body.trim() === '' ? 'missing' : 'unparsed';
+  if (body instanceof Uint8Array) return body.byteLength === 0 ? 'missing' : 'unparsed';
+  if (typeof body !== 'object') return 'unparsed';
+  if (isStream(body)) return 'unparsed';
+  if (!Array.isArray(body) && Object.keys(body).length === 0) return 'missing';
+  return 'parsed';
+}
+
+/**
+ * Why the flow cannot read this body at all (the route has no JSON body parser), or `undefined` when it
+ * can: a parsed object, or raw text or bytes holding a JSON object.
+ */
+function unreadableBody(body: unknown): 'missing' | 'stream' | 'not_json' | undefined {
+  const state = bodyState(body);
+  if (state === 'missing') return 'missing';
+  if (state === 'parsed') return undefined;
+  if (typeof body === 'string') return body.trimStart().startsWith('{') ? undefined : 'not_json';
+  if (body instanceof Uint8Array) {
+    const text = Buffer.from(body.subarray(0, 64)).toString('utf8');
+    return text.trimStart().startsWith('{') ? undefined : 'not_json';
+  }
+  return typeof body === 'object' ? 'stream' : 'not_json';
+}
+
+const BODY_FIX =
+  'add a JSON body parser to the callback route (Express: app.post(path, express.json(), handler); Fastify ' +
+  'parses JSON by default) and pass req.body, or pass the raw body text.';
+const ADDRESS_FIX =
+  'pass remoteAddress: req.socket.remoteAddress (Express) or request.socket.remoteAddress / request.ip ' +
+  '(Fastify) to handleCallback, or turn the check off with allowedIps: false.';
+
+/** The one-time warnings of a misconfiguration that makes callbacks fail. */
+type Misconfiguration = 'body' | 'remote_address' | 'allowed_ips' | 'schema';
+
+/** Rejections by `allowedIps`, with none accepted, before the flow warns of a proxy or tunnel. */
+const ALLOWED_IPS_WARN_AFTER = 3;
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -451,12 +562,12 @@ interface Processed {
  * ```ts
  * const flow = createPaymentFlow({
  *   daraja, store: new MemoryPaymentStore(),
- *   callbackUrl: 'https://example.com/api/subscription/mpesa-callback',
+ *   callbackUrl: 'https://example.com/payments/callback',
  *   callbackSecret: process.env.CALLBACK_SECRET!,
  *   onCompleted: async (payment) => activateSubscription(payment.ownerId, payment.metadata.plan),
  * });
  * const { payment } = await flow.initiate({ ownerId: 'user-1', amount: 500, phoneNumber: '0712345678', accountReference: 'PRO' });
- * app.post('/api/subscription/mpesa-callback', async (req, res) => {
+ * app.post('/payments/callback', express.json(), async (req, res) => {
  *   const ack = await flow.handleCallback({ body: req.body, url: req.originalUrl, remoteAddress: req.socket.remoteAddress, headers: req.headers });
  *   res.status(ack.status).json(ack.body);
  * });
@@ -502,6 +613,11 @@ class Flow implements PaymentFlow {
   readonly #poisoned = new Map<string, number>();
   /** Set when this process journaled something (or at start): the next callback triggers a replay. */
   #journalMayHaveEntries = true;
+  /** The misconfiguration warnings already given (each once per flow). */
+  readonly #warned = new Set<Misconfiguration>();
+  /** Callbacks rejected by `allowedIps` so far, and whether any address passed it. */
+  #ipRejections = 0;
+  #allowListPassed = false;
   readonly #t: {
     lease: number;
     retry: number;
@@ -537,7 +653,8 @@ class Flow implements PaymentFlow {
     if (typeof o.onCompleted !== 'function')
       issues.push({ field: 'onCompleted', message: 'pass your fulfilment function.' });
     const production = o.daraja?.environment === 'production';
-    const urlProblem = validateCallbackUrl(o.callbackUrl, production);
+    const darajaHost = typeof o.daraja?.baseUrl === 'string' && isDarajaHost(o.daraja.baseUrl);
+    const urlProblem = validateCallbackUrl(o.callbackUrl, production, darajaHost);
     if (urlProblem) issues.push({ field: 'callbackUrl', message: urlProblem });
     this.#verifyToken = o.verifyCallbackToken !== false;
     const secrets =
@@ -619,7 +736,7 @@ class Flow implements PaymentFlow {
     this.#secrets = secrets;
     this.#allowedIps = o.allowedIps === undefined ? SAFARICOM_CALLBACK_IPS : o.allowedIps;
     this.#trustedProxies = o.trustedProxies ?? [];
-    this.#log = createLog(o.logger, { component: 'payment-flow' });
+    this.#log = createLog(o.logger ?? undefined, { component: 'payment-flow' });
     this.#now = o.now ?? (() => new Date());
     const sandbox = o.daraja.baseUrl === 'https://sandbox.safaricom.co.ke';
     const chosen = budget === undefined ? (sandbox ? SANDBOX_QUERY_BUDGET : DEFAULT_QUERY_BUDGET) : budget;
@@ -750,6 +867,7 @@ class Flow implements PaymentFlow {
       if (result !== TIMED_OUT) return result;
     } catch (error) {
       this.#log.warn('could not record the push answer; keeping it in the journal', { paymentId, error });
+      if (isDarajaConfigError(error)) this.#warnSchema();
     }
     const entry: JournalEntry = {
       kind: 'checkout',
@@ -786,9 +904,19 @@ class Flow implements PaymentFlow {
       address =
         clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustedProxies) ??
         null;
+      const query = new URL(url ?? '/', 'http://callback.invalid').searchParams;
+      const probeNonce = query.get(CALLBACK_PROBE_PARAM);
+      if (probeNonce !== null) return this.#probe(req, address, probeNonce);
+      if (this.#allowedIps !== false && !req.remoteAddress?.trim())
+        this.#warnOnce(
+          'remote_address',
+          'callbacks reach handleCallback without remoteAddress, so allowedIps rejects every one (ip_unknown) ' +
+            `and payments settle only by status queries, without receipts. Fix: ${ADDRESS_FIX}`,
+        );
       // Authentication first: without it, a callback costs a sampled, body-less audit row at most.
-      const gate = this.#authenticate(url, address);
+      const gate = this.#authenticate(query, address);
       paymentHint = gate.paymentId;
+      this.#noteAllowList(address, gate.rejected === 'ip_not_allowed');
       if (gate.rejected) {
         const afterAck = this.#recordUnauthenticated(
           { id: eventId, receivedAt, reason: gate.rejected, remoteAddress: address },
@@ -796,6 +924,8 @@ class Flow implements PaymentFlow {
         );
         return this.#answer(200, 'rejected', gate.rejected, null, afterAck);
       }
+      const unreadable = unreadableBody(req.body);
+      if (unreadable) this.#warnBody(unreadable);
       const input: CallbackInput = { eventId, receivedAt, url, address, ...auditedBody(req.body) };
       const processing = this.#process(input);
       const result = await withDeadline(
@@ -804,6 +934,7 @@ class Flow implements PaymentFlow {
       ).catch((error: unknown) => ({ error }));
       if (result !== TIMED_OUT && 'done' in result) {
         const { done } = result;
+        this.#noteAllowList(address, done.outcome === 'rejected' && done.reason === 'ip_not_allowed');
         this.#logCallback(done);
         const afterAck = this.#runAfter(done.after, this.#journalMayHaveEntries);
         return this.#answer(200, done.outcome, done.reason, done.paymentId, afterAck);
@@ -821,6 +952,7 @@ class Flow implements PaymentFlow {
           callbackEventId: eventId,
           error: result.error,
         });
+        if (isDarajaConfigError(result.error)) this.#warnSchema();
       }
       return await this.#journalCallback(input, paymentHint, receivedAt, started);
     } catch (error) {
@@ -837,9 +969,141 @@ class Flow implements PaymentFlow {
     }
   }
 
+  /**
+   * Answer a probe (see {@link PaymentFlow.handleCallback}): what the flow sees of the request and what
+   * would make a real callback sent the same way fail. No I/O, no state.
+   */
+  #probe(req: CallbackRequest, address: string | null, nonce: string): CallbackResponse {
+    const problems: CallbackProbeProblem[] = [];
+    const body = bodyState(req.body);
+    let readable = false;
+    try {
+      parseStkCallback(req.body);
+      readable = true;
+    } catch {
+      readable = false;
+    }
+    if (!readable) {
+      const kind = unreadableBody(req.body);
+      problems.push({
+        reason: 'invalid_body',
+        fix:
+          kind === 'missing'
+            ? `No body reached handleCallback: ${BODY_FIX}`
+            : kind === 'stream'
+              ? `The body reached handleCallback unread (a stream): ${BODY_FIX}`
+              : 'The body reached handleCallback but not as the JSON that was sent (a form or text parser?): ' +
+                'parse the callback route as JSON (Express: express.json()) and pass req.body.',
+      });
+    }
+    const allowList = this.#allowedIps;
+    const hasAddress = typeof req.remoteAddress === 'string' && req.remoteAddress.trim() !== '';
+    if (allowList !== false && !hasAddress)
+      problems.push({
+        reason: 'ip_unknown',
+        fix: `handleCallback got no remoteAddress, so allowedIps would reject every callback: ${ADDRESS_FIX}`,
+      });
+    const allowed = allowList !== false && address !== null && ipMatches(allowList, address);
+    const scope = address === null ? undefined : addressScope(address);
+    if (allowList !== false && address !== null && !allowed && scope !== undefined && scope !== 'public')
+      problems.push({
+        reason: 'ip_not_allowed',
+        fix:
+          `The flow sees callbacks coming from ${address}, ${describeScope(scope)}: the app is behind a proxy ` +
+          'or tunnel, so every callback from Safaricom would be rejected (ip_not_allowed). List the proxy in ' +
+          'trustedProxies so the client address is read from X-Forwarded-For, or adjust allowedIps.',
+      });
+    const report: CallbackProbeReport = {
+      nonce: nonce.slice(0, 128).replace(/[^A-Za-z0-9._~-]/g, ''),
+      sdkVersion: VERSION,
+      body,
+      remoteAddress: hasAddress ? 'present' : 'missing',
+      ...(address !== null ? { clientAddress: address } : {}),
+      allowedIps: allowList === false ? 'off' : allowed ? 'allowed' : 'rejected',
+      verdict: problems.length === 0 ? 'ok' : 'misconfigured',
+      problems,
+    };
+    this.#log.info('callback probe answered', {
+      verdict: report.verdict,
+      problems: problems.map((p) => p.reason),
+    });
+    return {
+      ...this.#answer(200, 'probe', null, null, Promise.resolve()),
+      body: Object.freeze({ ...CALLBACK_ACK, probe: report }),
+      probe: report,
+    };
+  }
+
+  /** Say once, even with no logger (to `console.warn`), what makes callbacks fail; `logger: null` mutes it. */
+  #warnOnce(kind: Misconfiguration, message: string, fields: Record<string, unknown> = {}): void {
+    if (this.#warned.has(kind)) return;
+    this.#warned.add(kind);
+    if (this.#o.logger === null) return;
+    if (this.#o.logger !== undefined) {
+      this.#log.warn(`payment flow misconfigured: ${message}`, { misconfiguration: kind, ...fields });
+      return;
+    }
+    try {
+      console.warn(`[daraja] payment flow misconfigured: ${maskPhoneNumbersInText(message)}`);
+    } catch {
+      // A broken console must never break a callback.
+    }
+  }
+
+  #warnBody(kind: 'missing' | 'stream' | 'not_json'): void {
+    const what =
+      kind === 'missing'
+        ? 'with no body'
+        : kind === 'stream'
+          ? 'with an unread body (a stream)'
+          : 'with a body that is not JSON (a form or text parser?)';
+    this.#warnOnce(
+      'body',
+      `callbacks reach handleCallback ${what}, so every one is rejected as invalid and payments settle ` +
+        `only by status queries, without receipts. Fix: ${BODY_FIX}`,
+    );
+  }
+
+  #warnSchema(): void {
+    this.#warnOnce(
+      'schema',
+      "the store's tables are missing or older than this version of daraja-sdk: call await store.migrate() " +
+        'once at start-up (or run npx daraja-sdk migrate). Callbacks wait in the journal until then.',
+    );
+  }
+
+  /**
+   * Watch the allow-list: if callbacks keep being rejected by it and none ever passed, the app is probably
+   * behind a proxy or tunnel whose address is not Safaricom's. A route that accepted one never warns.
+   */
+  #noteAllowList(address: string | null, rejectedByAllowList: boolean): void {
+    const list = this.#allowedIps;
+    if (list === false || this.#allowListPassed || this.#warned.has('allowed_ips')) return;
+    if (address !== null && ipMatches(list, address)) {
+      this.#allowListPassed = true;
+      return;
+    }
+    if (!rejectedByAllowList) return;
+    this.#ipRejections += 1;
+    if (this.#ipRejections < ALLOWED_IPS_WARN_AFTER) return;
+    const scope = address === null ? undefined : addressScope(address);
+    const seen =
+      scope !== undefined && scope !== 'public'
+        ? `${address}, ${describeScope(scope)}, which is a proxy or tunnel, not Safaricom`
+        : `${address}`;
+    this.#warnOnce(
+      'allowed_ips',
+      `${this.#ipRejections} callbacks were rejected by allowedIps (ip_not_allowed) and none passed it; the ` +
+        `last came from ${seen}. The app is probably behind a proxy, load balancer or tunnel whose address ` +
+        "is not Safaricom's: list it in trustedProxies (its X-Forwarded-For is then read), or set allowedIps " +
+        'to the addresses your callbacks really come from (false turns the check off). Until then payments ' +
+        'settle only by status queries, without receipts.',
+    );
+  }
+
   #answer(
     status: 200 | 503,
-    outcome: CallbackOutcome,
+    outcome: CallbackOutcome | 'probe',
     reason: string | null,
     paymentId: string | null,
     afterAck: Promise<void>,
@@ -861,10 +1125,9 @@ class Flow implements PaymentFlow {
    * tokens, the address does.
    */
   #authenticate(
-    url: string | null,
+    query: URLSearchParams,
     address: string | null,
   ): { rejected: string | null; paymentId: string | null } {
-    const query = new URL(url ?? '/', 'http://callback.invalid').searchParams;
     const paymentId = query.get(CALLBACK_URL_PARAMS.payment);
     const validId = paymentId !== null && PAYMENT_ID.test(paymentId) ? paymentId : null;
     if (this.#verifyToken) {
@@ -1325,7 +1588,17 @@ class Flow implements PaymentFlow {
         claims.map(async (claim) => count(await this.#runFulfilment(claim, false, claimedAt))),
       );
     }
-    this.#log.info('reconcile finished', { ...summary });
+    // A run that changed nothing (the usual case every few seconds) is debug; anything it did is info.
+    const changed =
+      summary.replayed > 0 ||
+      Object.values(summary.settled).some((n) => n > 0) ||
+      summary.gaveUp > 0 ||
+      summary.lateSuccesses > 0 ||
+      summary.fulfilled > 0 ||
+      summary.fulfilmentFailures > 0 ||
+      summary.parked > 0 ||
+      summary.queryErrors > 0;
+    this.#log[changed ? 'info' : 'debug']('reconcile finished', { ...summary });
     return summary;
   }
 

@@ -55,7 +55,12 @@ describe('createPaymentFlow options', () => {
   it('requires an https callback URL in production', () => {
     expect(() =>
       createPaymentFlow({
-        daraja: makeClient({ environment: 'production', callbackUrl: undefined }),
+        daraja: makeClient({
+          environment: 'production',
+          shortcode: '4012345',
+          passkey: 'production-passkey-not-the-sandbox-one',
+          callbackUrl: undefined,
+        }),
         store: new MemoryPaymentStore(),
         callbackUrl: 'http://merchant.example.com/cb',
         callbackSecret: CALLBACK_SECRET,
