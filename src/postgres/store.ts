@@ -1,3 +1,4 @@
+import { DarajaConfigError } from '../errors.js';
 import type {
   CallbackEvent,
   CreateResult,
@@ -101,6 +102,31 @@ function uniqueViolation(error: unknown): string | undefined {
   return `${String(e.constraint ?? '')} ${String(e.message ?? '')} ${String(e.detail ?? '')}`;
 }
 
+/**
+ * A query that failed because the schema is not there (`42P01` undefined_table) or older than this code
+ * (`42703` undefined_column): a setup step was missed, not an outage. Becomes a {@link DarajaConfigError}
+ * saying to migrate, with the database's error as its (sanitised) `cause`.
+ */
+function schemaError(error: unknown): DarajaConfigError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== '42P01' && code !== '42703') return undefined;
+  const what =
+    code === '42P01'
+      ? 'the tables of PostgresPaymentStore do not exist (the database says: undefined table)'
+      : 'the tables of PostgresPaymentStore are older than this version of daraja-sdk (undefined column)';
+  return new DarajaConfigError(
+    [
+      {
+        field: 'store',
+        message:
+          `${what}. Call await store.migrate() once at start-up, before the first payment (or run ` +
+          'npx daraja-sdk migrate with DATABASE_URL set). It is safe on every start and from several instances.',
+      },
+    ],
+    { cause: error },
+  );
+}
+
 const COLUMNS = '*';
 
 /**
@@ -108,7 +134,8 @@ const COLUMNS = '*';
  * `pg.Client` or PGlite. Every operation is one atomic statement (a conditional `UPDATE … WHERE …`,
  * `INSERT … ON CONFLICT`, or a claim with `FOR UPDATE SKIP LOCKED`), so any number of app instances can
  * share the database. Unique constraints guard `checkout_request_id`, `mpesa_receipt_number` and
- * `idempotency_key`. Call {@link PostgresPaymentStore.migrate} once at start-up.
+ * `idempotency_key`. Call {@link PostgresPaymentStore.migrate} once at start-up (or run
+ * `npx daraja-sdk migrate`); without it every operation throws a {@link DarajaConfigError} saying so.
  *
  * @example
  * ```ts
@@ -134,7 +161,8 @@ export class PostgresPaymentStore implements PaymentStore {
 
   /**
    * Apply the schema migrations that are not applied yet. Safe to call on every start-up and from several
-   * instances at once (an advisory lock serialises them).
+   * instances at once (an advisory lock serialises them). Until it has run, every other method throws a
+   * {@link DarajaConfigError} saying so (the tables do not exist), rather than the database's raw error.
    *
    * @returns The versions that were missing when the call started, all applied now (when instances
    * migrate at the same time, each may list a version that another one applied).
@@ -161,8 +189,17 @@ export class PostgresPaymentStore implements PaymentStore {
     return new Set(rows.map((r) => Number((r as Row)['version'])));
   }
 
+  /** Run a query; a missing or outdated schema becomes a {@link DarajaConfigError} that says to migrate. */
+  async #query(text: string, params: unknown[]): Promise<SqlResult> {
+    try {
+      return await this.#db.query(text, params);
+    } catch (error) {
+      throw schemaError(error) ?? error;
+    }
+  }
+
   async #one(text: string, params: unknown[]): Promise<Row | undefined> {
-    const { rows } = await this.#db.query(text, params);
+    const { rows } = await this.#query(text, params);
     return rows[0] as Row | undefined;
   }
 
@@ -367,7 +404,7 @@ export class PostgresPaymentStore implements PaymentStore {
     recheckMs: number;
     maxRecheckMs: number;
   }): Promise<DuePendingClaim> {
-    const { rows } = await this.#db.query(
+    const { rows } = await this.#query(
       `UPDATE daraja_payments p
           SET next_check_at = now() + LEAST($3 * power(2, LEAST(p.status_checks, 40)), $4) * interval '1 millisecond',
               status_checks = p.status_checks + 1
@@ -400,7 +437,7 @@ export class PostgresPaymentStore implements PaymentStore {
     limit: number;
     maxAttempts: number;
   }): Promise<FulfilmentClaim[]> {
-    const { rows } = await this.#db.query(
+    const { rows } = await this.#query(
       `UPDATE daraja_payments p
           SET fulfilment_lease_until = now() + $1 * interval '1 millisecond',
               fulfilment_attempts = p.fulfilment_attempts + 1, fulfilment_claim = p.fulfilment_claim + 1,
@@ -420,7 +457,7 @@ export class PostgresPaymentStore implements PaymentStore {
 
   /** {@inheritDoc PaymentStore.recordCallback} */
   async recordCallback(e: CallbackEvent): Promise<void> {
-    await this.#db.query(
+    await this.#query(
       `INSERT INTO daraja_callback_events
          (id, received_at, outcome, reason, payment_id, checkout_request_id, remote_address, body, body_bytes,
           body_sha256)
@@ -446,10 +483,8 @@ export class PostgresPaymentStore implements PaymentStore {
     const limit = filter.limit ?? 1000;
     const { rows } =
       filter.paymentId === undefined
-        ? await this.#db.query('SELECT * FROM daraja_callback_events ORDER BY received_at, id LIMIT $1', [
-            limit,
-          ])
-        : await this.#db.query(
+        ? await this.#query('SELECT * FROM daraja_callback_events ORDER BY received_at, id LIMIT $1', [limit])
+        : await this.#query(
             'SELECT * FROM daraja_callback_events WHERE payment_id = $1 ORDER BY received_at, id LIMIT $2',
             [filter.paymentId, limit],
           );
@@ -458,7 +493,7 @@ export class PostgresPaymentStore implements PaymentStore {
 
   /** {@inheritDoc PaymentStore.pruneRejectedCallbacks} */
   async pruneRejectedCallbacks(options: { olderThanMs: number }): Promise<number> {
-    const { rows } = await this.#db.query(
+    const { rows } = await this.#query(
       `DELETE FROM daraja_callback_events
         WHERE outcome = 'rejected' AND payment_id IS NULL AND body IS NULL
           AND received_at < now() - $1 * interval '1 millisecond'
