@@ -354,6 +354,9 @@ export interface PaymentFlow {
    * unknown outcome leaves it `pending` for the callback or `reconcile` (it is never resent).
    *
    * @throws {@link DarajaValidationError} for bad input (nothing is written or sent).
+   * @throws {@link DarajaConfigError} when the store is not set up, e.g. a `PostgresPaymentStore` whose
+   * `migrate()` was never called (nothing is sent). A missing table is a setup step, not an outage: it is
+   * never retried or journaled as one.
    */
   initiate(params: InitiateParams): Promise<InitiateResult>;
   /**
@@ -401,6 +404,8 @@ export interface PaymentFlow {
    *
    * @param options - `olderThanMs` (default 1 minute), `limit` of payments per phase (default 100), and
    * `maxWaitMs`, how long to wait for query budget (default 15 s).
+   * @throws {@link DarajaConfigError} when the store is not set up (a `PostgresPaymentStore` before
+   * `migrate()`); journaled callbacks stay in the journal and are applied by the first run after it.
    */
   reconcile(options?: {
     olderThanMs?: number;
