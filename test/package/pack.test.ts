@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headingAnchors, markdownLinks, REPO_FILE_URL } from '../docs/markdown.js';
 import { TOKEN_PREFIX } from '../fixtures/constants.js';
 import { startLocalDaraja } from '../helpers/local-daraja.js';
 
@@ -109,7 +111,7 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
     });
   });
 
-  it.each(['postgres', 'testing', 'results'])(
+  it.each(['postgres', 'testing', 'results', 'journal', 'messages'])(
     'daraja-sdk/%s loads with require() and import()',
     async (entry) => {
       // Each subpath entry exposes working code in both module systems (a smoke call per entry).
@@ -117,6 +119,8 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
         postgres: "typeof m.PostgresPaymentStore === 'function' && m.MIGRATIONS.length > 0",
         testing: "m.buildStkCallback({ checkoutRequestId: 'ws_CO_1' }).Body.stkCallback.ResultCode === 0",
         results: "m.c2bAccept().ResultCode === '0' && typeof m.createResultHandler === 'function'",
+        journal: "typeof m.FileCallbackJournal === 'function'",
+        messages: "m.payerMessage({ status: 'cancelled', resultCode: 1032 }, 'sw').title.length > 0",
       }[entry];
       const cjs = await node([
         '-e',
@@ -177,7 +181,7 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
   it('installs the daraja command: help, version, doctor and migrate', async () => {
     const help = await darajaBin(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: daraja <command> \[options\]/);
+    expect(help.stdout).toMatch(/^Usage: npx daraja-sdk <command> \[options\]/);
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
     expect((await darajaBin(['--version'])).stdout).toBe(`${pkg.version}\n`);
     expect(
@@ -208,6 +212,114 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
     expect(migrate.stderr).not.toContain('pw_never_shown');
   });
 
+  // As a user types it: `npx daraja-sdk …` in their project finds the installed binary (npm is told to stay
+  // offline, so it cannot fetch anything instead), and without credentials doctor says what is missing,
+  // with exit code 3.
+  async function npx(args: string[], env: Record<string, string> = {}) {
+    try {
+      const { stdout, stderr } = await run('npx', args, {
+        cwd: scratch,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: process.env['HOME'] ?? scratch,
+          npm_config_offline: 'true',
+          npm_config_update_notifier: 'false',
+          ...env,
+        },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  }
+
+  it('npx daraja-sdk: --help, doctor without settings (exit 3, what is missing), doctor with a .env', async () => {
+    const help = await npx(['daraja-sdk', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: npx daraja-sdk <command> \[options\]/);
+    expect(help.stdout).toMatch(/doctor/);
+
+    const bare = await npx(['daraja-sdk', 'doctor']);
+    expect(bare.code, bare.stderr).toBe(3);
+    expect(bare.stderr).not.toMatch(/command not found|could not determine executable/i);
+    for (const name of ['MPESA_CONSUMER_KEY', 'MPESA_CONSUMER_SECRET', 'MPESA_SHORTCODE', 'MPESA_PASSKEY'])
+      expect(bare.stdout).toMatch(new RegExp(`MISSING\\s+${name}`));
+    expect(bare.stdout).toMatch(/Not ready: 4 required variables missing \(exit code 3\)/);
+
+    // The settings from ./.env, as getting-started says; against the local Daraja every check passes.
+    const env = join(scratch, '.env');
+    await writeFile(
+      env,
+      [
+        `MPESA_BASE_URL=${daraja.baseUrl}`,
+        'MPESA_CONSUMER_KEY=k',
+        'MPESA_CONSUMER_SECRET=s',
+        'MPESA_SHORTCODE=174379',
+        'MPESA_PASSKEY=bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919',
+        'MPESA_CALLBACK_URL=http://127.0.0.1:9/api/subscription/payment-callback',
+      ].join('\n'),
+    );
+    try {
+      const doctor = await npx(['daraja-sdk', 'doctor', '--json']);
+      expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+      expect(JSON.parse(doctor.stdout)).toMatchObject({ command: 'doctor', ok: true, exitCode: 0 });
+      expect(doctor.stdout).not.toContain(TOKEN_PREFIX);
+    } finally {
+      await rm(env, { force: true });
+    }
+  });
+
+  it('package.json says where the repository, the docs and the issues are', async () => {
+    const pkg = JSON.parse(
+      await readFile(join(scratch, 'node_modules', 'daraja-sdk', 'package.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(pkg['repository']).toEqual({
+      type: 'git',
+      url: 'git+https://github.com/daraja-sdk/daraja-sdk.git',
+    });
+    expect(pkg['homepage']).toBe('https://daraja-sdk.github.io/daraja-sdk/');
+    expect(pkg['bugs']).toEqual({ url: 'https://github.com/daraja-sdk/daraja-sdk/issues' });
+    expect(pkg['bin']).toMatchObject({ 'daraja-sdk': './dist/cli.js', daraja: './dist/cli.js' });
+  });
+
+  it('the packed README links only absolutely, and its links into the repository exist', async () => {
+    // On npmjs.com only the packed files exist: a relative link, or one to a file that is not in the
+    // repository on main, is a dead link on the package page.
+    const readme = await readFile(join(scratch, 'node_modules', 'daraja-sdk', 'README.md'), 'utf8');
+    const links = markdownLinks(readme);
+    expect(links.length).toBeGreaterThan(20);
+    const ownAnchors = headingAnchors(readme);
+    const problems: string[] = [];
+    for (const link of links) {
+      if (link.startsWith('#')) {
+        if (!ownAnchors.has(link.slice(1))) problems.push(`${link}: no such heading in README.md`);
+        continue;
+      }
+      if (!/^https?:\/\//.test(link)) {
+        problems.push(`${link}: not absolute`);
+        continue;
+      }
+      const repo = REPO_FILE_URL.exec(link);
+      if (
+        link.startsWith('https://github.com/daraja-sdk/daraja-sdk/') &&
+        !repo &&
+        !/\/(issues|security)\b|\.git$|daraja-sdk\/?$/.test(link)
+      )
+        problems.push(`${link}: links into the repository, but not to blob/main or tree/main`);
+      if (!repo) continue;
+      const path = decodeURIComponent(repo[1]!).replace(/\/$/, '');
+      if (!existsSync(join(root, path))) problems.push(`${link}: ${path} is not in the repository`);
+      else if (
+        repo[2] &&
+        path.endsWith('.md') &&
+        !headingAnchors(await readFile(join(root, path), 'utf8')).has(repo[2])
+      )
+        problems.push(`${link}: no heading #${repo[2]} in ${path}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('the main entry does not load the daraja command', async () => {
     const dist = join(scratch, 'node_modules', 'daraja-sdk', 'dist');
     for (const entry of ['index.js', 'index.cjs']) {
@@ -215,7 +327,10 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
       const chunks = [...source.matchAll(/(?:from |require\()['"]\.\/([\w.-]+)['"]/g)].map((m) => m[1]!);
       for (const file of [entry, ...chunks]) {
         const code = await readFile(join(dist, file), 'utf8');
-        expect(code, file).not.toMatch(/daraja doctor|npm install pg|import\(['"]pg['"]\)/);
+        // The command's texts (its usage, its verdict, how to install pg), not the probe body the flow knows.
+        expect(code, file).not.toMatch(
+          /Usage: npx daraja-sdk|Not ready: |npm install pg|import\(['"]pg['"]\)/,
+        );
       }
     }
   });
