@@ -170,7 +170,7 @@ Quirks: ${quirks}
 Point daraja-sdk at it (Daraja.fromEnv) with these variables; the credentials are the simulator's own fake ones:
 ${env}
   MPESA_CALLBACK_URL=<your app's callback URL>
-Check a setup against it with these variables: npx daraja doctor --push 0712345678
+Check a setup against it with these variables: npx daraja-sdk doctor --push 0712345678
 
 STK outcomes by the last two digits of the phone number (any other ending: success):
 ${rules}
