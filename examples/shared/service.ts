@@ -7,6 +7,7 @@ import {
   isDarajaValidationError,
   MemoryCallbackJournal,
   maskPhoneNumber,
+  maskPhoneNumbersInText,
   type Payment,
   SAFARICOM_CALLBACK_IPS,
 } from 'daraja-sdk';
@@ -193,7 +194,7 @@ export async function createSubscriptionService(
           paymentId: payment.id,
           status: payment.status,
           resultCode: payment.resultCode,
-          resultDesc: payment.resultDesc,
+          resultDesc: payment.resultDesc === null ? null : maskPhoneNumbersInText(payment.resultDesc),
         },
         'payment did not complete',
       );
@@ -323,7 +324,9 @@ export async function createSubscriptionService(
             userId: user.id,
             plan: plan.id,
             outcome: result.outcome,
-            ...(result.customerMessage ? { customerMessage: result.customerMessage } : {}),
+            ...(result.customerMessage
+              ? { customerMessage: maskPhoneNumbersInText(result.customerMessage) }
+              : {}),
           },
           'payment initiated',
         );
