@@ -12,6 +12,7 @@ const entry = {
   simulator: 'src/simulator/index.ts',
   results: 'src/results/index.ts',
   journal: 'src/journal/index.ts',
+  messages: 'src/messages/index.ts',
 };
 
 const shared: Options = {
