@@ -505,7 +505,7 @@ function quirksOrThrow(input: unknown): ActiveSimulatorQuirks {
  *   consumerSecret: sim.consumerSecret,
  *   shortcode: sim.shortcode,
  *   passkey: sim.passkey,
- *   callbackUrl: 'http://127.0.0.1:3000/mpesa/callback',
+ *   callbackUrl: 'http://127.0.0.1:3000/payments/callback',
  * });
  * const { checkoutRequestId } = await daraja.stk.push({
  *   phoneNumber: '0712345601', // ends in 01: the customer cancels (1032)
