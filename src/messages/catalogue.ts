@@ -225,7 +225,7 @@ const sw: PayerMessageCatalogue = {
   },
   limit: {
     title: 'Kikomo cha M-Pesa kimefikiwa',
-    text: 'M-Pesa haikuruhusu malipo haya kwa sababu yanazidi vikomo vya akaunti yako (kwa mfano kikomo cha siku). Hakuna pesa iliyokatwa. Jaribu tena baadaye au tumia nambari nyingine.',
+    text: 'M-Pesa haikuruhusu malipo haya kwa sababu hayako ndani ya vikomo vya akaunti yako (kwa mfano kikomo cha siku). Hakuna pesa iliyokatwa. Jaribu tena baadaye au tumia nambari nyingine.',
   },
   'phone-busy': {
     title: 'Kuna ombi lingine la M-Pesa',
