@@ -62,13 +62,20 @@ export async function runServer(options: {
     process.stderr.write(`${known.message}\n`);
     process.exit(1);
   }
+  // Ctrl-C reaches npm, tsx and the app (the whole process group), and tsx relays it too: the app gets the
+  // signal twice. Later ones are ignored while it closes, or the default action would kill it half-closed.
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    setTimeout(() => process.exit(1), 10_000).unref(); // a close that hangs does not keep it running
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  // The banner last: whoever waits for it (a test, a supervisor) may stop the app at once.
   console.log(banner(options.framework, app, describeMode(app.service.mode)));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      app.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-  }
 }

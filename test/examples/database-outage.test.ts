@@ -203,7 +203,9 @@ if (SKIP) {
               DATABASE_IDLE_TIMEOUT_MS: String(TIMEOUTS.idleMs),
               RECONCILE_INTERVAL_MS: '0',
               LOG_LEVEL: 'info',
-              MPESA_CONSUMER_KEY: '',
+              MPESA_CONSUMER_KEY: '', // and no credentials from a developer's .env: the simulator
+              MPESA_CONSUMER_SECRET: '',
+              MPESA_PASSKEY: '',
             },
             stdio: ['ignore', 'pipe', 'pipe'],
             detached: true,

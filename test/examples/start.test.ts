@@ -20,7 +20,9 @@ describe('npm start', () => {
         DATA_DIR: dataDir,
         LOG_LEVEL: 'warn',
         DATABASE_URL: '',
-        MPESA_CONSUMER_KEY: '',
+        MPESA_CONSUMER_KEY: '', // and no credentials from a developer's .env: the simulator
+        MPESA_CONSUMER_SECRET: '',
+        MPESA_PASSKEY: '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

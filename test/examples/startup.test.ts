@@ -83,7 +83,7 @@ describe('.env on embedded defaults', () => {
     expect(await app.listening()).toBe(`http://127.0.0.1:${port}`);
     expect(app.output()).toMatch(/^Settings from .env: (PORT, DATA_DIR|DATA_DIR, PORT)$/m);
     app.kill();
-    expect(await app.exited).toBe(0);
+    expect(await app.exited, app.output()).toBe(0);
   }, 60_000);
 });
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import { startExpressApp } from '../../examples/express/app.js';
@@ -108,7 +109,7 @@ export interface ExampleProcess {
 }
 
 /**
- * Start `examples/<express|fastify>/server.ts` through tsx in its own process group, with `env` over a
+ * Start `examples/<express|fastify>/server.ts` (Node with tsx's loader) in its own process group, with `env` over a
  * clean environment (no `MPESA_*`, `DATABASE_URL` or `PORT` from the test's own), in `cwd` (an empty folder
  * unless given, so no `.env` of the repository is read).
  */
@@ -122,10 +123,26 @@ export function spawnExampleServer(
       ([k]) => !/^(MPESA_|DATABASE_|PUBLIC_URL$|CALLBACK_SECRET$|PORT$|HOST$|DATA_DIR$|JOURNAL_DIR$)/.test(k),
     ),
   );
+  // Node itself with tsx's loader, not the tsx command: the command relays signals to its child and
+  // SIGKILLs it when the child does not acknowledge within 30 ms (seen on a loaded machine).
   const child = spawn(
-    resolve(ROOT, 'node_modules/.bin/tsx'),
-    ['--tsconfig', resolve(ROOT, 'examples/tsconfig.json'), resolve(ROOT, `examples/${framework}/server.ts`)],
-    { cwd, env: { ...clean, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href,
+      resolve(ROOT, `examples/${framework}/server.ts`),
+    ],
+    {
+      cwd,
+      env: {
+        ...clean,
+        TSX_TSCONFIG_PATH: resolve(ROOT, 'examples/tsconfig.json'),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
   );
   let output = '';
   const listeners = new Set<() => void>();
