@@ -15,12 +15,20 @@ export class DataDirInUseError extends StartupError {
   }
 }
 
+/**
+ * Whether the lock's owner still runs: a live process, and on Linux a Node one (after a crash or a
+ * container restart, its pid may belong to something else by now).
+ */
 const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, but someone else's
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false; // EPERM: alive, someone else's
+  }
+  try {
+    return /node|tsx|bun|deno/i.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true; // no /proc (macOS, Windows): trust the pid
   }
 };
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,4 +148,23 @@ describe('two apps on one PGlite folder', () => {
     expect(await third.exited).toBe(0);
     expect(existsSync(`${dataDir}.lock`)).toBe(false); // released on exit
   }, 120_000);
+
+  it.skipIf(process.platform !== 'linux')(
+    'a lock whose pid now belongs to another program is taken over',
+    async () => {
+      const dataDir = join(tempDir('daraja-lock-reused-'), 'data');
+      const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        writeFileSync(`${dataDir}.lock`, JSON.stringify({ pid: other.pid, since: new Date().toISOString() }));
+        const app = start('express', { PORT: '0', DATA_DIR: dataDir });
+        await app.listening();
+        expect(JSON.parse(readFileSync(`${dataDir}.lock`, 'utf8')).pid).not.toBe(other.pid);
+        app.kill();
+        expect(await app.exited).toBe(0);
+      } finally {
+        other.kill('SIGKILL');
+      }
+    },
+    60_000,
+  );
 });
