@@ -223,21 +223,21 @@ export function browserSuite(framework: (typeof FRAMEWORKS)[number]): void {
       }, 60_000);
 
       it('the network down when paying: the page says so, retries, and the payment starts once', async () => {
-      const { page, context, errors } = await open();
-      const pushes = app.service.simulator!.transactions.length;
-      await context.setOffline(true);
-      await pay(page, '0712 345 678');
-      await expect
-        .poll(() => page.getByTestId('connection').textContent(), { timeout: 15_000 })
-        .toMatch(/^No connection\. /);
-      await finish(page, 'offline-paying', errors);
-      await context.setOffline(false);
-      await endState(page, 'completed');
-      expect(app.service.simulator!.transactions.length).toBe(pushes + 1); // one prompt, not one per retry
-      await finish(page, 'online-paid', errors);
-    }, 60_000);
+        const { page, context, errors } = await open();
+        const pushes = app.service.simulator!.transactions.length;
+        await context.setOffline(true);
+        await pay(page, '0712 345 678');
+        await expect
+          .poll(() => page.getByTestId('connection').textContent(), { timeout: 15_000 })
+          .toMatch(/^No connection\. /);
+        await finish(page, 'offline-paying', errors);
+        await context.setOffline(false);
+        await endState(page, 'completed');
+        expect(app.service.simulator!.transactions.length).toBe(pushes + 1); // one prompt, not one per retry
+        await finish(page, 'online-paid', errors);
+      }, 60_000);
 
-    it('no answer in time: "we could not confirm yet" and Check again', async () => {
+      it('no answer in time: "we could not confirm yet" and Check again', async () => {
         const { page, errors } = await open();
         // The server's timings, shortened for the test: a 1 s prompt, then 1 s of checking.
         await page.route('**/api/plans', async (route) => {
