@@ -1,17 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../examples/shared/running-app.js';
 import { STK_RESULT_CODES } from '../../src/stk/result-codes.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 import { type FRAMEWORKS, startExample } from '../helpers/example-apps.js';
 
 // A person paying through the example page, in a real (headless) Chromium driven by playwright-core, on
 // both frameworks: success, cancel, timeout, wrong PIN, a reload mid-payment, the network cut while the
 // payment is pending, and "we could not confirm yet". What the page says is what a payer reads: never
 // Daraja's own text nor a field name.
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const root = resolve(import.meta.dirname, '../..');
 const SHOTS = join(root, '.log-capture', 'browser');
 
@@ -42,20 +41,7 @@ export function browserSuite(framework: (typeof FRAMEWORKS)[number]): void {
       expect(simulatorTexts).toContain('The initiator information is invalid.');
       expect(simulatorTexts).toContain('Success. Request accepted for processing');
       mkdirSync(SHOTS, { recursive: true });
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();

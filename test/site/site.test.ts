@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
 
 // The docs site, built once with the repository's typedoc.json (into a temporary directory) and checked
 // as a reader meets it: no TypeDoc warning, the API index grouped by purpose, guide text in the search,
@@ -14,8 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..', '..');
 const TYPEDOC = join(root, 'node_modules', 'typedoc', 'bin', 'typedoc');
 const hasTypedoc = existsSync(TYPEDOC);
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 
 interface NavNode {
   text: string;
@@ -313,18 +312,7 @@ describe.skipIf(!hasTypedoc)(
     describe.skipIf(!hasChromium)('in Chromium', () => {
       let browser: import('playwright-core').Browser;
       beforeAll(async () => {
-        const { chromium } = await import('playwright-core');
-        browser = await chromium.launch({
-          executablePath: CHROMIUM,
-          headless: true,
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-sync',
-          ],
-        });
+        browser = await launchChromium();
       }, 60_000);
       afterAll(async () => {
         await browser?.close();
