@@ -1,6 +1,6 @@
 import { DarajaCallbackError, DarajaValidationError } from '../errors.js';
-import { readAmount, readBody } from '../results/read.js';
 import { tryNormalizePhoneNumber } from '../utils/phone.js';
+import { readAmount, readBody } from '../utils/readers.js';
 import { parseDarajaTimestamp } from '../utils/timestamp.js';
 
 /**

@@ -1,8 +1,8 @@
 import { DarajaApiError, DarajaConfigError, DarajaValidationError } from '../errors.js';
 import type { RequestOptions } from '../http/transport.js';
 import type { OperationsContext } from '../initiator/shared.js';
-import { isRecord } from '../results/read.js';
 import { normalizePhoneNumber } from '../utils/phone.js';
+import { isRecord } from '../utils/readers.js';
 import { darajaTimestamp } from '../utils/timestamp.js';
 import { digitsField, requireParams, urlField } from '../utils/validate.js';
 

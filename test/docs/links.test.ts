@@ -3,12 +3,14 @@ import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guideFiles, headingAnchors, markdownLinks, REPO_FILE_URL, root } from './markdown.js';
 
-// Links of README.md, SECURITY.md, CONTRIBUTING.md and docs/*.md that point into this repository lead
-// somewhere: the file exists and the #anchor is one of its headings. README.md (the npm page, where the
-// repository's other files are absent) links only absolutely; test/package/pack.test.ts checks that on
-// the packed README too.
+// Links of README.md, SECURITY.md, CONTRIBUTING.md, ARCHITECTURE.md and docs/*.md that point into this
+// repository lead somewhere: the file exists and the #anchor is one of its headings. README.md (the npm
+// page, where the repository's other files are absent) links only absolutely; test/package/pack.test.ts
+// checks that on the packed README too.
 
-const files = [...guideFiles(), 'SECURITY.md', 'CONTRIBUTING.md'].filter((f) => existsSync(join(root, f)));
+const files = [...guideFiles(), 'SECURITY.md', 'CONTRIBUTING.md', 'ARCHITECTURE.md'].filter((f) =>
+  existsSync(join(root, f)),
+);
 const anchorsOf = new Map<string, Set<string>>();
 const anchors = (path: string) => {
   if (!anchorsOf.has(path)) anchorsOf.set(path, headingAnchors(readFileSync(join(root, path), 'utf8')));
@@ -26,7 +28,7 @@ function target(from: string, link: string): { path: string; anchor?: string } |
   return { path, ...(anchor ? { anchor } : {}) };
 }
 
-describe('links in the README, SECURITY.md, CONTRIBUTING.md and the guides', () => {
+describe('links in the README, SECURITY.md, CONTRIBUTING.md, ARCHITECTURE.md and the guides', () => {
   it.each(files)('%s: every link into this repository exists, anchors included', (file) => {
     const broken: string[] = [];
     for (const link of markdownLinks(readFileSync(join(root, file), 'utf8'))) {

@@ -1,3 +1,7 @@
+// Readers for the JSON bodies Daraja POSTs to you: the initiator results (`results/result.ts`), the C2B
+// validation and confirmation payloads (`c2b/payload.ts`) and the Pull Transactions answer (`c2b/pull.ts`).
+// They sit in the core, below both `c2b/` and `results/`, so neither folder reaches into the other
+// (`results/index.ts` re-exports the C2B helpers; ARCHITECTURE.md has the layer rule). Pure, no I/O.
 import { DarajaCallbackError } from '../errors.js';
 
 /** @internal A plain object (not null, not an array). */
