@@ -29,7 +29,7 @@ export const CATEGORIES = [
   ['Client', ['client.ts', 'auth/', 'http/transport.ts', 'logger.ts', 'version.ts']],
   ['STK push', ['stk/stk.ts', 'utils/password.ts']],
   ['Callbacks', ['callbacks/', 'payments/security.ts', 'payments/probe.ts']],
-  ['Payment flow', ['payments/flow.ts', 'payments/query-budget.ts', 'payment-status.ts']],
+  ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'payment-status.ts']],
   [
     'Stores',
     ['payments/types.ts', 'payments/memory-store.ts', 'payments/journal.ts', 'postgres/', 'journal/'],

@@ -111,13 +111,13 @@ export type {
   PaymentFlow,
   PaymentFlowOptions,
   ReconcileSummary,
-} from './payments/flow.js';
+} from './payments/flow/index.js';
 export {
   CALLBACK_ACK,
   CALLBACK_RETRY_LATER,
   CALLBACK_URL_PARAMS,
   createPaymentFlow,
-} from './payments/flow.js';
+} from './payments/flow/index.js';
 export type {
   CallbackJournal,
   JournalEntry,
