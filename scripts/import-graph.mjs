@@ -26,7 +26,7 @@ function walk(dir) {
   });
 }
 
-/** `src/payments/flow.ts` → `src/payments`; `src/client.ts` → `src/client.ts`. */
+/** `src/payments/flow/index.ts` → `src/payments`; `src/client.ts` → `src/client.ts`. */
 function nodeOf(file) {
   const parts = relative(root, file).split('/');
   return parts.length > 2 ? parts.slice(0, 2).join('/') : parts.join('/');
