@@ -10,7 +10,7 @@ const entry = {
   postgres: 'src/postgres/index.ts',
   testing: 'src/testing/index.ts',
   simulator: 'src/simulator/index.ts',
-  results: 'src/results/index.ts',
+  results: 'src/inbound/index.ts',
   journal: 'src/journal/index.ts',
   messages: 'src/messages/index.ts',
 };

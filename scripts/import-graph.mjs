@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Prints the import graph of src/ at the level of the layer rule (ARCHITECTURE.md): one node per folder
-// of src/ (src/payments, src/utils…) or per top-level file (src/client.ts, src/errors.ts…), one edge per
+// of src/ (src/payments, src/core/utils…) or per top-level file (src/client.ts, src/core/errors.ts…), one edge per
 // pair with the number of import statements and the files behind them, then the cycles: between folders
 // (allowed only inside one layer) and between files (biome's noImportCycles forbids those in src/). `--files` prints the file-level edges too; `--json` prints everything as JSON.
 //

@@ -26,24 +26,24 @@ const BLOB = `${REPOSITORY}/blob/main/`;
  */
 export const CATEGORIES = [
   // daraja-sdk
-  ['Client', ['client.ts', 'auth/', 'http/transport.ts', 'logger.ts', 'version.ts']],
-  ['STK push', ['stk/stk.ts', 'utils/password.ts']],
-  ['Callbacks', ['callbacks/', 'payments/security.ts', 'payments/probe.ts']],
-  ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'payment-status.ts']],
+  ['Client', ['client.ts', 'core/auth/', 'core/http/transport.ts', 'core/logger.ts', 'core/version.ts']],
+  ['STK push', ['resources/stk/stk.ts', 'core/utils/password.ts']],
+  ['Callbacks', ['inbound/stk-callback.ts', 'payments/security.ts', 'payments/probe.ts']],
+  ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'core/payment-status.ts']],
   [
     'Stores',
     ['payments/types.ts', 'payments/memory-store.ts', 'payments/journal.ts', 'postgres/', 'journal/'],
   ],
   ['Payment flow', ['payments/']],
-  ['Collections', ['c2b/c2b.ts', 'c2b/pull.ts', 'qr/']],
-  ['Payouts and account operations', ['initiator/']],
-  ['Result codes', ['stk/result-codes.ts', 'results/result-codes.ts']],
-  ['Errors', ['errors.ts', 'http/']],
-  ['Utilities', ['utils/']],
+  ['Collections', ['resources/c2b/', 'resources/qr/']],
+  ['Payouts and account operations', ['resources/initiator/']],
+  ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
+  ['Errors', ['core/errors.ts', 'core/http/']],
+  ['Utilities', ['core/utils/']],
   // daraja-sdk/results
-  ['Result handler', ['results/handler.ts']],
-  ['Results', ['results/']],
-  ['C2B validation and confirmation', ['c2b/payload.ts']],
+  ['Result handler', ['inbound/result-handler.ts']],
+  ['Results', ['inbound/result.ts']],
+  ['C2B validation and confirmation', ['inbound/c2b-payload.ts']],
   // daraja-sdk/simulator
   ['Simulator', ['simulator/simulator.ts', 'simulator/server.ts']],
   ['Outcomes', ['simulator/outcomes.ts', 'simulator/result-outcomes.ts']],

@@ -1,24 +1,24 @@
 import * as z from 'zod/mini';
-import { MemoryTokenCache, type TokenCache } from './auth/token-cache.js';
-import { TokenManager } from './auth/token-manager.js';
-import { C2b } from './c2b/c2b.js';
-import { Pull } from './c2b/pull.js';
-import { DarajaConfigError, type DarajaConfigIssue } from './errors.js';
-import type { RequestOptions } from './http/transport.js';
-import { Transport } from './http/transport.js';
-import { Account, Reversal, Transactions } from './initiator/account.js';
-import { B2b, Tax } from './initiator/b2b.js';
-import { B2c } from './initiator/b2c.js';
+import { MemoryTokenCache, type TokenCache } from './core/auth/token-cache.js';
+import { TokenManager } from './core/auth/token-manager.js';
+import { DarajaConfigError, type DarajaConfigIssue } from './core/errors.js';
+import type { RequestOptions } from './core/http/transport.js';
+import { Transport } from './core/http/transport.js';
+import { createLog, type DarajaLogger } from './core/logger.js';
+import { isDarajaHost, validateCallbackUrl } from './core/utils/url.js';
+import { C2b } from './resources/c2b/c2b.js';
+import { Pull } from './resources/c2b/pull.js';
+import { Account, Reversal, Transactions } from './resources/initiator/account.js';
+import { B2b, Tax } from './resources/initiator/b2b.js';
+import { B2c } from './resources/initiator/b2c.js';
 import {
   INITIATOR_OPTION_FIELDS,
   type InitiatorOptions,
   resolveInitiatorOptions,
-} from './initiator/config.js';
-import type { OperationsContext } from './initiator/shared.js';
-import { createLog, type DarajaLogger } from './logger.js';
-import { Qr } from './qr/qr.js';
-import { Stk, type StkTransactionType } from './stk/stk.js';
-import { isDarajaHost, validateCallbackUrl } from './utils/url.js';
+} from './resources/initiator/config.js';
+import type { OperationsContext } from './resources/initiator/shared.js';
+import { Qr } from './resources/qr/qr.js';
+import { Stk, type StkTransactionType } from './resources/stk/stk.js';
 
 /** Which Daraja to talk to. */
 export type DarajaEnvironment = 'sandbox' | 'production';

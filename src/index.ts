@@ -4,36 +4,7 @@
  * @packageDocumentation
  * @module daraja-sdk
  */
-export type { CachedToken, TokenCache } from './auth/token-cache.js';
-export { MemoryTokenCache } from './auth/token-cache.js';
-export { DEFAULT_TOKEN_REFRESH_MARGIN_MS } from './auth/token-manager.js';
-export type {
-  C2bApiVersion,
-  C2bCommandId,
-  C2bRegisterUrlsParams,
-  C2bResponse,
-  C2bResponseType,
-  C2bSimulateParams,
-} from './c2b/c2b.js';
-export { C2B_BILL_REF_MAX, C2b } from './c2b/c2b.js';
-export type {
-  PullQueryParams,
-  PullQueryResult,
-  PullRegisterParams,
-  PullRegisterResponse,
-  PullTransaction,
-} from './c2b/pull.js';
-export { Pull } from './c2b/pull.js';
-export type {
-  StkCallbackBase,
-  StkCallbackCancelled,
-  StkCallbackCompleted,
-  StkCallbackFailed,
-  StkCallbackPending,
-  StkCallbackResult,
-  StkCallbackTimeout,
-} from './callbacks/stk-callback.js';
-export { parseStkCallback } from './callbacks/stk-callback.js';
+
 export type { DarajaEnvironment, DarajaOptions } from './client.js';
 export {
   DARAJA_BASE_URLS,
@@ -44,6 +15,9 @@ export {
   DEFAULT_RETRY_MAX_DELAY_MS,
   DEFAULT_TIMEOUT_MS,
 } from './client.js';
+export type { CachedToken, TokenCache } from './core/auth/token-cache.js';
+export { MemoryTokenCache } from './core/auth/token-cache.js';
+export { DEFAULT_TOKEN_REFRESH_MARGIN_MS } from './core/auth/token-manager.js';
 export type {
   DarajaApiErrorDetails,
   DarajaCallbackErrorOptions,
@@ -51,7 +25,7 @@ export type {
   DarajaErrorOptions,
   DarajaNetworkErrorOptions,
   DarajaOperation,
-} from './errors.js';
+} from './core/errors.js';
 export {
   DarajaApiError,
   DarajaAuthError,
@@ -77,28 +51,33 @@ export {
   isDarajaTimeoutError,
   isDarajaUnknownOutcomeError,
   isDarajaValidationError,
-} from './errors.js';
-export type { RequestOptions } from './http/transport.js';
-export type { AccountBalanceParams, ReversalParams, TransactionStatusParams } from './initiator/account.js';
-export { Account, Reversal, Transactions } from './initiator/account.js';
+} from './core/errors.js';
+export type { RequestOptions } from './core/http/transport.js';
+export type { DarajaLogger, DarajaLogLevel } from './core/logger.js';
+export type { PaymentStatus } from './core/payment-status.js';
+export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './core/payment-status.js';
+export { maskPhoneNumber, maskPhoneNumbersInText, redact } from './core/utils/mask.js';
+export { stkPassword } from './core/utils/password.js';
+export { normalizePhoneNumber, tryNormalizePhoneNumber } from './core/utils/phone.js';
+export { darajaTimestamp, parseDarajaTimestamp } from './core/utils/timestamp.js';
+export { VERSION } from './core/version.js';
+export type { ApiResultCodeInfo, ResultCatalogue } from './inbound/result-codes.js';
+export {
+  API_RESULT_CODES,
+  B2C_RESULT_CODES,
+  describeResultCode,
+  REVERSAL_RESULT_CODES,
+} from './inbound/result-codes.js';
 export type {
-  B2bBuyGoodsParams,
-  B2bCommonParams,
-  B2bPayBillParams,
-  IdentifierType,
-  TaxRemitParams,
-} from './initiator/b2b.js';
-export { B2B_ACCOUNT_REFERENCE_MAX, B2b, IDENTIFIER_TYPES, KRA_SHORTCODE, Tax } from './initiator/b2b.js';
-export type { B2cCommandId, B2cPayParams, B2cPayResponse } from './initiator/b2c.js';
-export { B2C_COMMAND_IDS, B2C_MAX_AMOUNT, B2c } from './initiator/b2c.js';
-export type { InitiatorOptions } from './initiator/config.js';
-export type { DarajaCertificate } from './initiator/credential.js';
-export { encryptSecurityCredential } from './initiator/credential.js';
-export type { InitiatorCallParams, InitiatorResponse } from './initiator/shared.js';
-export { REMARKS_MAX } from './initiator/shared.js';
-export type { DarajaLogger, DarajaLogLevel } from './logger.js';
-export type { PaymentStatus } from './payment-status.js';
-export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './payment-status.js';
+  StkCallbackBase,
+  StkCallbackCancelled,
+  StkCallbackCompleted,
+  StkCallbackFailed,
+  StkCallbackPending,
+  StkCallbackResult,
+  StkCallbackTimeout,
+} from './inbound/stk-callback.js';
+export { parseStkCallback } from './inbound/stk-callback.js';
 export type {
   CallbackAck,
   CallbackProbeAck,
@@ -156,27 +135,64 @@ export type {
   SettledBy,
   TransitionResult,
 } from './payments/types.js';
-export type { QrGenerateParams, QrGenerateResponse, QrTransactionCode } from './qr/qr.js';
-export { Qr } from './qr/qr.js';
-export type { ApiResultCodeInfo, ResultCatalogue } from './results/result-codes.js';
+export type {
+  C2bApiVersion,
+  C2bCommandId,
+  C2bRegisterUrlsParams,
+  C2bResponse,
+  C2bResponseType,
+  C2bSimulateParams,
+} from './resources/c2b/c2b.js';
+export { C2B_BILL_REF_MAX, C2b } from './resources/c2b/c2b.js';
+export type {
+  PullQueryParams,
+  PullQueryResult,
+  PullRegisterParams,
+  PullRegisterResponse,
+  PullTransaction,
+} from './resources/c2b/pull.js';
+export { Pull } from './resources/c2b/pull.js';
+export type {
+  AccountBalanceParams,
+  ReversalParams,
+  TransactionStatusParams,
+} from './resources/initiator/account.js';
+export { Account, Reversal, Transactions } from './resources/initiator/account.js';
+export type {
+  B2bBuyGoodsParams,
+  B2bCommonParams,
+  B2bPayBillParams,
+  IdentifierType,
+  TaxRemitParams,
+} from './resources/initiator/b2b.js';
 export {
-  API_RESULT_CODES,
-  B2C_RESULT_CODES,
-  describeResultCode,
-  REVERSAL_RESULT_CODES,
-} from './results/result-codes.js';
-export type { ResultCodeEntry, ResultCodeInfo } from './stk/result-codes.js';
-export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './stk/result-codes.js';
-export type { StkPushParams, StkPushResponse, StkQueryResult, StkTransactionType } from './stk/stk.js';
+  B2B_ACCOUNT_REFERENCE_MAX,
+  B2b,
+  IDENTIFIER_TYPES,
+  KRA_SHORTCODE,
+  Tax,
+} from './resources/initiator/b2b.js';
+export type { B2cCommandId, B2cPayParams, B2cPayResponse } from './resources/initiator/b2c.js';
+export { B2C_COMMAND_IDS, B2C_MAX_AMOUNT, B2c } from './resources/initiator/b2c.js';
+export type { InitiatorOptions } from './resources/initiator/config.js';
+export type { DarajaCertificate } from './resources/initiator/credential.js';
+export { encryptSecurityCredential } from './resources/initiator/credential.js';
+export type { InitiatorCallParams, InitiatorResponse } from './resources/initiator/shared.js';
+export { REMARKS_MAX } from './resources/initiator/shared.js';
+export type { QrGenerateParams, QrGenerateResponse, QrTransactionCode } from './resources/qr/qr.js';
+export { Qr } from './resources/qr/qr.js';
+export type { ResultCodeEntry, ResultCodeInfo } from './resources/stk/result-codes.js';
+export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './resources/stk/result-codes.js';
+export type {
+  StkPushParams,
+  StkPushResponse,
+  StkQueryResult,
+  StkTransactionType,
+} from './resources/stk/stk.js';
 export {
   STK_ACCOUNT_REFERENCE_MAX,
   STK_MAX_AMOUNT,
   STK_MIN_AMOUNT,
   STK_TRANSACTION_DESC_MAX,
   Stk,
-} from './stk/stk.js';
-export { maskPhoneNumber, maskPhoneNumbersInText, redact } from './utils/mask.js';
-export { stkPassword } from './utils/password.js';
-export { normalizePhoneNumber, tryNormalizePhoneNumber } from './utils/phone.js';
-export { darajaTimestamp, parseDarajaTimestamp } from './utils/timestamp.js';
-export { VERSION } from './version.js';
+} from './resources/stk/stk.js';

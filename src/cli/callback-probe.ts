@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { VERSION } from '../core/version.js';
 import {
   CALLBACK_PROBE_PARAM,
   type CallbackProbeProblem,
   type CallbackProbeReport,
   callbackProbeBody,
 } from '../payments/probe.js';
-import { VERSION } from '../version.js';
 import { describeError, type ErrorReport } from './context.js';
 import type { CheckReport } from './doctor.js';
 import { showUrl } from './doctor-config.js';

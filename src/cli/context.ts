@@ -1,5 +1,5 @@
-import type { DarajaLogger } from '../logger.js';
-import { maskPhoneNumbersInText } from '../utils/mask.js';
+import type { DarajaLogger } from '../core/logger.js';
+import { maskPhoneNumbersInText } from '../core/utils/mask.js';
 
 /**
  * @internal

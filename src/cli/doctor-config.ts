@@ -5,8 +5,8 @@ import {
   type DarajaEnvironment,
   type DarajaOptions,
 } from '../client.js';
-import { type DarajaConfigIssue, isDarajaConfigError } from '../errors.js';
-import { isSecretKey, maskPhoneNumbersInText } from '../utils/mask.js';
+import { type DarajaConfigIssue, isDarajaConfigError } from '../core/errors.js';
+import { isSecretKey, maskPhoneNumbersInText } from '../core/utils/mask.js';
 
 /** The public sandbox shortcode and passkey (daraja-api.md §17): never right in production. */
 const SANDBOX_SHORTCODE = '174379';

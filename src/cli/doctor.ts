@@ -7,13 +7,13 @@ import {
   isDarajaNotFoundError,
   isDarajaTimeoutError,
   isDarajaUnknownOutcomeError,
-} from '../errors.js';
-import type { PaymentStatus } from '../payment-status.js';
-import { STK_MAX_AMOUNT, STK_MIN_AMOUNT } from '../stk/stk.js';
-import { maskPhoneNumber, maskPhoneNumbersInText } from '../utils/mask.js';
-import { tryNormalizePhoneNumber } from '../utils/phone.js';
-import { validateCallbackUrl } from '../utils/url.js';
-import { VERSION } from '../version.js';
+} from '../core/errors.js';
+import type { PaymentStatus } from '../core/payment-status.js';
+import { maskPhoneNumber, maskPhoneNumbersInText } from '../core/utils/mask.js';
+import { tryNormalizePhoneNumber } from '../core/utils/phone.js';
+import { validateCallbackUrl } from '../core/utils/url.js';
+import { VERSION } from '../core/version.js';
+import { STK_MAX_AMOUNT, STK_MIN_AMOUNT } from '../resources/stk/stk.js';
 import { type CallbackProbeResult, probeCallbackUrl } from './callback-probe.js';
 import {
   CLI_NAME,

@@ -1,5 +1,5 @@
+import { VERSION } from '../core/version.js';
 import { runCli as runSimulatorCli } from '../simulator/cli.js';
-import { VERSION } from '../version.js';
 import {
   CLI_NAME,
   type CliContext,

@@ -16,7 +16,7 @@
  * @packageDocumentation
  * @module daraja-sdk/messages
  */
-import type { PaymentStatus } from '../payment-status.js';
+import type { PaymentStatus } from '../core/payment-status.js';
 import {
   PAYER_MESSAGES,
   type PageMessageKey,

@@ -1,4 +1,4 @@
-import type { PaymentStatus } from '../payment-status.js';
+import type { PaymentStatus } from '../core/payment-status.js';
 
 /**
  * How a payment reached its status:

@@ -1,4 +1,4 @@
-import { DarajaConfigError } from '../errors.js';
+import { DarajaConfigError } from '../core/errors.js';
 import type {
   CallbackEvent,
   CreateResult,

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Log } from '../logger.js';
-import { darajaTimestamp, parseDarajaTimestamp } from '../utils/timestamp.js';
+import type { Log } from '../core/logger.js';
+import { darajaTimestamp, parseDarajaTimestamp } from '../core/utils/timestamp.js';
 import type { CallbackSender, SimulatorCallbackRecord } from './callbacks.js';
 import * as ids from './ids.js';
 import { CUSTOMER, type Ledger, money, ORGANISATION_NAME } from './ledger.js';

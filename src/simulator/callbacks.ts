@@ -1,4 +1,4 @@
-import type { Log } from '../logger.js';
+import type { Log } from '../core/logger.js';
 import { loggableId } from './ids.js';
 import type { Scheduler } from './scheduler.js';
 

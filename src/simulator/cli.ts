@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { DarajaLogger } from '../logger.js';
+import type { DarajaLogger } from '../core/logger.js';
 import { STK_OUTCOME_RULES } from './outcomes.js';
 import { RESULT_OUTCOME_RULES } from './result-outcomes.js';
 import { createSimulator, SIMULATOR_DEFAULTS, type SimulatorOptions } from './simulator.js';

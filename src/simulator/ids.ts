@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { darajaTimestamp } from '../utils/timestamp.js';
+import { darajaTimestamp } from '../core/utils/timestamp.js';
 
 // Identifiers in Daraja's shapes. Every one is random (crypto), so tests cannot lean on guessable values.
 

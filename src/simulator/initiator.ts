@@ -1,6 +1,6 @@
-import type { Log } from '../logger.js';
-import { describeResultCode, type ResultCatalogue } from '../results/result-codes.js';
-import { darajaTimestamp } from '../utils/timestamp.js';
+import type { Log } from '../core/logger.js';
+import { darajaTimestamp } from '../core/utils/timestamp.js';
+import { describeResultCode, type ResultCatalogue } from '../inbound/result-codes.js';
 import type { CallbackSender } from './callbacks.js';
 import { type CredentialKeys, credentialMatches } from './certificate.js';
 import * as ids from './ids.js';

@@ -1,5 +1,5 @@
-import type { PaymentStatus } from '../payment-status.js';
-import { describeStkResultCode } from '../stk/result-codes.js';
+import type { PaymentStatus } from '../core/payment-status.js';
+import { describeStkResultCode } from '../resources/stk/result-codes.js';
 
 /**
  * What the customer does with a simulated STK prompt:

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Log } from '../logger.js';
-import { isSecretKey } from '../utils/mask.js';
+import type { Log } from '../core/logger.js';
+import { isSecretKey } from '../core/utils/mask.js';
 import { errorEnvelope, pathMatcher, type RouteResponse, type SimulatorRoute } from './routes.js';
 
 /** One request the simulator answered, as kept in {@link Simulator.requests}. */

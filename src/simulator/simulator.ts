@@ -1,5 +1,5 @@
-import { DarajaConfigError, type DarajaConfigIssue } from '../errors.js';
-import { createLog, type DarajaLogger } from '../logger.js';
+import { DarajaConfigError, type DarajaConfigIssue } from '../core/errors.js';
+import { createLog, type DarajaLogger } from '../core/logger.js';
 import { C2bSimulation, type SimulatedC2bPayment, type SimulatedC2bRegistration } from './c2b.js';
 import { CallbackSender, type SimulatorCallbackRecord } from './callbacks.js';
 import {

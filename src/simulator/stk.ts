@@ -1,6 +1,6 @@
-import type { Log } from '../logger.js';
-import type { PaymentStatus } from '../payment-status.js';
-import { darajaTimestamp } from '../utils/timestamp.js';
+import type { Log } from '../core/logger.js';
+import type { PaymentStatus } from '../core/payment-status.js';
+import { darajaTimestamp } from '../core/utils/timestamp.js';
 import type { CallbackSender } from './callbacks.js';
 import * as ids from './ids.js';
 import type { TokenStore } from './oauth.js';

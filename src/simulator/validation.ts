@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import { stkPassword } from '../utils/password.js';
-import { parseDarajaTimestamp } from '../utils/timestamp.js';
-import { validateCallbackUrl } from '../utils/url.js';
+import { stkPassword } from '../core/utils/password.js';
+import { parseDarajaTimestamp } from '../core/utils/timestamp.js';
+import { validateCallbackUrl } from '../core/utils/url.js';
 import {
   errorEnvelope,
   invalidField,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { darajaTimestamp } from '../utils/timestamp.js';
+import { darajaTimestamp } from '../core/utils/timestamp.js';
 
 /** Options of {@link buildStkCallback}. */
 export interface StkCallbackFixture {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { PaymentStatus } from '../payment-status.js';
+import type { PaymentStatus } from '../core/payment-status.js';
 import type { CallbackEvent, NewPayment, PaymentStore, PaymentTransition } from '../payments/types.js';
 
 /** The test-runner functions the suite registers its tests with (vitest, jest, mocha or `node:test`). */

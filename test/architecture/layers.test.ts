@@ -77,15 +77,19 @@ const PROBE = '__layer_probe__';
 // Forbidden imports, one per boundary of the rule: [probe file, its import, what the rule says].
 const forbidden: [string, string, string][] = [
   // core → a product, the flow, the client
-  [`src/utils/${PROBE}.ts`, `import type { Payment } from '../payments/types.js';`, 'core'],
-  [`src/http/${PROBE}.ts`, `import { TokenManager } from '../auth/token-manager.js';`, 'http/'],
-  [`src/auth/${PROBE}.ts`, `import { Stk } from '../stk/stk.js';`, 'auth/'],
-  [`src/utils/${PROBE}_client.ts`, `import type { Daraja } from '../client.js';`, 'core'],
-  // a product → what Daraja sends you: the c2b/ ⇄ results/ cycle cannot come back
-  [`src/c2b/${PROBE}.ts`, `import { parseResult } from '../results/result.js';`, 'product'],
-  [`src/stk/${PROBE}.ts`, `import { parseStkCallback } from '../callbacks/stk-callback.js';`, 'product'],
+  [`src/core/utils/${PROBE}.ts`, `import type { Payment } from '../../payments/types.js';`, 'core'],
+  [`src/core/http/${PROBE}.ts`, `import { TokenManager } from '../auth/token-manager.js';`, 'http/'],
+  [`src/core/auth/${PROBE}.ts`, `import { Stk } from '../../resources/stk/stk.js';`, 'auth/'],
+  [`src/core/utils/${PROBE}_client.ts`, `import type { Daraja } from '../../client.js';`, 'core'],
+  // a product → what Daraja sends you (inbound/): the old c2b/ ⇄ results/ cycle cannot come back
+  [`src/resources/c2b/${PROBE}.ts`, `import { parseResult } from '../../inbound/result.js';`, 'product'],
+  [
+    `src/resources/stk/${PROBE}.ts`,
+    `import { parseStkCallback } from '../../inbound/stk-callback.js';`,
+    'product',
+  ],
   // inbound → the client or the flow
-  [`src/results/${PROBE}.ts`, `import type { Daraja } from '../client.js';`, 'callbacks/ and results/'],
+  [`src/inbound/${PROBE}.ts`, `import type { Daraja } from '../client.js';`, 'inbound/'],
   // the flow, in a subfolder as deep as its step files → a store adapter
   [
     `src/payments/${PROBE}/step.ts`,
@@ -100,17 +104,17 @@ const forbidden: [string, string, string][] = [
   ],
   [`src/testing/${PROBE}.ts`, `import { Daraja } from '../index.js';`, 'adapter'],
   // standalone folders → anything of the SDK, exceptions included for a new file
-  [`src/messages/${PROBE}.ts`, `import type { PaymentStatus } from '../payment-status.js';`, 'standalone'],
-  [`src/simulator/${PROBE}.ts`, `import { darajaTimestamp } from '../utils/timestamp.js';`, 'standalone'],
-  [`src/simulator/${PROBE}_errors.ts`, `import { DarajaConfigError } from '../errors.js';`, 'standalone'],
+  [`src/messages/${PROBE}.ts`, `import type { PaymentStatus } from '../core/payment-status.js';`, 'standalone'],
+  [`src/simulator/${PROBE}.ts`, `import { darajaTimestamp } from '../core/utils/timestamp.js';`, 'standalone'],
+  [`src/simulator/${PROBE}_errors.ts`, `import { DarajaConfigError } from '../core/errors.js';`, 'standalone'],
 ];
 
 // Allowed imports across the same boundaries: the rule lets these through.
 const allowed: [string, string][] = [
-  [`src/utils/${PROBE}_ok.ts`, `import { DarajaError } from '../errors.js';`],
-  [`src/auth/${PROBE}_ok.ts`, `import type { Transport } from '../http/transport.js';`],
-  [`src/c2b/${PROBE}_ok.ts`, `import { isRecord } from '../utils/readers.js';`],
-  [`src/results/${PROBE}_ok.ts`, `import { parseC2bPayload } from '../c2b/payload.js';`],
+  [`src/core/utils/${PROBE}_ok.ts`, `import { DarajaError } from '../errors.js';`],
+  [`src/core/auth/${PROBE}_ok.ts`, `import type { Transport } from '../http/transport.js';`],
+  [`src/resources/c2b/${PROBE}_ok.ts`, `import { isRecord } from '../../core/utils/readers.js';`],
+  [`src/inbound/${PROBE}_ok.ts`, `import { STK_RESULT_CODES } from '../resources/stk/result-codes.js';`],
   [
     `src/payments/${PROBE}_ok/step.ts`,
     `import type { Daraja } from '../../client.js';\nimport type { Payment } from '../types.js';`,
@@ -153,8 +157,8 @@ describe('the layer rule (ARCHITECTURE.md) is enforced by lint', () => {
   });
 
   it('an import cycle between two files fails with noImportCycles', () => {
-    const a = `src/utils/${PROBE}_cycle_a.ts`;
-    const b = `src/utils/${PROBE}_cycle_b.ts`;
+    const a = `src/core/utils/${PROBE}_cycle_a.ts`;
+    const b = `src/core/utils/${PROBE}_cycle_b.ts`;
     const diagnostics = withProbes(
       {
         [a]: `import { b } from './${PROBE}_cycle_b.js';\nexport const a = (): number => b() + 1;\n`,
@@ -176,7 +180,7 @@ describe('the layer rule (ARCHITECTURE.md) is enforced by lint', () => {
       writeFileSync(join(scratch, 'src/simulator/validation.ts'), original);
       expect(lint(['src/simulator/validation.ts'], scratch, ['--vcs-enabled=false'])).toEqual([]);
 
-      const extra = `${original}\nimport { darajaTimestamp } from '../utils/timestamp.js';\nexport const probe = darajaTimestamp;\n`;
+      const extra = `${original}\nimport { darajaTimestamp } from '../core/utils/timestamp.js';\nexport const probe = darajaTimestamp;\n`;
       writeFileSync(join(scratch, 'src/simulator/validation.ts'), extra);
       expect(lint(['src/simulator/validation.ts'], scratch, ['--vcs-enabled=false'])).toEqual([
         expect.objectContaining({
@@ -189,24 +193,23 @@ describe('the layer rule (ARCHITECTURE.md) is enforced by lint', () => {
     }
   });
 
-  it("names in src/ stay unique, as the rule's patterns need: no subfolder or file reuses a top-level name", () => {
-    // `**/stk/**` means "through the folder src/stk" only while no other folder is called `stk`; the same for
-    // the top-level files the rule names (`**/client.js`, `**/errors.js`…).
-    const src = join(root, 'src');
-    const top = readdirSync(src, { withFileTypes: true });
-    const folders = new Set(top.filter((e) => e.isDirectory()).map((e) => e.name));
-    const files = new Set(top.filter((e) => e.isFile() && e.name !== 'index.ts').map((e) => e.name));
+  it("names in src/ stay unique, as the rule's patterns need: no two folders share a name, nor the files it names", () => {
+    // `**/stk/**` means "through the folder src/resources/stk" only while no other folder is called `stk`; the
+    // same for the files the rule names (`**/client.js`, `**/errors.js`…).
+    const ruleFiles = new Set(['client.ts', 'errors.ts', 'logger.ts', 'version.ts', 'payment-status.ts']);
+    const seen = new Map<string, string>();
     const clashes: string[] = [];
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const path = join(dir, e.name);
-        if (e.isDirectory()) {
-          if (folders.has(e.name)) clashes.push(relative(root, path));
-          walk(path);
-        } else if (files.has(e.name)) clashes.push(relative(root, path));
+        if (!e.isDirectory() && !ruleFiles.has(e.name)) continue;
+        const key = `${e.isDirectory() ? 'dir' : 'file'}:${e.name}`;
+        if (seen.has(key)) clashes.push(`${relative(root, path)} (also ${seen.get(key)})`);
+        else seen.set(key, relative(root, path));
+        if (e.isDirectory()) walk(path);
       }
     };
-    for (const folder of folders) walk(join(src, folder));
+    walk(join(root, 'src'));
     expect(clashes).toEqual([]);
   });
 });

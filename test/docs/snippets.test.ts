@@ -21,7 +21,7 @@ const ENTRIES: Record<string, string> = {
   'daraja-sdk/postgres': 'src/postgres/index.ts',
   'daraja-sdk/simulator': 'src/simulator/index.ts',
   'daraja-sdk/testing': 'src/testing/index.ts',
-  'daraja-sdk/results': 'src/results/index.ts',
+  'daraja-sdk/results': 'src/inbound/index.ts',
   'daraja-sdk/journal': 'src/journal/index.ts',
   'daraja-sdk/messages': 'src/messages/index.ts',
 };

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../examples/shared/running-app.js';
-import { STK_RESULT_CODES } from '../../src/stk/result-codes.js';
+import { STK_RESULT_CODES } from '../../src/resources/stk/result-codes.js';
 import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 import { type FRAMEWORKS, startExample } from '../helpers/example-apps.js';
 

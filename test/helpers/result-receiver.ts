@@ -8,7 +8,7 @@ import {
   parseC2bPayload,
   type ResultKind,
   type ResultKinds,
-} from '../../src/results/index.js';
+} from '../../src/inbound/index.js';
 
 /** One POST as the receiver got it. */
 export interface ReceivedPost {

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, inject } from 'vitest';
-import { type DarajaError, observeDarajaErrors } from '../../src/errors.js';
+import { type DarajaError, observeDarajaErrors } from '../../src/core/errors.js';
 import { errorRenderings, scanForLeaks } from '../helpers/leak-scan.js';
 import { captured, setCaptureFile } from '../helpers/logger.js';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DarajaCallbackError, DarajaValidationError } from '../../src/index.js';
 import {
   C2B_REJECT_CODES,
   c2bAccept,
   c2bConfirmationAck,
   c2bReject,
   parseC2bPayload,
-} from '../../src/results/index.js';
+} from '../../src/inbound/index.js';
+import { DarajaCallbackError, DarajaValidationError } from '../../src/index.js';
 
 describe('C2B validation and confirmation payloads', () => {
   // daraja-api.md §6, v2 (masked MSISDN): every value a string.

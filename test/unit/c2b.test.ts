@@ -1,6 +1,6 @@
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { DarajaApiError, DarajaProductNotEnabledError } from '../../src/errors.js';
+import { DarajaApiError, DarajaProductNotEnabledError } from '../../src/core/errors.js';
 import { DarajaConfigError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
 import { makeClient, rejection } from '../helpers/client.js';
 import { type Answer, endpoint } from '../helpers/endpoint.js';

@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DarajaApiError, DarajaNetworkError, DarajaUnknownOutcomeError } from '../../src/errors.js';
+import { type DarajaApiError, DarajaNetworkError, DarajaUnknownOutcomeError } from '../../src/core/errors.js';
 import { makeClient, rejection } from '../helpers/client.js';
 import { errorLeaks } from '../helpers/leak-scan.js';
 import { startLocalDaraja } from '../helpers/local-daraja.js';

@@ -5,7 +5,7 @@ import {
   DarajaNetworkError,
   DarajaTimeoutError,
   DarajaUnknownOutcomeError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import {
   CONSUMER_KEY,
   CONSUMER_SECRET,

@@ -1,13 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  API_RESULT_CODES,
-  B2C_RESULT_CODES,
-  DarajaCallbackError,
-  DarajaConfigError,
-  describeResultCode,
-  REVERSAL_RESULT_CODES,
-} from '../../src/index.js';
-import {
   createResultHandler,
   parseAccountBalanceResult,
   parseAccountBalances,
@@ -18,7 +10,15 @@ import {
   parseResult,
   parseReversalResult,
   parseTransactionStatusResult,
-} from '../../src/results/index.js';
+} from '../../src/inbound/index.js';
+import {
+  API_RESULT_CODES,
+  B2C_RESULT_CODES,
+  DarajaCallbackError,
+  DarajaConfigError,
+  describeResultCode,
+  REVERSAL_RESULT_CODES,
+} from '../../src/index.js';
 import { captured, testLogger } from '../helpers/logger.js';
 
 // The documented result samples of daraja-api.md §8–12 (valid JSON as documented).

@@ -1,6 +1,6 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DarajaProductNotEnabledError, isDarajaProductNotEnabledError } from '../../src/errors.js';
+import { DarajaProductNotEnabledError, isDarajaProductNotEnabledError } from '../../src/core/errors.js';
 import {
   type CachedToken,
   DarajaAuthError,

@@ -7,9 +7,9 @@ import {
   DarajaDuplicateError,
   DarajaProductNotEnabledError,
   isDarajaDuplicateError,
-} from '../../src/errors.js';
-import { darajaProductFor, readErrorEnvelope, toApiError } from '../../src/http/api-errors.js';
-import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../src/http/retry.js';
+} from '../../src/core/errors.js';
+import { darajaProductFor, readErrorEnvelope, toApiError } from '../../src/core/http/api-errors.js';
+import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../src/core/http/retry.js';
 import { SANDBOX } from '../fixtures/constants.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
 import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';

@@ -1,4 +1,4 @@
-import { parseStkCallback } from '../../callbacks/stk-callback.js';
+import { parseStkCallback } from '../../inbound/stk-callback.js';
 import type { CallbackOutcome } from '../types.js';
 import type { FlowContext, Processed } from './context.js';
 import { CALLBACK_ACK, CALLBACK_RETRY_LATER, type CallbackResponse } from './types.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isDarajaConfigError } from '../../errors.js';
+import { isDarajaConfigError } from '../../core/errors.js';
 import { auditedBody, bodyFingerprint } from '../audit.js';
 import type { JournalEntry } from '../journal.js';
 import { CALLBACK_PROBE_PARAM } from '../probe.js';

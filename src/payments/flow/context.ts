@@ -1,4 +1,4 @@
-import { createLog, type Log } from '../../logger.js';
+import { createLog, type Log } from '../../core/logger.js';
 import { RejectionSampler } from '../audit.js';
 import { type CallbackJournal, MemoryCallbackJournal } from '../journal.js';
 import { DEFAULT_QUERY_BUDGET, QueryLimiter, SANDBOX_QUERY_BUDGET } from '../query-budget.js';

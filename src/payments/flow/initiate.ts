@@ -6,8 +6,8 @@ import {
   isDarajaError,
   isDarajaUnknownOutcomeError,
   isDarajaValidationError,
-} from '../../errors.js';
-import { normalizeStkFields, validateText } from '../../stk/stk.js';
+} from '../../core/errors.js';
+import { normalizeStkFields, validateText } from '../../resources/stk/stk.js';
 import type { JournalEntry } from '../journal.js';
 import { callbackToken } from '../security.js';
 import type { Payment } from '../types.js';

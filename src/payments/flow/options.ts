@@ -1,7 +1,7 @@
 import type { Daraja } from '../../client.js';
-import { DarajaConfigError } from '../../errors.js';
-import type { DarajaLogger } from '../../logger.js';
-import { isDarajaHost, validateCallbackUrl } from '../../utils/url.js';
+import { DarajaConfigError } from '../../core/errors.js';
+import type { DarajaLogger } from '../../core/logger.js';
+import { isDarajaHost, validateCallbackUrl } from '../../core/utils/url.js';
 import type { CallbackJournal, MemoryCallbackJournal } from '../journal.js';
 import type { DEFAULT_QUERY_BUDGET, QueryBudget, SANDBOX_QUERY_BUDGET } from '../query-budget.js';
 import type { SAFARICOM_CALLBACK_IPS } from '../security.js';

@@ -1,6 +1,6 @@
-import { parseStkCallback } from '../../callbacks/stk-callback.js';
-import { addressScope, describeScope } from '../../utils/ip.js';
-import { VERSION } from '../../version.js';
+import { addressScope, describeScope } from '../../core/utils/ip.js';
+import { VERSION } from '../../core/version.js';
+import { parseStkCallback } from '../../inbound/stk-callback.js';
 import type { CallbackProbeProblem, CallbackProbeReport } from '../probe.js';
 import { ipMatches } from '../security.js';
 import { answer } from './answer.js';

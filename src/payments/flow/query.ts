@@ -1,5 +1,5 @@
-import { isDarajaApiError } from '../../errors.js';
-import type { StkQueryResult } from '../../stk/stk.js';
+import { isDarajaApiError } from '../../core/errors.js';
+import type { StkQueryResult } from '../../resources/stk/stk.js';
 import { type FlowContext, MINUTE } from './context.js';
 
 /** Is this error Daraja's gateway rate-limiting us (429, spike arrest, quota)? */

@@ -1,5 +1,5 @@
-import { parseStkCallback, type StkCallbackResult } from '../../callbacks/stk-callback.js';
-import { isDarajaCallbackError } from '../../errors.js';
+import { isDarajaCallbackError } from '../../core/errors.js';
+import { parseStkCallback, type StkCallbackResult } from '../../inbound/stk-callback.js';
 
 import { comparePhone, ipMatches } from '../security.js';
 import type { CallbackEvent, Payment } from '../types.js';

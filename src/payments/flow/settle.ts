@@ -1,6 +1,6 @@
-import { parseStkCallback, type StkCallbackResult } from '../../callbacks/stk-callback.js';
-import type { PaymentStatus } from '../../payment-status.js';
-import type { StkQueryResult } from '../../stk/stk.js';
+import type { PaymentStatus } from '../../core/payment-status.js';
+import { parseStkCallback, type StkCallbackResult } from '../../inbound/stk-callback.js';
+import type { StkQueryResult } from '../../resources/stk/stk.js';
 import type { Payment, PaymentTransition, ReceiptEnrichment, SettledBy } from '../types.js';
 import type { FlowContext, FulfilmentOutcome, Processed } from './context.js';
 import { fulfil } from './fulfil.js';

@@ -1,4 +1,4 @@
-import { hasControlCharacter } from '../../stk/stk.js';
+import { hasControlCharacter } from '../../resources/stk/stk.js';
 import type { Payment } from '../types.js';
 import { type FlowContext, PAYMENT_ID } from './context.js';
 import { fulfil } from './fulfil.js';

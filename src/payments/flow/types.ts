@@ -1,5 +1,5 @@
-import type { DarajaConfigError, DarajaError, DarajaValidationError } from '../../errors.js';
-import type { PaymentStatus } from '../../payment-status.js';
+import type { DarajaConfigError, DarajaError, DarajaValidationError } from '../../core/errors.js';
+import type { PaymentStatus } from '../../core/payment-status.js';
 import type { CALLBACK_PROBE_PARAM, CallbackProbeReport } from '../probe.js';
 import type { CallbackOutcome, Payment } from '../types.js';
 

@@ -1,5 +1,5 @@
-import { addressScope, describeScope } from '../../utils/ip.js';
-import { maskPhoneNumbersInText } from '../../utils/mask.js';
+import { addressScope, describeScope } from '../../core/utils/ip.js';
+import { maskPhoneNumbersInText } from '../../core/utils/mask.js';
 import { ipMatches } from '../security.js';
 import type { FlowContext, Misconfiguration } from './context.js';
 

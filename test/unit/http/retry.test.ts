@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AttemptFailure, backoffDelay, type RetryPolicy, shouldRetry } from '../../../src/http/retry.js';
+import {
+  type AttemptFailure,
+  backoffDelay,
+  type RetryPolicy,
+  shouldRetry,
+} from '../../../src/core/http/retry.js';
 
 const policy: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 8_000 };
 

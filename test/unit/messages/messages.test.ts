@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PaymentStatus } from '../../../src/core/payment-status.js';
 import {
   isPayerLocale,
   PAYER_LOCALES,
@@ -9,8 +10,7 @@ import {
   payerMessage,
   payerMessageKey,
 } from '../../../src/messages/index.js';
-import type { PaymentStatus } from '../../../src/payment-status.js';
-import { STK_RESULT_CODES } from '../../../src/stk/result-codes.js';
+import { STK_RESULT_CODES } from '../../../src/resources/stk/result-codes.js';
 
 const STATUSES: PaymentStatus[] = ['pending', 'completed', 'cancelled', 'failed', 'timeout'];
 // What the payer must never read: Daraja's own descriptions (the catalogue's meanings, and the texts the

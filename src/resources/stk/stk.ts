@@ -4,15 +4,15 @@ import {
   DarajaConfigError,
   DarajaUnknownOutcomeError,
   DarajaValidationError,
-} from '../errors.js';
-import { readErrorEnvelope } from '../http/api-errors.js';
-import type { RequestOptions, Transport } from '../http/transport.js';
-import type { Log } from '../logger.js';
-import type { PaymentStatus } from '../payment-status.js';
-import { stkPassword } from '../utils/password.js';
-import { normalizePhoneNumber } from '../utils/phone.js';
-import { darajaTimestamp } from '../utils/timestamp.js';
-import { validateCallbackUrl } from '../utils/url.js';
+} from '../../core/errors.js';
+import { readErrorEnvelope } from '../../core/http/api-errors.js';
+import type { RequestOptions, Transport } from '../../core/http/transport.js';
+import type { Log } from '../../core/logger.js';
+import type { PaymentStatus } from '../../core/payment-status.js';
+import { stkPassword } from '../../core/utils/password.js';
+import { normalizePhoneNumber } from '../../core/utils/phone.js';
+import { darajaTimestamp } from '../../core/utils/timestamp.js';
+import { validateCallbackUrl } from '../../core/utils/url.js';
 import { describeStkResultCode } from './result-codes.js';
 
 /** Lipa na M-Pesa transaction types: PayBill or Buy Goods (till). */

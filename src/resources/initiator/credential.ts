@@ -1,5 +1,5 @@
 import { constants, type KeyObject, publicEncrypt, X509Certificate } from 'node:crypto';
-import { DarajaConfigError } from '../errors.js';
+import { DarajaConfigError } from '../../core/errors.js';
 
 /** A certificate as accepted by the SDK: PEM text, or the bytes of a PEM or DER `.cer` file. */
 export type DarajaCertificate = string | Uint8Array;

@@ -1,8 +1,15 @@
-import { DarajaConfigError, DarajaValidationError } from '../errors.js';
-import type { RequestOptions } from '../http/transport.js';
+import { DarajaConfigError, DarajaValidationError } from '../../core/errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
+import { normalizePhoneNumber } from '../../core/utils/phone.js';
+import {
+  digitsField,
+  oneOf,
+  requireParams,
+  textField,
+  urlField,
+  wholeShillings,
+} from '../../core/utils/validate.js';
 import { type AnswerWithoutCode, type OperationsContext, sendAndAccept } from '../initiator/shared.js';
-import { normalizePhoneNumber } from '../utils/phone.js';
-import { digitsField, oneOf, requireParams, textField, urlField, wholeShillings } from '../utils/validate.js';
 
 /** What M-Pesa does when your validation URL does not answer in time (about 8 s). */
 export type C2bResponseType = 'Completed' | 'Cancelled';

@@ -1,5 +1,5 @@
-import { DarajaConfigError } from '../errors.js';
-import { createLog, type DarajaLogger } from '../logger.js';
+import { DarajaConfigError } from '../core/errors.js';
+import { createLog, type DarajaLogger } from '../core/logger.js';
 import {
   type AccountBalanceResult,
   type B2bResult,

@@ -1,6 +1,6 @@
-import type { RequestOptions } from '../http/transport.js';
-import { normalizePhoneNumber } from '../utils/phone.js';
-import { digitsField, oneOf, requireParams, textField, wholeShillings } from '../utils/validate.js';
+import type { RequestOptions } from '../../core/http/transport.js';
+import { normalizePhoneNumber } from '../../core/utils/phone.js';
+import { digitsField, oneOf, requireParams, textField, wholeShillings } from '../../core/utils/validate.js';
 import {
   type InitiatorCallParams,
   type InitiatorResponse,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DarajaValidationError } from '../errors.js';
-import type { RequestOptions } from '../http/transport.js';
-import { normalizePhoneNumber } from '../utils/phone.js';
-import { oneOf, requireParams, textField, wholeShillings } from '../utils/validate.js';
+import { DarajaValidationError } from '../../core/errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
+import { normalizePhoneNumber } from '../../core/utils/phone.js';
+import { oneOf, requireParams, textField, wholeShillings } from '../../core/utils/validate.js';
 import {
   type InitiatorCallParams,
   type InitiatorResponse,

@@ -1,10 +1,10 @@
-import { DarajaApiError, DarajaConfigError, DarajaValidationError } from '../errors.js';
-import type { RequestOptions } from '../http/transport.js';
+import { DarajaApiError, DarajaConfigError, DarajaValidationError } from '../../core/errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
+import { normalizePhoneNumber } from '../../core/utils/phone.js';
+import { isRecord } from '../../core/utils/readers.js';
+import { darajaTimestamp } from '../../core/utils/timestamp.js';
+import { digitsField, requireParams, urlField } from '../../core/utils/validate.js';
 import type { OperationsContext } from '../initiator/shared.js';
-import { normalizePhoneNumber } from '../utils/phone.js';
-import { isRecord } from '../utils/readers.js';
-import { darajaTimestamp } from '../utils/timestamp.js';
-import { digitsField, requireParams, urlField } from '../utils/validate.js';
 
 /** Input of {@link Pull.register}. */
 export interface PullRegisterParams {

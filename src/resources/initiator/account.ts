@@ -1,6 +1,12 @@
-import { DarajaValidationError } from '../errors.js';
-import type { RequestOptions } from '../http/transport.js';
-import { oneOf, requireParams, textField, transactionIdField, wholeShillings } from '../utils/validate.js';
+import { DarajaValidationError } from '../../core/errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
+import {
+  oneOf,
+  requireParams,
+  textField,
+  transactionIdField,
+  wholeShillings,
+} from '../../core/utils/validate.js';
 import type { IdentifierType } from './b2b.js';
 import {
   type InitiatorCallParams,

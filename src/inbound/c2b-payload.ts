@@ -1,7 +1,7 @@
-import { DarajaCallbackError, DarajaValidationError } from '../errors.js';
-import { tryNormalizePhoneNumber } from '../utils/phone.js';
-import { readAmount, readBody } from '../utils/readers.js';
-import { parseDarajaTimestamp } from '../utils/timestamp.js';
+import { DarajaCallbackError, DarajaValidationError } from '../core/errors.js';
+import { tryNormalizePhoneNumber } from '../core/utils/phone.js';
+import { readAmount, readBody } from '../core/utils/readers.js';
+import { parseDarajaTimestamp } from '../core/utils/timestamp.js';
 
 /**
  * The C2B validation reject codes: answer a validation request with one of these (through

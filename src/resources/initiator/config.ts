@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
-import type { DarajaConfigIssue } from '../errors.js';
-import { validateCallbackUrl } from '../utils/url.js';
+import type { DarajaConfigIssue } from '../../core/errors.js';
+import { validateCallbackUrl } from '../../core/utils/url.js';
 import { type DarajaCertificate, encryptWithKey, readCertificateKey } from './credential.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { PaymentStatus } from '../payment-status.js';
+import type { PaymentStatus } from '../../core/payment-status.js';
 
 /** One entry of a result-code catalogue. */
 export interface ResultCodeEntry {

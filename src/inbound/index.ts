@@ -8,24 +8,14 @@
  * @packageDocumentation
  * @module daraja-sdk/results
  */
-export type { C2bConfirmationAck, C2bPayload, C2bRejectCode, C2bValidationResponse } from '../c2b/payload.js';
+export type { C2bConfirmationAck, C2bPayload, C2bRejectCode, C2bValidationResponse } from './c2b-payload.js';
 export {
   C2B_REJECT_CODES,
   c2bAccept,
   c2bConfirmationAck,
   c2bReject,
   parseC2bPayload,
-} from '../c2b/payload.js';
-export type {
-  ResultAck,
-  ResultAckBody,
-  ResultHandler,
-  ResultHandlerOptions,
-  ResultKind,
-  ResultKinds,
-  ResultRequest,
-} from './handler.js';
-export { createResultHandler } from './handler.js';
+} from './c2b-payload.js';
 export type {
   AccountBalance,
   AccountBalanceResult,
@@ -50,3 +40,13 @@ export {
   parseReversalResult,
   parseTransactionStatusResult,
 } from './result.js';
+export type {
+  ResultAck,
+  ResultAckBody,
+  ResultHandler,
+  ResultHandlerOptions,
+  ResultKind,
+  ResultKinds,
+  ResultRequest,
+} from './result-handler.js';
+export { createResultHandler } from './result-handler.js';

@@ -1,7 +1,7 @@
-import { DarajaCallbackError } from '../errors.js';
-import { describeStkResultCode } from '../stk/result-codes.js';
-import { tryNormalizePhoneNumber } from '../utils/phone.js';
-import { parseDarajaTimestamp } from '../utils/timestamp.js';
+import { DarajaCallbackError } from '../core/errors.js';
+import { tryNormalizePhoneNumber } from '../core/utils/phone.js';
+import { parseDarajaTimestamp } from '../core/utils/timestamp.js';
+import { describeStkResultCode } from '../resources/stk/result-codes.js';
 
 /** Fields every parsed STK callback has, whatever its outcome. */
 export interface StkCallbackBase {

@@ -1,7 +1,7 @@
-import { DarajaCallbackError } from '../errors.js';
-import { tryNormalizePhoneNumber } from '../utils/phone.js';
-import { asList, isRecord, readAmount, readBody } from '../utils/readers.js';
-import { parseDarajaTimestamp } from '../utils/timestamp.js';
+import { DarajaCallbackError } from '../core/errors.js';
+import { tryNormalizePhoneNumber } from '../core/utils/phone.js';
+import { asList, isRecord, readAmount, readBody } from '../core/utils/readers.js';
+import { parseDarajaTimestamp } from '../core/utils/timestamp.js';
 import { describeResultCode, type ResultCatalogue } from './result-codes.js';
 
 /** A `Value` of a result parameter: Daraja sends strings and numbers; `Key`-only items have none. */

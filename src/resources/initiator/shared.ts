@@ -4,11 +4,11 @@ import {
   DarajaConfigError,
   type DarajaConfigIssue,
   DarajaUnknownOutcomeError,
-} from '../errors.js';
-import { toApiError } from '../http/api-errors.js';
-import type { RequestOptions, RequestSpec, Transport } from '../http/transport.js';
-import type { Log } from '../logger.js';
-import { digitsField, textField, urlField } from '../utils/validate.js';
+} from '../../core/errors.js';
+import { toApiError } from '../../core/http/api-errors.js';
+import type { RequestOptions, RequestSpec, Transport } from '../../core/http/transport.js';
+import type { Log } from '../../core/logger.js';
+import { digitsField, textField, urlField } from '../../core/utils/validate.js';
 
 /** @internal What the operation resources (C2B, B2C, B2B, tax, status, balance, reversal, QR) need. */
 export interface OperationsContext {

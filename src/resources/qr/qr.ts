@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
-import { DarajaApiError, DarajaValidationError } from '../errors.js';
-import type { RequestOptions } from '../http/transport.js';
+import { DarajaApiError, DarajaValidationError } from '../../core/errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
+import { normalizePhoneNumber } from '../../core/utils/phone.js';
+import { digitsField, oneOf, requireParams, textField, wholeShillings } from '../../core/utils/validate.js';
 import type { OperationsContext } from '../initiator/shared.js';
-import { normalizePhoneNumber } from '../utils/phone.js';
-import { digitsField, oneOf, requireParams, textField, wholeShillings } from '../utils/validate.js';
 
 /**
  * Dynamic QR transaction codes: `BG` buy goods (till), `WA` agent withdrawal, `PB` PayBill, `SM` send
