@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { Daraja, DarajaOptions } from '../client.js';
 import {
   isDarajaApiError,
@@ -14,6 +13,7 @@ import { maskPhoneNumber, maskPhoneNumbersInText } from '../utils/mask.js';
 import { tryNormalizePhoneNumber } from '../utils/phone.js';
 import { validateCallbackUrl } from '../utils/url.js';
 import { VERSION } from '../version.js';
+import { parseFlags, UsageError, wholeNumberFlag } from './args.js';
 import { type CallbackProbeResult, probeCallbackUrl } from './callback-probe.js';
 import {
   CLI_NAME,
@@ -25,8 +25,6 @@ import {
   type ExitCode,
   lineWriter,
   printJson,
-  UsageError,
-  wholeNumberFlag,
 } from './context.js';
 import {
   type ConfigInspection,
@@ -174,41 +172,34 @@ interface DoctorArgs {
 
 /** @internal Parse `daraja doctor`'s arguments. @throws {@link UsageError} */
 export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        push: { type: 'string' },
-        amount: { type: 'string' },
-        'callback-url': { type: 'string' },
-        'env-file': { type: 'string' },
-        'timeout-ms': { type: 'string' },
-        'interval-ms': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const str = (k: string) => values[k] as string | undefined;
-  const pushOnly = ['amount', 'timeout-ms', 'interval-ms'].filter((k) => values[k] !== undefined);
-  if (!values['help'] && str('push') === undefined && pushOnly.length > 0) {
+  const flags = parseFlags(argv, {
+    push: 'string',
+    amount: 'string',
+    'callback-url': 'string',
+    'env-file': 'string',
+    'timeout-ms': 'string',
+    'interval-ms': 'string',
+    json: 'boolean',
+  });
+  const str = flags.string;
+  const pushOnly = ['amount', 'timeout-ms', 'interval-ms'].filter((k) => str(k) !== undefined);
+  if (!flags.help && str('push') === undefined && pushOnly.length > 0) {
     throw new UsageError(`--${pushOnly[0]} only applies with --push <phone>.`);
   }
+  const range = (min: number, max: number) => ({ min, max });
   return {
-    help: values['help'] === true,
-    json: values['json'] === true,
+    help: flags.help,
+    json: flags.boolean('json'),
     push: str('push'),
     amount:
-      wholeNumberFlag('amount', str('amount'), STK_MIN_AMOUNT, STK_MAX_AMOUNT) ?? DOCTOR_DEFAULTS.amount,
+      wholeNumberFlag('amount', str('amount'), range(STK_MIN_AMOUNT, STK_MAX_AMOUNT)) ??
+      DOCTOR_DEFAULTS.amount,
     callbackUrl: str('callback-url'),
     envFile: str('env-file'),
-    timeoutMs: wholeNumberFlag('timeout-ms', str('timeout-ms'), 0, 3_600_000) ?? DOCTOR_DEFAULTS.timeoutMs,
-    intervalMs: wholeNumberFlag('interval-ms', str('interval-ms'), 10, 600_000) ?? DOCTOR_DEFAULTS.intervalMs,
+    timeoutMs:
+      wholeNumberFlag('timeout-ms', str('timeout-ms'), range(0, 3_600_000)) ?? DOCTOR_DEFAULTS.timeoutMs,
+    intervalMs:
+      wholeNumberFlag('interval-ms', str('interval-ms'), range(10, 600_000)) ?? DOCTOR_DEFAULTS.intervalMs,
   };
 }
 
