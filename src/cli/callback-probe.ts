@@ -8,7 +8,7 @@ import {
 import { VERSION } from '../version.js';
 import { describeError, type ErrorReport } from './context.js';
 import type { CheckReport } from './doctor.js';
-import { showUrl } from './doctor-config.js';
+import { showUrl } from './url-check.js';
 
 /** @internal How long `daraja doctor --callback-url` waits for the app's answer to the probe, in ms. */
 export const CALLBACK_PROBE_TIMEOUT_MS = 10_000;

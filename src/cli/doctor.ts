@@ -26,14 +26,9 @@ import {
   lineWriter,
   printJson,
 } from './context.js';
-import {
-  type ConfigInspection,
-  checkCallbackUrl,
-  inspectConfig,
-  showUrl,
-  type VariableReport,
-} from './doctor-config.js';
+import { type ConfigInspection, inspectConfig, type VariableReport } from './doctor-config.js';
 import { describeEnvFile, type EnvFileReport, loadEnvFile } from './env-file.js';
+import { checkCallbackUrl, showUrl } from './url-check.js';
 
 /** @internal Defaults of `daraja doctor`. */
 export const DOCTOR_DEFAULTS = Object.freeze({

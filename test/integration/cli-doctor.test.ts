@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/context.js';
 import type { DoctorReport } from '../../src/cli/doctor.js';
-import { checkCallbackUrl } from '../../src/cli/doctor-config.js';
+import { checkCallbackUrl } from '../../src/cli/url-check.js';
 import { DARAJA_ENV_VARS, maskPhoneNumbersInText } from '../../src/index.js';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { validateCallbackUrl } from '../../src/utils/url.js';
