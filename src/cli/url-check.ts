@@ -36,9 +36,9 @@ export function showUrl(value: string): string {
 }
 
 /**
- * Keywords Safaricom's C2B Register URL documentation says to avoid in URLs ("Avoid the keywords
- * M-PESA/MPesa/Safaricom/exe/exec/cmd/SQL/query in URLs", daraja-api.md §6). No capture shows the rule
- * applied to the STK CallBackURL or to result URLs: there it is advice.
+ * Keywords Safaricom's C2B Register URL documentation (the Daraja portal's API page) says to avoid in
+ * URLs ("Avoid the keywords M-PESA/MPesa/Safaricom/exe/exec/cmd/SQL/query in URLs"). No recorded Daraja
+ * traffic shows the rule applied to the STK CallBackURL or to result URLs: there it is advice.
  */
 const URL_KEYWORDS = ['m-pesa', 'mpesa', 'safaricom', 'exec', 'exe', 'cmd', 'sql', 'query'];
 /** Tunnels and bins Safaricom's C2B documentation says are usually blocked. */

@@ -1,6 +1,10 @@
 import { DARAJA_ENV_VARS } from '../client.js';
 
-/** @internal What each variable is for, and how to fix it; keyed by `DARAJA_ENV_VARS`. */
+/**
+ * @internal
+ * What each variable is for, and how to fix it, keyed by the names of `DARAJA_ENV_VARS`. A variable the
+ * SDK gains without an entry here gets a generic text.
+ */
 export const VARIABLE_HELP: Readonly<Record<string, { purpose: string; fix: string }>> = {
   [DARAJA_ENV_VARS.environment]: {
     purpose: 'sandbox or production; sandbox when unset',
