@@ -14,10 +14,15 @@ import { type CheckReport, DOCTOR_DEFAULTS, type PushReport } from './doctor-rep
 
 /** @internal What `--push` sends, and how long it waits. */
 export interface PushArgs {
+  /** The normalised phone number to push to. */
   phone: string;
+  /** The CallBackURL to send. */
   callbackUrl: string;
+  /** Shillings to request. */
   amount: number;
+  /** How long to wait for the final status, in ms. */
   timeoutMs: number;
+  /** Delay between two status queries, in ms. */
   intervalMs: number;
 }
 

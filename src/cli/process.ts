@@ -1,7 +1,10 @@
 /** @internal Where a command writes, and the process it listens to for signals. */
 export interface ProcessIo {
+  /** Writes to standard output. */
   stdout(text: string): void;
+  /** Writes to standard error. */
   stderr(text: string): void;
+  /** Emits `SIGINT` / `SIGTERM` (the process, or a stand-in in tests). */
   signals: Pick<NodeJS.Process, 'once' | 'off'>;
 }
 
