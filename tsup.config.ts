@@ -34,7 +34,7 @@ export default defineConfig([
   // node_modules: it is a devDependency here, never bundled.
   {
     ...shared,
-    entry: { ...entry, 'simulator-bin': 'src/simulator/bin.ts', cli: 'src/cli/bin.ts' },
+    entry: { ...entry, 'simulator-bin': 'src/cli/sim-bin.ts', cli: 'src/cli/bin.ts' },
     format: ['esm'],
     external: ['pg'],
   },

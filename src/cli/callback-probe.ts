@@ -7,8 +7,8 @@ import {
   callbackProbeBody,
 } from '../payments/probe.js';
 import { describeError, type ErrorReport } from './context.js';
-import type { CheckReport } from './doctor.js';
-import { showUrl } from './doctor-config.js';
+import type { CheckReport } from './doctor-report.js';
+import { showUrl } from './url-check.js';
 
 /** @internal How long `daraja doctor --callback-url` waits for the app's answer to the probe, in ms. */
 export const CALLBACK_PROBE_TIMEOUT_MS = 10_000;
@@ -110,6 +110,99 @@ function unreachable(report: ErrorReport, timeoutMs: number): { message: string;
   }
 }
 
+/** What the probe found: the check (without its name and duration) and the result (without url and duration). */
+type Finding = [Omit<CheckReport, 'name' | 'durationMs'>, Omit<CallbackProbeResult, 'url' | 'durationMs'>];
+
+/** The finding for a non-2xx answer: a redirect, a missing route, a refusal or a failure. */
+function httpErrorFinding(
+  response: Response,
+  url: string,
+  scrub: (text: string) => string,
+  shown: string,
+): Finding {
+  const status = response.status;
+  const location = response.headers.get('location');
+  let shownLocation: string | undefined;
+  try {
+    shownLocation = location ? showUrl(scrub(new URL(location, url).href)) : undefined;
+  } catch {
+    shownLocation = undefined;
+  }
+  const kind =
+    status >= 300 && status < 400
+      ? `a redirect${shownLocation ? ` to ${shownLocation}` : ''}`
+      : status === 404
+        ? 'the route is missing'
+        : status >= 500
+          ? 'the route is failing'
+          : 'the route refuses the callback';
+  return [
+    {
+      status: 'failed',
+      message: `${shown} answered HTTP ${status} (${kind})`,
+      fix: fixForStatus(status, shownLocation),
+    },
+    { outcome: 'http-error', httpStatus: status },
+  ];
+}
+
+/** The finding for a 2xx answer: the payment flow's probe report in it, or none. */
+function answerFinding(text: string, nonce: string, status: number, shown: string): Finding {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const probe = (body as { probe?: unknown } | undefined)?.probe as CallbackProbeReport | undefined;
+  if (typeof probe !== 'object' || probe === null || probe.nonce !== nonce) {
+    const otherNonce = typeof probe === 'object' && probe !== null;
+    return [
+      {
+        status: 'warning',
+        message: `${shown} answers HTTP ${status}, but not through createPaymentFlow().handleCallback: ${otherNonce ? "the probe report in the answer is another probe's (a cache in front of the app?)" : 'the answer has no probe report'}`,
+        details: [
+          'one of: the route does not call flow.handleCallback; it does, but answers with a body of its own instead of the acknowledgement the flow returns; or the app runs a daraja-sdk older than the probe.',
+          'If the route handles callbacks without createPaymentFlow (parseStkCallback on its own, say), this is expected: doctor cannot check it further.',
+        ],
+        fix: `Route the callback through createPaymentFlow(...).handleCallback and ${FLOW_ACK}; update daraja-sdk in the app to ${VERSION} or later.`,
+      },
+      { outcome: 'not-through-flow', httpStatus: status },
+    ];
+  }
+  const { nonce: _nonce, ...seen } = probe;
+  const problems: CallbackProbeProblem[] = Array.isArray(probe.problems) ? probe.problems : [];
+  const summary = [
+    `body ${probe.body}`,
+    probe.clientAddress
+      ? `client address ${probe.clientAddress}`
+      : `no client address${probe.remoteAddress === 'missing' ? ' (remoteAddress not passed)' : ''}`,
+    `allow-list ${probe.allowedIps === 'off' ? 'off' : probe.allowedIps === 'allowed' ? 'on (this address passes)' : 'on (this address is rejected)'}`,
+  ].join(', ');
+  const details = [
+    `the app runs daraja-sdk ${probe.sdkVersion}${probe.sdkVersion !== VERSION ? ` (this doctor is ${VERSION})` : ''}`,
+  ];
+  const result = { outcome: 'through-flow', httpStatus: status, probe: seen } as const;
+  if (probe.verdict === 'ok' && problems.length === 0) {
+    return [
+      { status: 'ok', message: `${shown}: the payment flow took the probe (${summary})`, details },
+      result,
+    ];
+  }
+  return [
+    {
+      status: 'failed',
+      message: `${shown}: the payment flow answered, but would reject Daraja's callbacks (${problems.map((p) => p.reason).join(', ') || probe.verdict}; ${summary})`,
+      details,
+      fix:
+        problems.length > 0
+          ? problems.map((p) => `${p.reason}: ${p.fix}`).join('\n')
+          : 'Update daraja-sdk in the app.',
+    },
+    result,
+  ];
+}
+
 /**
  * @internal
  * Send the app's callback route a probe (see `daraja-sdk`'s payments/probe.ts) and say what its payment
@@ -125,10 +218,7 @@ export async function probeCallbackUrl(
   const shown = showUrl(url);
   const scrub = (text: string) => text.split(target).join(shown).split(nonce).join('***');
   const started = Date.now();
-  const done = (
-    check: Omit<CheckReport, 'name' | 'durationMs'>,
-    result: Omit<CallbackProbeResult, 'url' | 'durationMs'>,
-  ) => {
+  const done = ([check, result]: Finding) => {
     const durationMs = Date.now() - started;
     return {
       check: { name: 'callback-probe', ...check, durationMs },
@@ -154,7 +244,7 @@ export async function probeCallbackUrl(
   } catch (error) {
     const report = describeError(error, scrub);
     const why = unreachable(report, timeoutMs);
-    return done(
+    return done([
       {
         status: 'failed',
         message: `${shown} does not reach the app: ${why.message}`,
@@ -162,91 +252,10 @@ export async function probeCallbackUrl(
         error: report,
       },
       { outcome: 'unreachable', error: report },
-    );
+    ]);
   }
-
-  const status = response.status;
-  if (status < 200 || status >= 300) {
-    const location = response.headers.get('location');
-    let shownLocation: string | undefined;
-    try {
-      shownLocation = location ? showUrl(scrub(new URL(location, url).href)) : undefined;
-    } catch {
-      shownLocation = undefined;
-    }
-    const kind =
-      status >= 300 && status < 400
-        ? `a redirect${shownLocation ? ` to ${shownLocation}` : ''}`
-        : status === 404
-          ? 'the route is missing'
-          : status >= 500
-            ? 'the route is failing'
-            : 'the route refuses the callback';
-    return done(
-      {
-        status: 'failed',
-        message: `${shown} answered HTTP ${status} (${kind})`,
-        fix: fixForStatus(status, shownLocation),
-      },
-      { outcome: 'http-error', httpStatus: status },
-    );
+  if (response.status < 200 || response.status >= 300) {
+    return done(httpErrorFinding(response, url, scrub, shown));
   }
-
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const probe = (body as { probe?: unknown } | undefined)?.probe as CallbackProbeReport | undefined;
-  if (typeof probe !== 'object' || probe === null || probe.nonce !== nonce) {
-    const otherNonce = typeof probe === 'object' && probe !== null;
-    return done(
-      {
-        status: 'warning',
-        message: `${shown} answers HTTP ${status}, but not through createPaymentFlow().handleCallback: ${otherNonce ? "the probe report in the answer is another probe's (a cache in front of the app?)" : 'the answer has no probe report'}`,
-        details: [
-          'one of: the route does not call flow.handleCallback; it does, but answers with a body of its own instead of the acknowledgement the flow returns; or the app runs a daraja-sdk older than the probe.',
-          'If the route handles callbacks without createPaymentFlow (parseStkCallback on its own, say), this is expected: doctor cannot check it further.',
-        ],
-        fix: `Route the callback through createPaymentFlow(...).handleCallback and ${FLOW_ACK}; update daraja-sdk in the app to ${VERSION} or later.`,
-      },
-      { outcome: 'not-through-flow', httpStatus: status },
-    );
-  }
-
-  const { nonce: _nonce, ...seen } = probe;
-  const problems: CallbackProbeProblem[] = Array.isArray(probe.problems) ? probe.problems : [];
-  const summary = [
-    `body ${probe.body}`,
-    probe.clientAddress
-      ? `client address ${probe.clientAddress}`
-      : `no client address${probe.remoteAddress === 'missing' ? ' (remoteAddress not passed)' : ''}`,
-    `allow-list ${probe.allowedIps === 'off' ? 'off' : probe.allowedIps === 'allowed' ? 'on (this address passes)' : 'on (this address is rejected)'}`,
-  ].join(', ');
-  const details = [
-    `the app runs daraja-sdk ${probe.sdkVersion}${probe.sdkVersion !== VERSION ? ` (this doctor is ${VERSION})` : ''}`,
-  ];
-  if (probe.verdict === 'ok' && problems.length === 0) {
-    return done(
-      {
-        status: 'ok',
-        message: `${shown}: the payment flow took the probe (${summary})`,
-        details,
-      },
-      { outcome: 'through-flow', httpStatus: status, probe: seen },
-    );
-  }
-  return done(
-    {
-      status: 'failed',
-      message: `${shown}: the payment flow answered, but would reject Daraja's callbacks (${problems.map((p) => p.reason).join(', ') || probe.verdict}; ${summary})`,
-      details,
-      fix:
-        problems.length > 0
-          ? problems.map((p) => `${p.reason}: ${p.fix}`).join('\n')
-          : 'Update daraja-sdk in the app.',
-    },
-    { outcome: 'through-flow', httpStatus: status, probe: seen },
-  );
+  return done(answerFinding(text, nonce, response.status, shown));
 }

@@ -1,5 +1,6 @@
 import type { DarajaLogger } from '../core/logger.js';
 import { maskPhoneNumbersInText } from '../core/utils/mask.js';
+import { USAGE_EXIT_CODE } from './args.js';
 
 /**
  * @internal
@@ -19,7 +20,7 @@ export const EXIT_CODES = Object.freeze({
   /** A check failed, the test payment did not complete, the migration failed, or the simulator could not start. */
   failed: 1,
   /** Usage error: unknown command or flag, a flag without its value, a bad number. */
-  usage: 2,
+  usage: USAGE_EXIT_CODE,
   /** Configuration error: a required variable is missing or invalid, no database URL was given, or the `--env-file` cannot be read. */
   config: 3,
   /** Missing dependency: `daraja migrate` needs the `pg` package. */
@@ -59,11 +60,6 @@ export interface CliContext {
   loadPg?: () => Promise<unknown>;
 }
 
-/** @internal A bad command line: exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 /** @internal Mask every phone number in every string of a JSON-able value. */
 export function maskDeep(value: unknown): unknown {
   if (typeof value === 'string') return maskPhoneNumbersInText(value);
@@ -84,21 +80,6 @@ export function printJson(context: CliContext, report: unknown): void {
 /** @internal A writer that masks phone numbers in everything it prints. */
 export function lineWriter(write: (text: string) => void): (line?: string) => void {
   return (line = '') => write(`${maskPhoneNumbersInText(line)}\n`);
-}
-
-/** @internal Read a whole-number flag. @throws {@link UsageError} */
-export function wholeNumberFlag(
-  flag: string,
-  value: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const text = value.trim();
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${value}".`);
-  }
-  return Number(text);
 }
 
 /** @internal Plain-words description of an error for reports: class, Daraja's code and message. */

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { MIGRATIONS } from '../postgres/migrations.js';
 import { PostgresPaymentStore } from '../postgres/store.js';
+import { parseFlags } from './args.js';
 import {
   CLI_NAME,
   type CliContext,
@@ -11,7 +11,6 @@ import {
   type ExitCode,
   lineWriter,
   printJson,
-  UsageError,
 } from './context.js';
 import { describeEnvFile, type EnvFileReport, loadEnvFile } from './env-file.js';
 
@@ -92,27 +91,13 @@ export function parseMigrateArgs(argv: readonly string[]): {
   databaseUrl: string | undefined;
   envFile: string | undefined;
 } {
-  try {
-    const { values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'database-url': { type: 'string' },
-        'env-file': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    return {
-      help: values.help === true,
-      json: values.json === true,
-      databaseUrl: values['database-url'],
-      envFile: values['env-file'],
-    };
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const flags = parseFlags(argv, { 'database-url': 'string', 'env-file': 'string', json: 'boolean' });
+  return {
+    help: flags.help,
+    json: flags.boolean('json'),
+    databaseUrl: flags.string('database-url'),
+    envFile: flags.string('env-file'),
+  };
 }
 
 /**
@@ -181,6 +166,109 @@ function fixForDatabaseError(report: ErrorReport, url: URL): string {
   }
 }
 
+/** Why a command stopped: its exit code, the error and the fix. */
+interface Stop {
+  exitCode: ExitCode;
+  error: ErrorReport;
+  fix: string;
+}
+
+/**
+ * The database URL to use, and its form safe to print (also set as `report.database` when it is a URL);
+ * or why there is none.
+ */
+function readDatabaseUrl(
+  given: string | undefined,
+  report: MigrateReport,
+): Stop | { raw: string; shown: string; url: URL } {
+  const raw = given?.trim();
+  if (raw === undefined || raw === '') {
+    return {
+      exitCode: EXIT_CODES.config,
+      error: {
+        class: 'ConfigurationError',
+        message: 'no database URL: DATABASE_URL is not set and --database-url was not given.',
+      },
+      fix: 'Set DATABASE_URL=postgres://user:password@host:5432/database, or pass --database-url.',
+    };
+  }
+  const shown = maskDatabaseUrl(raw);
+  if (shown !== '(not a URL)') report.database = shown;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    return {
+      exitCode: EXIT_CODES.config,
+      error: { class: 'ConfigurationError', message: `the database URL ${shown} is not a postgres:// URL.` },
+      fix: 'Use postgres://user:password@host:5432/database (postgresql:// works too).',
+    };
+  }
+  return { raw, shown, url };
+}
+
+/** Load the `pg` module, or say why it cannot be used. */
+async function loadPg(context: CliContext, scrub: (text: string) => string): Promise<PgModuleLike | Stop> {
+  try {
+    const mod = (await (context.loadPg ?? (() => import('pg')))()) as { default?: unknown };
+    const pg = (mod.default ?? mod) as PgModuleLike;
+    if (typeof pg.Client !== 'function') throw new TypeError('the pg module has no Client');
+    return pg;
+  } catch (error) {
+    if (isMissingModule(error)) {
+      return {
+        exitCode: EXIT_CODES.missingDependency,
+        error: {
+          class: 'MissingDependencyError',
+          message: 'daraja migrate needs the PostgreSQL driver "pg", which is not installed.',
+        },
+        fix: `Install it next to daraja-sdk: ${PG_INSTALL_HINT} (or run it once with: npx -p daraja-sdk -p pg daraja-sdk migrate)`,
+      };
+    }
+    return {
+      exitCode: EXIT_CODES.failed,
+      error: describeError(error, scrub),
+      fix: 'Reinstall pg: npm install pg',
+    };
+  }
+}
+
+/** Connect, apply the missing migrations and read the schema versions into `report`; or say why not. */
+async function applyMigrations(
+  pg: PgModuleLike,
+  target: { raw: string; url: URL },
+  scrub: (text: string) => string,
+  report: MigrateReport,
+): Promise<Stop | undefined> {
+  const client = new pg.Client({
+    connectionString: target.raw,
+    connectionTimeoutMillis: MIGRATE_CONNECT_TIMEOUT_MS,
+  });
+  client.on('error', () => {}); // a dropped connection surfaces through the pending query instead
+  let connected = false;
+  try {
+    await client.connect();
+    connected = true;
+    const versions = await new PostgresPaymentStore(client).migrate();
+    report.applied = versions.map((version) => ({
+      version,
+      name: MIGRATIONS.find((m) => m.version === version)?.name ?? '',
+    }));
+    const { rows } = await client.query('SELECT version FROM daraja_schema_migrations ORDER BY version');
+    report.schemaVersions = rows.map((r) => Number((r as { version: unknown }).version));
+    report.upToDate = report.applied.length === 0;
+    return undefined;
+  } catch (error) {
+    const described = describeError(error, scrub);
+    return { exitCode: EXIT_CODES.failed, error: described, fix: fixForDatabaseError(described, target.url) };
+  } finally {
+    if (connected) await client.end().catch(() => {});
+  }
+}
+
 /** @internal Run `daraja migrate`. @returns the exit code. */
 export async function runMigrate(argv: readonly string[], context: CliContext): Promise<ExitCode> {
   const args = parseMigrateArgs(argv);
@@ -199,16 +287,14 @@ export async function runMigrate(argv: readonly string[], context: CliContext): 
     schemaVersions: [],
     upToDate: false,
   };
-  const finish = (exitCode: ExitCode, error?: ErrorReport, fix?: string): ExitCode => {
+  const finish = (exitCode: ExitCode, stop?: Stop): ExitCode => {
     report.exitCode = exitCode;
     report.ok = exitCode === EXIT_CODES.ok;
-    if (error) {
-      report.error = error;
-      complain(`daraja migrate: ${error.message}`);
-    }
-    if (fix) {
-      report.fix = fix;
-      complain(`fix: ${fix}`);
+    if (stop) {
+      report.error = stop.error;
+      complain(`daraja migrate: ${stop.error.message}`);
+      report.fix = stop.fix;
+      complain(`fix: ${stop.fix}`);
     }
     if (args.json) printJson(context, report);
     return exitCode;
@@ -219,78 +305,16 @@ export async function runMigrate(argv: readonly string[], context: CliContext): 
     report.envFile = loaded.file;
     say(describeEnvFile(loaded));
   }
-  const raw = (args.databaseUrl ?? loaded.env['DATABASE_URL'])?.trim();
-  if (raw === undefined || raw === '') {
-    return finish(
-      EXIT_CODES.config,
-      {
-        class: 'ConfigurationError',
-        message: 'no database URL: DATABASE_URL is not set and --database-url was not given.',
-      },
-      'Set DATABASE_URL=postgres://user:password@host:5432/database, or pass --database-url.',
-    );
-  }
-  const shown = maskDatabaseUrl(raw);
-  if (shown !== '(not a URL)') report.database = shown;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = new URL('invalid:');
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    return finish(
-      EXIT_CODES.config,
-      { class: 'ConfigurationError', message: `the database URL ${shown} is not a postgres:// URL.` },
-      'Use postgres://user:password@host:5432/database (postgresql:// works too).',
-    );
-  }
-  const secrets = passwordsIn(raw);
+  const target = readDatabaseUrl(args.databaseUrl ?? loaded.env['DATABASE_URL'], report);
+  if ('fix' in target) return finish(target.exitCode, target);
+  const secrets = passwordsIn(target.raw);
   const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+  const pg = await loadPg(context, scrub);
+  if ('fix' in pg) return finish(pg.exitCode, pg);
 
-  let pg: PgModuleLike;
-  try {
-    const mod = (await (context.loadPg ?? (() => import('pg')))()) as { default?: unknown };
-    pg = (mod.default ?? mod) as PgModuleLike;
-    if (typeof pg.Client !== 'function') throw new TypeError('the pg module has no Client');
-  } catch (error) {
-    if (isMissingModule(error)) {
-      return finish(
-        EXIT_CODES.missingDependency,
-        {
-          class: 'MissingDependencyError',
-          message: 'daraja migrate needs the PostgreSQL driver "pg", which is not installed.',
-        },
-        `Install it next to daraja-sdk: ${PG_INSTALL_HINT} (or run it once with: npx -p daraja-sdk -p pg daraja-sdk migrate)`,
-      );
-    }
-    return finish(EXIT_CODES.failed, describeError(error, scrub), 'Reinstall pg: npm install pg');
-  }
-
-  say(`daraja migrate: ${shown}`);
-  const client = new pg.Client({
-    connectionString: raw,
-    connectionTimeoutMillis: MIGRATE_CONNECT_TIMEOUT_MS,
-  });
-  client.on('error', () => {}); // a dropped connection surfaces through the pending query instead
-  let connected = false;
-  try {
-    await client.connect();
-    connected = true;
-    const versions = await new PostgresPaymentStore(client).migrate();
-    report.applied = versions.map((version) => ({
-      version,
-      name: MIGRATIONS.find((m) => m.version === version)?.name ?? '',
-    }));
-    const { rows } = await client.query('SELECT version FROM daraja_schema_migrations ORDER BY version');
-    report.schemaVersions = rows.map((r) => Number((r as { version: unknown }).version));
-    report.upToDate = report.applied.length === 0;
-  } catch (error) {
-    const described = describeError(error, scrub);
-    return finish(EXIT_CODES.failed, described, fixForDatabaseError(described, url));
-  } finally {
-    if (connected) await client.end().catch(() => {});
-  }
+  say(`daraja migrate: ${target.shown}`);
+  const stop = await applyMigrations(pg, target, scrub, report);
+  if (stop) return finish(stop.exitCode, stop);
   for (const m of report.applied) say(`Applied migration ${m.version}: ${m.name}`);
   const version = report.schemaVersions.at(-1);
   say(

@@ -1,5 +1,5 @@
 import { VERSION } from '../core/version.js';
-import { runCli as runSimulatorCli } from '../simulator/cli.js';
+import { reportUsageError, UsageError } from './args.js';
 import {
   CLI_NAME,
   type CliContext,
@@ -8,11 +8,11 @@ import {
   EXIT_CODES_HELP,
   type ExitCode,
   printJson,
-  UsageError,
 } from './context.js';
 import { DOCTOR_USAGE, runDoctor } from './doctor.js';
 import { EnvFileError } from './env-file.js';
 import { MIGRATE_USAGE, runMigrate } from './migrate.js';
+import { runCli as runSimulatorCli } from './sim.js';
 
 /** @internal The help of the `daraja-sdk` (alias `daraja`) command. */
 export const USAGE = `Usage: ${CLI_NAME} <command> [options]
@@ -94,7 +94,7 @@ export async function run(argv: readonly string[], context: CliContext): Promise
   } catch (error) {
     if (error instanceof UsageError) {
       const usage = (command !== undefined && COMMAND_USAGE[command]?.()) || USAGE;
-      context.stderr(`daraja: ${error.message}\n\n${usage}`);
+      reportUsageError(context.stderr, 'daraja', error, usage);
       if (json) {
         printJson(context, {
           command,

@@ -104,9 +104,21 @@ const forbidden: [string, string, string][] = [
   ],
   [`src/testing/${PROBE}.ts`, `import { Daraja } from '../index.js';`, 'adapter'],
   // standalone folders → anything of the SDK, exceptions included for a new file
-  [`src/messages/${PROBE}.ts`, `import type { PaymentStatus } from '../core/payment-status.js';`, 'standalone'],
-  [`src/simulator/${PROBE}.ts`, `import { darajaTimestamp } from '../core/utils/timestamp.js';`, 'standalone'],
-  [`src/simulator/${PROBE}_errors.ts`, `import { DarajaConfigError } from '../core/errors.js';`, 'standalone'],
+  [
+    `src/messages/${PROBE}.ts`,
+    `import type { PaymentStatus } from '../core/payment-status.js';`,
+    'standalone',
+  ],
+  [
+    `src/simulator/${PROBE}.ts`,
+    `import { darajaTimestamp } from '../core/utils/timestamp.js';`,
+    'standalone',
+  ],
+  [
+    `src/simulator/${PROBE}_errors.ts`,
+    `import { DarajaConfigError } from '../core/errors.js';`,
+    'standalone',
+  ],
 ];
 
 // Allowed imports across the same boundaries: the rule lets these through.

@@ -2,7 +2,9 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/context.js';
 import type { DoctorReport } from '../../src/cli/doctor.js';
-import { checkCallbackUrl } from '../../src/cli/doctor-config.js';
+import { fixFor } from '../../src/cli/doctor-checks.js';
+import { checkCallbackUrl } from '../../src/cli/url-check.js';
+import { toApiError } from '../../src/core/http/api-errors.js';
 import { validateCallbackUrl } from '../../src/core/utils/url.js';
 import { DARAJA_ENV_VARS, maskPhoneNumbersInText } from '../../src/index.js';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -494,5 +496,28 @@ describe('callback URL sanity', () => {
     expect(check('http://shop.example.com/cb', { production: true, local: false }).error).toMatch(
       /https:\/\/ in production/,
     );
+  });
+});
+
+describe('the fix of an error', () => {
+  const target = { baseUrl: 'https://sandbox.safaricom.co.ke', local: false };
+
+  it("is the hint the SDK's error carries, after its description of Daraja's answer", () => {
+    for (const [status, errorCode, errorMessage] of [
+      [400, '400.002.02', 'Bad Request - Invalid PhoneNumber'],
+      [500, '500.001.1001', 'Unable to lock subscriber, a transaction is already in process'],
+      [500, '500.001.1001', 'Merchant does not exist'],
+      [429, '500.003.02', 'Spike arrest violation'],
+    ] as const) {
+      const error = toApiError('stk.push', status, { errorCode, errorMessage, requestId: 'req-1' });
+      const fix = fixFor(error, target);
+      expect(error.message.endsWith(`. ${fix}`), errorMessage).toBe(true);
+    }
+  });
+
+  it('without a hint, points to the troubleshooting guide; an error not from Daraja is unexpected', () => {
+    const bare = toApiError('stk.push', 418, { errorCode: '418.000.01', errorMessage: 'Teapot' });
+    expect(fixFor(bare, target)).toBe('See the error code in the troubleshooting guide.');
+    expect(fixFor(new TypeError('boom'), target)).toMatch(/^Unexpected error/);
   });
 });

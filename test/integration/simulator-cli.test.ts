@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/args.js';
+import { CLI_DEFAULT_PORT, parseCliArgs, runCli, USAGE } from '../../src/cli/sim.js';
 import { darajaTimestamp, stkPassword } from '../../src/index.js';
-import { CLI_DEFAULT_PORT, CliUsageError, parseCliArgs, runCli, USAGE } from '../../src/simulator/cli.js';
 import { SIMULATOR_DEFAULTS } from '../../src/simulator/index.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -90,7 +91,7 @@ describe('daraja-sim arguments', () => {
     [['--colour', 'blue']],
     [['positional']],
   ])('rejects %j', (argv) => {
-    expect(() => parseCliArgs(argv)).toThrow(CliUsageError);
+    expect(() => parseCliArgs(argv)).toThrow(UsageError);
   });
 
   it('--help prints the usage and exits 0; a bad flag prints it to stderr and exits 2', async () => {
@@ -211,7 +212,7 @@ describe('daraja-sim as a process', () => {
     dir = await mkdtemp(join(tmpdir(), 'daraja-sim-bin-'));
     bin = join(dir, 'daraja-sim.mjs');
     await build({
-      entryPoints: [join(root, 'src/simulator/bin.ts')],
+      entryPoints: [join(root, 'src/cli/sim-bin.ts')],
       outfile: bin,
       bundle: true,
       platform: 'node',

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseCliArgs, runCli } from '../../src/cli/sim.js';
 import { DarajaConfigError, darajaTimestamp, stkPassword } from '../../src/index.js';
-import { parseCliArgs, runCli } from '../../src/simulator/cli.js';
 import {
   createSimulator,
   SIMULATOR_QUIRK_PRESETS,

@@ -1,19 +1,15 @@
-import { parseArgs } from 'node:util';
 import type { DarajaLogger } from '../core/logger.js';
-import { STK_OUTCOME_RULES } from './outcomes.js';
-import { RESULT_OUTCOME_RULES } from './result-outcomes.js';
-import { createSimulator, SIMULATOR_DEFAULTS, type SimulatorOptions } from './simulator.js';
+import { STK_OUTCOME_RULES } from '../simulator/outcomes.js';
+import { RESULT_OUTCOME_RULES } from '../simulator/result-outcomes.js';
+import { createSimulator, SIMULATOR_DEFAULTS, type SimulatorOptions } from '../simulator/simulator.js';
+import { type FlagSpec, parseFlags, reportUsageError, UsageError, wholeNumberFlag } from './args.js';
+import type { ProcessIo } from './process.js';
 
 /** @internal The port `daraja-sim` listens on unless told otherwise. */
 export const CLI_DEFAULT_PORT = 4010;
 
-/** @internal Where the command writes, and the process it listens to for signals. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** Emits `SIGINT` / `SIGTERM` (the process, or a stand-in in tests). */
-  signals: Pick<NodeJS.Process, 'once' | 'off'>;
-}
+/** @internal Where the command writes, and what emits `SIGINT` / `SIGTERM` (the process, or a stand-in in tests). */
+export type CliIo = ProcessIo;
 
 /**
  * @internal The help text of the simulator command, under the name it was started as (`daraja-sim`, or
@@ -50,70 +46,53 @@ Options:
 /** @internal The help text of `daraja-sim`. */
 export const USAGE = simulatorUsage();
 
-/** @internal A bad command line. */
-export class CliUsageError extends Error {
-  override name = 'CliUsageError';
-}
-
 /** @internal The parsed command line: show the help, or start with these options. */
 export type CliCommand = { help: true } | { help: false; options: SimulatorOptions };
 
-function wholeNumber(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new CliUsageError(`--${flag} must be a whole number, got "${value}".`);
-  return Number(value);
-}
+const SIM_FLAGS: FlagSpec = {
+  port: 'string',
+  host: 'string',
+  'callback-delay-ms': 'string',
+  'late-callback-delay-ms': 'string',
+  mode: 'string',
+  'prompt-timeout-ms': 'string',
+  'accept-any-credential': 'boolean',
+  realistic: 'boolean',
+  seed: 'string',
+};
 
-/** @internal Parse `daraja-sim`'s arguments. @throws {@link CliUsageError} */
+/** The flags of whole milliseconds, and the simulator option each sets. */
+const DELAY_FLAGS = [
+  ['callback-delay-ms', 'callbackDelayMs'],
+  ['late-callback-delay-ms', 'lateCallbackDelayMs'],
+  ['prompt-timeout-ms', 'promptTimeoutMs'],
+] as const;
+
+/** @internal Parse `daraja-sim`'s arguments. @throws {@link UsageError} */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'callback-delay-ms': { type: 'string' },
-        'late-callback-delay-ms': { type: 'string' },
-        mode: { type: 'string' },
-        'prompt-timeout-ms': { type: 'string' },
-        'accept-any-credential': { type: 'boolean' },
-        realistic: { type: 'boolean' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new CliUsageError((error as Error).message);
-  }
-  if (values['help']) return { help: true };
-  const mode = values['mode'] as string | undefined;
+  const flags = parseFlags(argv, SIM_FLAGS);
+  if (flags.help) return { help: true };
+  const mode = flags.string('mode');
   if (mode !== undefined && mode !== 'auto' && mode !== 'manual') {
-    throw new CliUsageError(`--mode must be "auto" or "manual", got "${mode}".`);
+    throw new UsageError(`--mode must be "auto" or "manual", got "${mode}".`);
   }
   const options: SimulatorOptions = {
-    port: wholeNumber('port', values['port'] as string | undefined) ?? CLI_DEFAULT_PORT,
+    port: wholeNumberFlag('port', flags.string('port')) ?? CLI_DEFAULT_PORT,
   };
-  const host = values['host'] as string | undefined;
+  const host = flags.string('host');
   if (host !== undefined) options.host = host;
   if (mode !== undefined) options.mode = mode;
-  if (values['accept-any-credential']) options.credentialCheck = 'any';
-  const seed = wholeNumber('seed', values['seed'] as string | undefined);
-  if (values['realistic'] || seed !== undefined) {
+  if (flags.boolean('accept-any-credential')) options.credentialCheck = 'any';
+  const seed = wholeNumberFlag('seed', flags.string('seed'));
+  const realistic = flags.boolean('realistic');
+  if (realistic || seed !== undefined) {
     options.quirks = {
-      ...(values['realistic'] ? { preset: 'realistic' as const } : {}),
+      ...(realistic ? { preset: 'realistic' as const } : {}),
       ...(seed === undefined ? {} : { seed }),
     };
   }
-  const numbers = [
-    ['callback-delay-ms', 'callbackDelayMs'],
-    ['late-callback-delay-ms', 'lateCallbackDelayMs'],
-    ['prompt-timeout-ms', 'promptTimeoutMs'],
-  ] as const;
-  for (const [flag, option] of numbers) {
-    const n = wholeNumber(flag, values[flag] as string | undefined);
+  for (const [flag, option] of DELAY_FLAGS) {
+    const n = wholeNumberFlag(flag, flags.string(flag));
     if (n !== undefined) options[option] = n;
   }
   return { help: false, options };
@@ -207,8 +186,8 @@ export async function runCli(argv: readonly string[], io: CliIo, name = 'daraja-
   try {
     command = parseCliArgs(argv);
   } catch (error) {
-    io.stderr(`${name}: ${(error as Error).message}\n\n${simulatorUsage(name)}`);
-    return 2;
+    if (!(error instanceof UsageError)) throw error;
+    return reportUsageError(io.stderr, name, error, simulatorUsage(name));
   }
   if (command.help) {
     io.stdout(simulatorUsage(name));
