@@ -2,8 +2,8 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { isIP } from 'node:net';
 
 /**
- * Addresses Safaricom's callbacks are known to come from: the union of the lists circulated as
- * "Safaricom's published list" (daraja-api.md §18), including `196.201.212.69`, observed for sandbox STK
+ * Addresses Safaricom's callbacks are known to come from: the union of the lists that developers
+ * circulate as "Safaricom's published list", including `196.201.212.69`, seen sending sandbox STK
  * callbacks. Safaricom publishes no official list in the Daraja 3.0 pages, so keep it configurable.
  */
 export const SAFARICOM_CALLBACK_IPS: readonly string[] = Object.freeze([

@@ -1,18 +1,8 @@
 import { DarajaConfigError } from '../core/errors.js';
-import type {
-  CallbackEvent,
-  CreateResult,
-  DuePendingClaim,
-  EnrichmentResult,
-  FulfilmentClaim,
-  NewPayment,
-  Payment,
-  PaymentStore,
-  PaymentTransition,
-  ReceiptEnrichment,
-  TransitionResult,
-} from '../payments/types.js';
+import type * as contract from '../payments/types.js';
 import { MIGRATIONS, migrationStatement } from './migrations.js';
+import { fencingToken, type Row, toClaim, toDate, toEvent, toJsonText, toPayment } from './rows.js';
+import * as SQL from './sql.js';
 
 /**
  * Anything that runs a parameterised query: a `pg` `Pool` or `Client`, or PGlite. `exec`, when present
@@ -29,71 +19,6 @@ export interface SqlClient {
 export interface SqlResult {
   /** The rows, as objects keyed by column name. */
   rows: unknown[];
-}
-
-type Row = Record<string, unknown>;
-
-const toDate = (v: unknown): Date | null =>
-  v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v));
-const fromJsonText = (v: unknown): unknown => {
-  if (v === null || v === undefined) return null;
-  try {
-    return JSON.parse(String(v)) as unknown;
-  } catch {
-    return String(v);
-  }
-};
-
-function toPayment(r: Row): Payment {
-  return {
-    id: String(r['id']),
-    ownerId: String(r['owner_id']),
-    amount: Number(r['amount']),
-    phoneNumber: String(r['phone_number']),
-    accountReference: String(r['account_reference']),
-    transactionDesc: String(r['transaction_desc']),
-    metadata: (typeof r['metadata'] === 'string' ? JSON.parse(r['metadata']) : r['metadata']) as Record<
-      string,
-      unknown
-    >,
-    idempotencyKey: (r['idempotency_key'] as string | null) ?? null,
-    status: r['status'] as Payment['status'],
-    final: r['final'] === true || r['final'] === 't',
-    correctedFrom: (r['corrected_from'] as Payment['correctedFrom']) ?? null,
-    merchantRequestId: (r['merchant_request_id'] as string | null) ?? null,
-    checkoutRequestId: (r['checkout_request_id'] as string | null) ?? null,
-    mpesaReceiptNumber: (r['mpesa_receipt_number'] as string | null) ?? null,
-    resultCode: (r['result_code'] as string | null) ?? null,
-    resultDesc: (r['result_desc'] as string | null) ?? null,
-    callback: fromJsonText(r['callback']),
-    settledBy: (r['settled_by'] as Payment['settledBy']) ?? null,
-    statusChecks: Number(r['status_checks'] ?? 0),
-    createdAt: toDate(r['created_at'])!,
-    updatedAt: toDate(r['updated_at'])!,
-    completedAt: toDate(r['completed_at']),
-    fulfilledAt: toDate(r['fulfilled_at']),
-    fulfilmentAttempts: Number(r['fulfilment_attempts'] ?? 0),
-    lastFulfilmentError: (r['last_fulfilment_error'] as string | null) ?? null,
-  };
-}
-
-function toClaim(r: Row): FulfilmentClaim {
-  return { payment: toPayment(r), token: String(r['fulfilment_claim']) };
-}
-
-function toEvent(r: Row): CallbackEvent {
-  return {
-    id: String(r['id']),
-    receivedAt: toDate(r['received_at'])!,
-    outcome: r['outcome'] as CallbackEvent['outcome'],
-    reason: (r['reason'] as string | null) ?? null,
-    paymentId: (r['payment_id'] as string | null) ?? null,
-    checkoutRequestId: (r['checkout_request_id'] as string | null) ?? null,
-    remoteAddress: (r['remote_address'] as string | null) ?? null,
-    body: fromJsonText(r['body']),
-    bodyBytes: r['body_bytes'] === null || r['body_bytes'] === undefined ? null : Number(r['body_bytes']),
-    bodySha256: (r['body_sha256'] as string | null) ?? null,
-  };
 }
 
 function uniqueViolation(error: unknown): string | undefined {
@@ -127,8 +52,6 @@ function schemaError(error: unknown): DarajaConfigError | undefined {
   );
 }
 
-const COLUMNS = '*';
-
 /**
  * A {@link PaymentStore} on PostgreSQL, for any client with `query(text, params)`: `pg.Pool`,
  * `pg.Client` or PGlite. Every operation is one atomic statement (a conditional `UPDATE … WHERE …`,
@@ -146,7 +69,7 @@ const COLUMNS = '*';
  * await store.migrate();
  * ```
  */
-export class PostgresPaymentStore implements PaymentStore {
+export class PostgresPaymentStore implements contract.PaymentStore {
   readonly #db: SqlClient;
 
   /** @param client - A `pg.Pool`, `pg.Client`, PGlite instance, or anything with `query(text, params)`. */
@@ -181,11 +104,9 @@ export class PostgresPaymentStore implements PaymentStore {
   }
 
   async #appliedVersions(): Promise<Set<number>> {
-    const exists = await this.#db.query(
-      "SELECT to_regclass('daraja_schema_migrations') IS NOT NULL AS present",
-    );
+    const exists = await this.#db.query(SQL.MIGRATIONS_TABLE_EXISTS);
     if (!(exists.rows[0] as Row)?.['present']) return new Set();
-    const { rows } = await this.#db.query('SELECT version FROM daraja_schema_migrations');
+    const { rows } = await this.#db.query(SQL.APPLIED_VERSIONS);
     return new Set(rows.map((r) => Number((r as Row)['version'])));
   }
 
@@ -204,45 +125,33 @@ export class PostgresPaymentStore implements PaymentStore {
   }
 
   /** {@inheritDoc PaymentStore.create} */
-  async create(p: NewPayment): Promise<CreateResult> {
-    const row = await this.#one(
-      `INSERT INTO daraja_payments
-         (id, owner_id, amount, phone_number, account_reference, transaction_desc, metadata, idempotency_key,
-          status, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, 'pending', now(), now())
-       ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING ${COLUMNS}`,
-      [
-        p.id,
-        p.ownerId,
-        p.amount,
-        p.phoneNumber,
-        p.accountReference,
-        p.transactionDesc,
-        JSON.stringify(p.metadata),
-        p.idempotencyKey,
-      ],
-    );
-    if (row) return { created: true, payment: toPayment(row) };
-    const existing = await this.#one(`SELECT ${COLUMNS} FROM daraja_payments WHERE idempotency_key = $1`, [
+  async create(p: contract.NewPayment): Promise<contract.CreateResult> {
+    const row = await this.#one(SQL.INSERT_PAYMENT, [
+      p.id,
+      p.ownerId,
+      p.amount,
+      p.phoneNumber,
+      p.accountReference,
+      p.transactionDesc,
+      JSON.stringify(p.metadata),
       p.idempotencyKey,
     ]);
+    if (row) return { created: true, payment: toPayment(row) };
+    const existing = await this.#one(SQL.SELECT_BY_IDEMPOTENCY_KEY, [p.idempotencyKey]);
     if (!existing)
       throw new Error('[daraja] payment insert conflicted but no payment has its idempotency key');
     return { created: false, payment: toPayment(existing) };
   }
 
   /** {@inheritDoc PaymentStore.get} */
-  async get(id: string): Promise<Payment | undefined> {
-    const row = await this.#one(`SELECT ${COLUMNS} FROM daraja_payments WHERE id = $1`, [id]);
+  async get(id: string): Promise<contract.Payment | undefined> {
+    const row = await this.#one(SQL.SELECT_BY_ID, [id]);
     return row ? toPayment(row) : undefined;
   }
 
   /** {@inheritDoc PaymentStore.getByCheckoutRequestId} */
-  async getByCheckoutRequestId(checkoutRequestId: string): Promise<Payment | undefined> {
-    const row = await this.#one(`SELECT ${COLUMNS} FROM daraja_payments WHERE checkout_request_id = $1`, [
-      checkoutRequestId,
-    ]);
+  async getByCheckoutRequestId(checkoutRequestId: string): Promise<contract.Payment | undefined> {
+    const row = await this.#one(SQL.SELECT_BY_CHECKOUT, [checkoutRequestId]);
     return row ? toPayment(row) : undefined;
   }
 
@@ -250,48 +159,27 @@ export class PostgresPaymentStore implements PaymentStore {
   async attachCheckout(
     id: string,
     ids: { merchantRequestId: string; checkoutRequestId: string },
-  ): Promise<Payment | undefined> {
-    const row = await this.#one(
-      `UPDATE daraja_payments
-          SET checkout_request_id = $2, merchant_request_id = COALESCE(merchant_request_id, $3), updated_at = now()
-        WHERE id = $1 AND checkout_request_id IS NULL
-        RETURNING ${COLUMNS}`,
-      [id, ids.checkoutRequestId, ids.merchantRequestId],
-    );
+  ): Promise<contract.Payment | undefined> {
+    const row = await this.#one(SQL.ATTACH_CHECKOUT, [id, ids.checkoutRequestId, ids.merchantRequestId]);
     return row ? toPayment(row) : this.get(id);
   }
 
   /** {@inheritDoc PaymentStore.transition} */
-  async transition(id: string, t: PaymentTransition): Promise<TransitionResult> {
+  async transition(id: string, t: contract.PaymentTransition): Promise<contract.TransitionResult> {
     let row: Row | undefined;
     try {
-      // Out of pending; or a final success correcting a status the flow reached on its own (a give-up).
-      // In SET, column names read the row as it was before this update.
-      row = await this.#one(
-        `UPDATE daraja_payments
-            SET status = $2, result_code = $3, result_desc = $4, mpesa_receipt_number = $5,
-                merchant_request_id = COALESCE(merchant_request_id, $6),
-                checkout_request_id = COALESCE(checkout_request_id, $7),
-                callback = $8, settled_by = $9, final = $10,
-                corrected_from = CASE WHEN status = 'pending' THEN NULL ELSE status END,
-                completed_at = now(), updated_at = now()
-          WHERE id = $1
-            AND (status = 'pending'
-                 OR ($2 = 'completed' AND $10 AND NOT final AND status <> 'completed'))
-          RETURNING ${COLUMNS}`,
-        [
-          id,
-          t.status,
-          t.resultCode,
-          t.resultDesc,
-          t.mpesaReceiptNumber,
-          t.merchantRequestId,
-          t.checkoutRequestId,
-          t.callback === null || t.callback === undefined ? null : JSON.stringify(t.callback),
-          t.settledBy,
-          t.final,
-        ],
-      );
+      row = await this.#one(SQL.TRANSITION, [
+        id,
+        t.status,
+        t.resultCode,
+        t.resultDesc,
+        t.mpesaReceiptNumber,
+        t.merchantRequestId,
+        t.checkoutRequestId,
+        toJsonText(t.callback),
+        t.settledBy,
+        t.final,
+      ]);
     } catch (error) {
       const unique = uniqueViolation(error);
       if (unique === undefined) throw error;
@@ -307,24 +195,16 @@ export class PostgresPaymentStore implements PaymentStore {
   }
 
   /** {@inheritDoc PaymentStore.attachReceipt} */
-  async attachReceipt(id: string, e: ReceiptEnrichment): Promise<EnrichmentResult> {
+  async attachReceipt(id: string, e: contract.ReceiptEnrichment): Promise<contract.EnrichmentResult> {
     let row: Row | undefined;
     try {
-      row = await this.#one(
-        `UPDATE daraja_payments
-            SET mpesa_receipt_number = $2, callback = COALESCE(callback, $3),
-                merchant_request_id = COALESCE(merchant_request_id, $4),
-                checkout_request_id = COALESCE(checkout_request_id, $5), updated_at = now()
-          WHERE id = $1 AND status = 'completed' AND mpesa_receipt_number IS NULL
-          RETURNING ${COLUMNS}`,
-        [
-          id,
-          e.mpesaReceiptNumber,
-          e.callback === null || e.callback === undefined ? null : JSON.stringify(e.callback),
-          e.merchantRequestId,
-          e.checkoutRequestId,
-        ],
-      );
+      row = await this.#one(SQL.ATTACH_RECEIPT, [
+        id,
+        e.mpesaReceiptNumber,
+        toJsonText(e.callback),
+        e.merchantRequestId,
+        e.checkoutRequestId,
+      ]);
     } catch (error) {
       if (uniqueViolation(error) === undefined) throw error;
       return { applied: false, payment: await this.get(id), reason: 'duplicate_receipt' };
@@ -343,41 +223,20 @@ export class PostgresPaymentStore implements PaymentStore {
   async claimFulfilment(
     id: string,
     options: { leaseMs: number; maxAttempts?: number },
-  ): Promise<FulfilmentClaim | undefined> {
-    const row = await this.#one(
-      `UPDATE daraja_payments
-          SET fulfilment_lease_until = now() + $2 * interval '1 millisecond',
-              fulfilment_attempts = fulfilment_attempts + 1, fulfilment_claim = fulfilment_claim + 1,
-              updated_at = now()
-        WHERE id = $1 AND status = 'completed' AND fulfilled_at IS NULL
-          AND ($3::integer IS NULL OR fulfilment_attempts < $3::integer)
-          AND (fulfilment_lease_until IS NULL OR fulfilment_lease_until <= now())
-        RETURNING ${COLUMNS}`,
-      [id, options.leaseMs, options.maxAttempts ?? null],
-    );
+  ): Promise<contract.FulfilmentClaim | undefined> {
+    const row = await this.#one(SQL.CLAIM_FULFILMENT, [id, options.leaseMs, options.maxAttempts ?? null]);
     return row ? toClaim(row) : undefined;
   }
 
   /** {@inheritDoc PaymentStore.renewFulfilment} */
   async renewFulfilment(id: string, token: string, leaseMs: number): Promise<boolean> {
-    const row = await this.#one(
-      `UPDATE daraja_payments SET fulfilment_lease_until = now() + $3 * interval '1 millisecond'
-        WHERE id = $1 AND fulfilment_claim = $2::bigint AND fulfilled_at IS NULL
-        RETURNING id`,
-      [id, fencingToken(token), leaseMs],
-    );
+    const row = await this.#one(SQL.RENEW_FULFILMENT, [id, fencingToken(token), leaseMs]);
     return row !== undefined;
   }
 
   /** {@inheritDoc PaymentStore.completeFulfilment} */
   async completeFulfilment(id: string, token: string): Promise<boolean> {
-    const row = await this.#one(
-      `UPDATE daraja_payments
-          SET fulfilled_at = now(), fulfilment_lease_until = NULL, last_fulfilment_error = NULL, updated_at = now()
-        WHERE id = $1 AND fulfilment_claim = $2::bigint AND fulfilled_at IS NULL
-        RETURNING id`,
-      [id, fencingToken(token)],
-    );
+    const row = await this.#one(SQL.COMPLETE_FULFILMENT, [id, fencingToken(token)]);
     return row !== undefined;
   }
 
@@ -387,13 +246,12 @@ export class PostgresPaymentStore implements PaymentStore {
     token: string,
     failure: { error: string; retryAfterMs: number },
   ): Promise<boolean> {
-    const row = await this.#one(
-      `UPDATE daraja_payments
-          SET fulfilment_lease_until = now() + $4 * interval '1 millisecond', last_fulfilment_error = $3
-        WHERE id = $1 AND fulfilment_claim = $2::bigint AND fulfilled_at IS NULL
-        RETURNING id`,
-      [id, fencingToken(token), failure.error, failure.retryAfterMs],
-    );
+    const row = await this.#one(SQL.RELEASE_FULFILMENT, [
+      id,
+      fencingToken(token),
+      failure.error,
+      failure.retryAfterMs,
+    ]);
     return row !== undefined;
   }
 
@@ -403,21 +261,13 @@ export class PostgresPaymentStore implements PaymentStore {
     limit: number;
     recheckMs: number;
     maxRecheckMs: number;
-  }): Promise<DuePendingClaim> {
-    const { rows } = await this.#query(
-      `UPDATE daraja_payments p
-          SET next_check_at = now() + LEAST($3 * power(2, LEAST(p.status_checks, 40)), $4) * interval '1 millisecond',
-              status_checks = p.status_checks + 1
-         FROM (SELECT id, COALESCE(next_check_at, created_at) AS due FROM daraja_payments
-                WHERE status = 'pending' AND created_at <= now() - $1 * interval '1 millisecond'
-                  AND COALESCE(next_check_at, created_at) <= now()
-                ORDER BY COALESCE(next_check_at, created_at)
-                LIMIT $2
-                FOR UPDATE SKIP LOCKED) d
-        WHERE p.id = d.id
-        RETURNING p.*, d.due AS due_at, now() AS store_now`,
-      [o.olderThanMs, Math.max(0, o.limit), o.recheckMs, o.maxRecheckMs],
-    );
+  }): Promise<contract.DuePendingClaim> {
+    const { rows } = await this.#query(SQL.CLAIM_DUE_PENDING, [
+      o.olderThanMs,
+      Math.max(0, o.limit),
+      o.recheckMs,
+      o.maxRecheckMs,
+    ]);
     const list = (rows as Row[]).sort(
       (a, b) => toDate(a['due_at'])!.getTime() - toDate(b['due_at'])!.getTime(),
     );
@@ -427,7 +277,7 @@ export class PostgresPaymentStore implements PaymentStore {
   }
 
   async #storeNow(): Promise<Date> {
-    const row = await this.#one('SELECT now() AS now', []);
+    const row = await this.#one(SQL.SELECT_NOW, []);
     return toDate(row?.['now'])!;
   }
 
@@ -436,75 +286,46 @@ export class PostgresPaymentStore implements PaymentStore {
     leaseMs: number;
     limit: number;
     maxAttempts: number;
-  }): Promise<FulfilmentClaim[]> {
-    const { rows } = await this.#query(
-      `UPDATE daraja_payments p
-          SET fulfilment_lease_until = now() + $1 * interval '1 millisecond',
-              fulfilment_attempts = p.fulfilment_attempts + 1, fulfilment_claim = p.fulfilment_claim + 1,
-              updated_at = now()
-        WHERE p.id IN (
-          SELECT id FROM daraja_payments
-           WHERE status = 'completed' AND fulfilled_at IS NULL AND fulfilment_attempts < $3
-             AND (fulfilment_lease_until IS NULL OR fulfilment_lease_until <= now())
-           ORDER BY COALESCE(fulfilment_lease_until, completed_at)
-           LIMIT $2
-           FOR UPDATE SKIP LOCKED)
-        RETURNING p.*`,
-      [o.leaseMs, Math.max(0, o.limit), o.maxAttempts],
-    );
+  }): Promise<contract.FulfilmentClaim[]> {
+    const { rows } = await this.#query(SQL.CLAIM_DUE_FULFILMENTS, [
+      o.leaseMs,
+      Math.max(0, o.limit),
+      o.maxAttempts,
+    ]);
     return (rows as Row[]).map(toClaim);
   }
 
   /** {@inheritDoc PaymentStore.recordCallback} */
-  async recordCallback(e: CallbackEvent): Promise<void> {
-    await this.#query(
-      `INSERT INTO daraja_callback_events
-         (id, received_at, outcome, reason, payment_id, checkout_request_id, remote_address, body, body_bytes,
-          body_sha256)
-       VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (id) DO NOTHING`,
-      [
-        e.id,
-        e.receivedAt.toISOString(),
-        e.outcome,
-        e.reason,
-        e.paymentId,
-        e.checkoutRequestId,
-        e.remoteAddress,
-        e.body === null || e.body === undefined ? null : JSON.stringify(e.body),
-        e.bodyBytes,
-        e.bodySha256,
-      ],
-    );
+  async recordCallback(e: contract.CallbackEvent): Promise<void> {
+    await this.#query(SQL.INSERT_CALLBACK_EVENT, [
+      e.id,
+      e.receivedAt.toISOString(),
+      e.outcome,
+      e.reason,
+      e.paymentId,
+      e.checkoutRequestId,
+      e.remoteAddress,
+      toJsonText(e.body),
+      e.bodyBytes,
+      e.bodySha256,
+    ]);
   }
 
   /** {@inheritDoc PaymentStore.listCallbacks} */
-  async listCallbacks(filter: { paymentId?: string; limit?: number } = {}): Promise<CallbackEvent[]> {
+  async listCallbacks(
+    filter: { paymentId?: string; limit?: number } = {},
+  ): Promise<contract.CallbackEvent[]> {
     const limit = filter.limit ?? 1000;
     const { rows } =
       filter.paymentId === undefined
-        ? await this.#query('SELECT * FROM daraja_callback_events ORDER BY received_at, id LIMIT $1', [limit])
-        : await this.#query(
-            'SELECT * FROM daraja_callback_events WHERE payment_id = $1 ORDER BY received_at, id LIMIT $2',
-            [filter.paymentId, limit],
-          );
+        ? await this.#query(SQL.LIST_CALLBACK_EVENTS, [limit])
+        : await this.#query(SQL.LIST_PAYMENT_CALLBACK_EVENTS, [filter.paymentId, limit]);
     return (rows as Row[]).map(toEvent);
   }
 
   /** {@inheritDoc PaymentStore.pruneRejectedCallbacks} */
   async pruneRejectedCallbacks(options: { olderThanMs: number }): Promise<number> {
-    const { rows } = await this.#query(
-      `DELETE FROM daraja_callback_events
-        WHERE outcome = 'rejected' AND payment_id IS NULL AND body IS NULL
-          AND received_at < now() - $1 * interval '1 millisecond'
-        RETURNING id`,
-      [options.olderThanMs],
-    );
+    const { rows } = await this.#query(SQL.PRUNE_REJECTED_CALLBACKS, [options.olderThanMs]);
     return rows.length;
   }
-}
-
-/** The fencing token of a claim, as the integer it stands for (a malformed token matches no claim). */
-function fencingToken(token: string): string {
-  return /^\d{1,18}$/.test(token) ? token : '-1';
 }

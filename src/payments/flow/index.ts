@@ -27,6 +27,7 @@
  *
  * @module
  */
+import type { RequestOptions } from '../../core/http/transport.js';
 import type { Payment } from '../types.js';
 import { handleCallback } from './callback.js';
 import { createFlowContext, type FlowContext } from './context.js';
@@ -99,24 +100,27 @@ class Flow implements PaymentFlow {
     return callbackUrlFor(this.#ctx, paymentId);
   }
 
-  initiate(params: InitiateParams): Promise<InitiateResult> {
-    return initiate(this.#ctx, params);
+  initiate(params: InitiateParams, requestOptions?: RequestOptions): Promise<InitiateResult> {
+    return initiate(this.#ctx, params, requestOptions);
   }
 
   handleCallback(request: CallbackRequest): Promise<CallbackResponse> {
     return handleCallback(this.#ctx, request);
   }
 
-  checkStatus(paymentId: string, options: { ownerId: string }): Promise<Payment | undefined> {
-    return checkStatus(this.#ctx, paymentId, options);
+  checkStatus(
+    paymentId: string,
+    options: { ownerId: string },
+    requestOptions?: RequestOptions,
+  ): Promise<Payment | undefined> {
+    return checkStatus(this.#ctx, paymentId, options, requestOptions);
   }
 
-  reconcile(options?: {
-    olderThanMs?: number;
-    limit?: number;
-    maxWaitMs?: number;
-  }): Promise<ReconcileSummary> {
-    return reconcile(this.#ctx, options);
+  reconcile(
+    options?: { olderThanMs?: number; limit?: number; maxWaitMs?: number },
+    requestOptions?: RequestOptions,
+  ): Promise<ReconcileSummary> {
+    return reconcile(this.#ctx, options, requestOptions);
   }
 
   retryFulfilment(paymentId: string): Promise<Payment | undefined> {

@@ -7,6 +7,7 @@ import {
   isDarajaUnknownOutcomeError,
   isDarajaValidationError,
 } from '../../core/errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
 import { normalizeStkFields, validateText } from '../../resources/stk/stk.js';
 import type { JournalEntry } from '../journal.js';
 import { callbackToken } from '../security.js';
@@ -27,9 +28,14 @@ export function callbackUrlFor(ctx: FlowContext, paymentId: string): string {
 
 /**
  * {@link PaymentFlow.initiate}: check the input, write the `pending` payment (or find the one with this
- * idempotency key), send the push, and record its answer: sent, unknown (never resent) or rejected.
+ * idempotency key), send the push (with `requestOptions`), and record its answer: sent, unknown (never
+ * resent) or rejected.
  */
-export async function initiate(ctx: FlowContext, params: InitiateParams): Promise<InitiateResult> {
+export async function initiate(
+  ctx: FlowContext,
+  params: InitiateParams,
+  requestOptions?: RequestOptions,
+): Promise<InitiateResult> {
   if (typeof params !== 'object' || params === null) {
     throw new DarajaValidationError('params', 'pass { ownerId, amount, phoneNumber, accountReference }.');
   }
@@ -60,13 +66,16 @@ export async function initiate(ctx: FlowContext, params: InitiateParams): Promis
   }
 
   try {
-    const response = await ctx.o.daraja.stk.push({
-      phoneNumber,
-      amount,
-      accountReference,
-      transactionDesc,
-      callbackUrl: callbackUrlFor(ctx, id),
-    });
+    const response = await ctx.o.daraja.stk.push(
+      {
+        phoneNumber,
+        amount,
+        accountReference,
+        transactionDesc,
+        callbackUrl: callbackUrlFor(ctx, id),
+      },
+      requestOptions,
+    );
     const ids = {
       merchantRequestId: response.merchantRequestId,
       checkoutRequestId: response.checkoutRequestId,

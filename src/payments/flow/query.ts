@@ -1,4 +1,5 @@
 import { isDarajaApiError } from '../../core/errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
 import type { StkQueryResult } from '../../resources/stk/stk.js';
 import { type FlowContext, MINUTE } from './context.js';
 
@@ -14,14 +15,18 @@ function isRateLimited(error: unknown): boolean {
   );
 }
 
-/** An STK query, or `undefined` when it failed (logged). A rate-limit answer pauses queries. */
+/**
+ * An STK query (with `requestOptions`), or `undefined` when it failed (logged). A rate-limit answer
+ * pauses queries.
+ */
 export async function queryStatus(
   ctx: FlowContext,
   checkoutRequestId: string,
   quiet = false,
+  requestOptions?: RequestOptions,
 ): Promise<StkQueryResult | undefined> {
   try {
-    return await ctx.o.daraja.stk.query(checkoutRequestId);
+    return await ctx.o.daraja.stk.query(checkoutRequestId, requestOptions);
   } catch (error) {
     if (isRateLimited(error)) {
       ctx.limiter?.block(MINUTE);

@@ -1,3 +1,4 @@
+import type { RequestOptions } from '../../core/http/transport.js';
 import type { Payment, PaymentTransition } from '../types.js';
 import { type FlowContext, type FulfilmentOutcome, MINUTE } from './context.js';
 import { runFulfilment } from './fulfil.js';
@@ -14,10 +15,14 @@ type ReconcileOptions = { olderThanMs?: number; limit?: number; maxWaitMs?: numb
 
 /**
  * {@link PaymentFlow.reconcile}, in three phases: replay the journal; claim the due pending payments the
- * query budget allows and settle each by STK query (or give it up after the horizon); run due
- * fulfilments.
+ * query budget allows and settle each by STK query (each with `requestOptions`; or give it up after the
+ * horizon); run due fulfilments.
  */
-export async function reconcile(ctx: FlowContext, options: ReconcileOptions = {}): Promise<ReconcileSummary> {
+export async function reconcile(
+  ctx: FlowContext,
+  options: ReconcileOptions = {},
+  requestOptions?: RequestOptions,
+): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = {
     replayed: 0,
     checked: 0,
@@ -52,7 +57,9 @@ export async function reconcile(ctx: FlowContext, options: ReconcileOptions = {}
           maxRecheckMs: ctx.t.maxRecheck,
         })
       : { now: new Date(), payments: [] };
-  await pool(payments, 4, (payment) => checkPending(ctx, payment, now, deadline, summary, count));
+  const check = (payment: Payment) =>
+    checkPending(ctx, payment, { now, deadline, requestOptions }, summary, count);
+  await pool(payments, 4, check);
 
   // Claim only what runs now: a claim waiting in a queue would see its lease run out (nobody renews it)
   // and another instance take the payment over, while this one still runs it later.
@@ -88,25 +95,24 @@ export async function reconcile(ctx: FlowContext, options: ReconcileOptions = {}
 async function checkPending(
   ctx: FlowContext,
   payment: Payment,
-  now: Date,
-  deadline: number,
+  run: { now: Date; deadline: number; requestOptions: RequestOptions | undefined },
   summary: ReconcileSummary,
   count: (outcome: FulfilmentOutcome) => void,
 ): Promise<void> {
-  const age = now.getTime() - payment.createdAt.getTime();
+  const age = run.now.getTime() - payment.createdAt.getTime();
   let transition: PaymentTransition | undefined;
   if (payment.checkoutRequestId === null) {
     summary.checked += 1;
     if (age >= ctx.t.giveUpUnknown)
       transition = giveUp('no CheckoutRequestID (push outcome unknown) and no callback');
   } else {
-    const waitLeft = deadline - Date.now();
+    const waitLeft = run.deadline - Date.now();
     if (ctx.limiter && !(await ctx.limiter.take(Math.max(0, waitLeft)))) {
       summary.deferredByBudget += 1;
       return;
     }
     summary.checked += 1;
-    const result = await queryStatus(ctx, payment.checkoutRequestId, true);
+    const result = await queryStatus(ctx, payment.checkoutRequestId, true, run.requestOptions);
     if (result === undefined) summary.queryErrors += 1;
     if (result?.final) {
       const {

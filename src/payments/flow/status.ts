@@ -1,3 +1,4 @@
+import type { RequestOptions } from '../../core/http/transport.js';
 import { hasControlCharacter } from '../../resources/stk/stk.js';
 import type { Payment } from '../types.js';
 import { type FlowContext, PAYMENT_ID } from './context.js';
@@ -7,12 +8,14 @@ import { settleFromQuery } from './settle.js';
 
 /**
  * {@link PaymentFlow.checkStatus}: the owner's payment; while open, a throttled STK query (within the
- * budget) settles a missed callback; a completed payment whose fulfilment failed is fulfilled again.
+ * budget, with `requestOptions`) settles a missed callback; a completed payment whose fulfilment failed
+ * is fulfilled again.
  */
 export async function checkStatus(
   ctx: FlowContext,
   paymentId: string,
   options: { ownerId: string },
+  requestOptions?: RequestOptions,
 ): Promise<Payment | undefined> {
   if (typeof paymentId !== 'string' || !PAYMENT_ID.test(paymentId)) return undefined;
   const ownerId = options?.ownerId;
@@ -26,7 +29,7 @@ export async function checkStatus(
     if (now - last >= ctx.t.statusQuery && (!ctx.limiter || ctx.limiter.tryTake())) {
       ctx.lastQuery.set(payment.id, now);
       trimQueryMemory(ctx);
-      const result = await queryStatus(ctx, payment.checkoutRequestId);
+      const result = await queryStatus(ctx, payment.checkoutRequestId, false, requestOptions);
       if (result?.final) await settleFromQuery(ctx, payment.id, result, 'query');
     }
   } else if (payment.status === 'completed' && payment.fulfilledAt === null) {

@@ -1,4 +1,5 @@
 import type { DarajaConfigError, DarajaError, DarajaValidationError } from '../../core/errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
 import type { PaymentStatus } from '../../core/payment-status.js';
 import type { CALLBACK_PROBE_PARAM, CallbackProbeReport } from '../probe.js';
 import type { CallbackOutcome, Payment } from '../types.js';
@@ -168,12 +169,16 @@ export interface PaymentFlow {
    * answer (in the journal if the store cannot take it). A rejected push makes the payment `failed`; an
    * unknown outcome leaves it `pending` for the callback or `reconcile` (it is never resent).
    *
+   * @param params - Who pays, how much, from which phone, and for what.
+   * @param requestOptions - Per-call timeout and abort signal of the STK push. Aborting (or timing out)
+   * after the push was sent gives the `unknown` outcome: the payment stays `pending` and is never resent.
+   * A signal aborted before it was sent gives the `rejected` outcome (the payment fails; nothing was sent).
    * @throws {@link DarajaValidationError} for bad input (nothing is written or sent).
    * @throws {@link DarajaConfigError} when the store is not set up, e.g. a `PostgresPaymentStore` whose
    * `migrate()` was never called (nothing is sent). A missing table is a setup step, not an outage: it is
    * never retried or journaled as one.
    */
-  initiate(params: InitiateParams): Promise<InitiateResult>;
+  initiate(params: InitiateParams, requestOptions?: RequestOptions): Promise<InitiateResult>;
   /**
    * Handle a callback request. Never throws. Answers HTTP 200 with `{"ResultCode":0,"ResultDesc":"Accepted"}`
    * once the callback is durable (recorded in the store within the deadline, or else in a durable
@@ -209,8 +214,17 @@ export interface PaymentFlow {
    * The payment, if it exists and belongs to `ownerId` (otherwise `undefined`: another user's payment
    * looks the same as a missing one). While pending (or given up), queries Daraja (at most once per
    * `statusQueryIntervalMs`, within the query budget) and settles and fulfils a missed callback.
+   *
+   * @param paymentId - The payment's id.
+   * @param options - `ownerId`: whose payment it must be.
+   * @param requestOptions - Per-call timeout and abort signal of the STK query. A query that fails (or is
+   * aborted) settles nothing: the payment is returned as the store has it.
    */
-  checkStatus(paymentId: string, options: { ownerId: string }): Promise<Payment | undefined>;
+  checkStatus(
+    paymentId: string,
+    options: { ownerId: string },
+    requestOptions?: RequestOptions,
+  ): Promise<Payment | undefined>;
   /**
    * Replay the journal, settle payments pending for longer than `olderThanMs` by STK query (most overdue
    * first, each with its own backoff, within the query budget; giving up after the horizon as a
@@ -219,14 +233,15 @@ export interface PaymentFlow {
    *
    * @param options - `olderThanMs` (default 1 minute), `limit` of payments per phase (default 100), and
    * `maxWaitMs`, how long to wait for query budget (default 15 s).
+   * @param requestOptions - Per-call timeout and abort signal of each STK query. A query that fails (or is
+   * aborted) is counted in `queryErrors`, like any failed query.
    * @throws {@link DarajaConfigError} when the store is not set up (a `PostgresPaymentStore` before
    * `migrate()`); journaled callbacks stay in the journal and are applied by the first run after it.
    */
-  reconcile(options?: {
-    olderThanMs?: number;
-    limit?: number;
-    maxWaitMs?: number;
-  }): Promise<ReconcileSummary>;
+  reconcile(
+    options?: { olderThanMs?: number; limit?: number; maxWaitMs?: number },
+    requestOptions?: RequestOptions,
+  ): Promise<ReconcileSummary>;
   /**
    * Run the fulfilment of a completed payment now, even if it is parked after too many failures (call it
    * once you fixed the cause). Returns the payment after the attempt, or `undefined` if it does not exist.
