@@ -1,5 +1,5 @@
-import type { Log } from '../logger.js';
 import { loggableId } from './ids.js';
+import type { Log } from './log.js';
 import type { Scheduler } from './scheduler.js';
 
 /** One attempt to deliver a callback, as kept in {@link Simulator.callbacks}. */

@@ -1,3 +1,5 @@
+import { money } from '../wire/c2b.js';
+
 /**
  * What kind of M-Pesa transaction the simulator recorded: an STK or C2B payment received, a B2C, B2B or
  * tax payment sent, or a reversal.
@@ -53,8 +55,7 @@ export const OPENING_BALANCES: Readonly<SimulatedAccounts> = Object.freeze({
   chargesPaid: 0,
 });
 
-/** @internal Amounts as Daraja writes them in balance strings: two decimals. */
-export const money = (n: number) => n.toFixed(2);
+export { money } from '../wire/c2b.js';
 
 /** @internal The simulator's name for an organisation, as in `"600992 - Daraja Simulator"`. */
 export const ORGANISATION_NAME = 'Daraja Simulator';

@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
+import type { SimulatedStkTransaction } from './outcomes.js';
 import type { RouteResponse } from './routes.js';
-import type { SimulatedStkTransaction } from './stk.js';
 
 // What real Daraja was observed to send that its documentation does not describe (daraja-api.md §21
 // "Field notes"), each behind a switch. Where the docs and the traffic disagree, the traffic wins: the

@@ -1,3 +1,5 @@
+import { spellOut } from './engine.js';
+
 /**
  * What the simulated M-Pesa does with an initiator request (B2C, B2B, tax, transaction status, account
  * balance, reversal):
@@ -19,7 +21,7 @@ export type SimulatedResult =
   | {
       /** The `ResultCode` to send, e.g. 2028 or `'SFC_IC0003'`. */
       readonly resultCode: number | string;
-      /** The `ResultDesc` to send. @defaultValue the code's meaning from the SDK's result-code catalogue */
+      /** The `ResultDesc` to send. @defaultValue Daraja's text for the code (the simulator's own table) */
       readonly resultDesc?: string;
     };
 
@@ -168,26 +170,12 @@ const DELIVERIES: readonly ResultDelivery[] = ['once', 'none', 'duplicate', 'lat
  * tests and from the control API, so they are checked at run time).
  */
 export function resolveResultOutcome(outcome: ResultOutcome): ResolvedResultOutcome {
-  const spec: ResultOutcomeSpec | undefined =
-    typeof outcome === 'string'
-      ? Object.hasOwn(NAMED, outcome)
-        ? NAMED[outcome]
-        : undefined
-      : typeof outcome === 'object' && outcome !== null
-        ? outcome
-        : undefined;
-  if (spec === undefined) {
-    throw new TypeError(
-      `daraja-sim: unknown result outcome ${JSON.stringify(outcome)}; use one of ${Object.keys(NAMED).join(', ')}, or { result, delivery }.`,
-    );
-  }
-  const delivery = spec.delivery ?? 'once';
-  if (!DELIVERIES.includes(delivery)) {
-    throw new TypeError(
-      `daraja-sim: unknown delivery ${JSON.stringify(delivery)}; use one of ${DELIVERIES.join(', ')}.`,
-    );
-  }
-  const { result } = spec;
+  const { result, delivery } = spellOut<SimulatedResult, ResultDelivery>(
+    outcome,
+    NAMED,
+    DELIVERIES,
+    'result outcome',
+  );
   const valid =
     (typeof result === 'string' && RESULTS.includes(result)) ||
     (typeof result === 'object' &&

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { errorBody } from '../wire/stk.js';
 import { requestId } from './ids.js';
 
 /**
@@ -58,7 +59,7 @@ export function errorEnvelope(
   errorMessage: string,
   id: string = requestId(),
 ): RouteResponse {
-  return { status, body: { requestId: id, errorCode, errorMessage } };
+  return { status, body: errorBody(id, errorCode, errorMessage) };
 }
 
 /** @internal `400.002.02 Bad Request - Invalid <Field>`, Daraja's answer to a bad field. */

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Log } from '../logger.js';
-import { isSecretKey } from '../utils/mask.js';
+import { type Log, redactSecrets } from './log.js';
 import { errorEnvelope, pathMatcher, type RouteResponse, type SimulatorRoute } from './routes.js';
 
 /** One request the simulator answered, as kept in {@link Simulator.requests}. */
@@ -56,16 +55,6 @@ export interface RunningServer {
 
 const MAX_BODY_BYTES = 1 << 20;
 const MAX_LOGGED_TEXT = 2000;
-
-/** @internal Copy a value with the values of secret-named keys replaced by `'[redacted]'`. */
-export function redactSecrets(value: unknown, depth = 0): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (depth > 8) return '[truncated]';
-  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, isSecretKey(k) ? '[redacted]' : redactSecrets(v, depth + 1)]),
-  );
-}
 
 /** A body for the request log: secrets redacted, whether it came as JSON, form fields or text. */
 function loggedBody(text: string, json: unknown, contentType: string | undefined): unknown {
