@@ -6,7 +6,14 @@ import { type Delivery, deliver, type EngineConfig } from './engine.js';
 import * as ids from './ids.js';
 import { CUSTOMER, type Ledger, ORGANISATION_NAME } from './ledger.js';
 import type { TokenStore } from './oauth.js';
-import { invalidField, ok, type RouteRequest, type RouteResponse, type SimulatorRoute } from './routes.js';
+import {
+  invalidField,
+  ok,
+  post,
+  type RouteRequest,
+  type RouteResponse,
+  type SimulatorRoute,
+} from './routes.js';
 import { checks, digitsOf, type FieldRule, numberOf, readFields, textOf } from './validation.js';
 
 /** The C2B API version of a registration: v1 callbacks carry a SHA-256-hashed MSISDN, v2 a masked one. */
@@ -91,7 +98,7 @@ const TYPES: Record<string, string> = {
 };
 const REGISTER_RULES: FieldRule[] = [
   { field: 'ShortCode', check: checks.digits(5, 8) },
-  // Sentence case, spelled exactly (daraja-api.md §6).
+  // Sentence case, spelled exactly: Daraja refuses "completed" or "COMPLETED".
   { field: 'ResponseType', check: checks.oneOf(['Completed', 'Cancelled']) },
   { field: 'ConfirmationURL', check: checks.url },
   { field: 'ValidationURL', check: checks.url, optional: true },
@@ -145,12 +152,6 @@ export class C2bSimulation {
   }
 
   routes(): SimulatorRoute[] {
-    const post = (path: string, operation: string, handle: SimulatorRoute['handle']): SimulatorRoute => ({
-      method: 'POST',
-      path,
-      operation,
-      handle,
-    });
     return [
       ...(['v1', 'v2'] as const).flatMap((version) => [
         post(`/mpesa/c2b/${version}/registerurl`, 'c2b.registerUrls', (r) => this.#register(r, version)),

@@ -62,7 +62,7 @@ function failureReason(error: unknown): string {
  * @internal
  * POSTs callbacks the way Daraja does (JSON, `application/json;charset=UTF-8`, no authentication) and
  * records every attempt. A failure (refused, timeout, non-2xx) is recorded and logged, never thrown.
- * Daraja's retry behaviour is unknown (daraja-api.md §4), so a failed callback is not retried.
+ * Daraja does not document whether it retries a failed callback, so a failed callback is not retried.
  */
 export class CallbackSender {
   readonly #scheduler: Scheduler;

@@ -134,6 +134,16 @@ export class Lifecycle<E extends Tracked, P> {
   }
 }
 
+/** @internal One row of a rule by the last two digits: numbers ending in `suffix` get `outcome`. */
+export function suffixRule<O extends string, C>(
+  suffix: string,
+  outcome: O,
+  resultCode: C,
+  description: string,
+) {
+  return { suffix, outcome, resultCode, description };
+}
+
 /**
  * @internal
  * An outcome given by name or as `{ result, delivery }`, spelled out with the delivery checked, or a

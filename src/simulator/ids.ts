@@ -43,7 +43,7 @@ export function merchantRequestId(): string {
 
 /**
  * @internal
- * A `CheckoutRequestID` in Daraja's current shape (daraja-api.md §21): `ws_CO_`, the Nairobi time as
+ * A `CheckoutRequestID` in Daraja's current shape (seen since 2024): `ws_CO_`, the Nairobi time as
  * DDMMYYYYHHmmss, the 3-digit milliseconds, then the last 9 digits of the customer's MSISDN: 32
  * characters, e.g. `ws_CO_21072024125243250722943992`. Two pushes to the same number in the same
  * millisecond would get the same id: the caller keeps ids unique (see `StkSimulation`).

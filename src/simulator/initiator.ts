@@ -28,6 +28,7 @@ import {
   errorEnvelope,
   invalidField,
   ok,
+  post,
   type RouteRequest,
   type RouteResponse,
   type SimulatorRoute,
@@ -175,27 +176,21 @@ export class InitiatorSimulation {
   }
 
   routes(): SimulatorRoute[] {
-    const route = (path: string, operation: SimulatedOperationName, handle: SimulatorRoute['handle']) => ({
-      method: 'POST' as const,
-      path,
-      operation,
-      handle,
-    });
     const b2b = b2bRules(['BusinessPayBill', 'BusinessBuyGoods'], 8);
     const tax = b2bRules(['PayTaxToKRA'], 7);
     return [
-      route('/mpesa/b2c/v3/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, true)),
-      route('/mpesa/b2c/v1/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, false)),
-      route('/mpesa/b2b/v1/paymentrequest', 'b2b.payBill', (r) => this.#b2b(r, b2b, false)),
-      route('/mpesa/b2b/v1/remittax', 'tax.remit', (r) => this.#b2b(r, tax, true)),
-      route('/mpesa/transactionstatus/v1/query', 'transactions.status', (r) =>
+      post('/mpesa/b2c/v3/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, true)),
+      post('/mpesa/b2c/v1/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, false)),
+      post('/mpesa/b2b/v1/paymentrequest', 'b2b.payBill', (r) => this.#b2b(r, b2b, false)),
+      post('/mpesa/b2b/v1/remittax', 'tax.remit', (r) => this.#b2b(r, tax, true)),
+      post('/mpesa/transactionstatus/v1/query', 'transactions.status', (r) =>
         this.#serve(r, STATUS_RULES, statusFields),
       ),
-      route('/mpesa/accountbalance/v1/query', 'account.balance', (r) =>
+      post('/mpesa/accountbalance/v1/query', 'account.balance', (r) =>
         // Daraja's balance answer has no full stop.
         this.#serve(r, BALANCE_RULES, balanceFields, ACCEPTED.slice(0, -1)),
       ),
-      route('/mpesa/reversal/v1/request', 'reversal.reverse', (r) =>
+      post('/mpesa/reversal/v1/request', 'reversal.reverse', (r) =>
         this.#serve(r, REVERSAL_RULES, reversalFields),
       ),
     ];

@@ -2,28 +2,19 @@
 // own redaction: what its logs must never hold is a token, the passkey, an STK password, a credential
 // or a full phone number.
 
+/** The log levels the simulator writes at. */
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
 /**
  * The logger the simulator writes to (the `logger` option): `console` and pino fit as they are. Each
  * method gets a plain object of fields first, then the message, pino-style; missing levels are skipped.
+ * `debug` gets each request answered; `info` decisions, deliveries, start and stop; `warn` failed
+ * deliveries and refused duplicates; `error` a route or scheduled task that threw.
  */
-export interface SimulatorLogger {
-  /** Each request answered. */
-  debug?(fields: Record<string, unknown>, message: string): void;
-  /** Decisions, deliveries, start and stop. */
-  info?(fields: Record<string, unknown>, message: string): void;
-  /** A callback delivery that failed, a refused duplicate. */
-  warn?(fields: Record<string, unknown>, message: string): void;
-  /** A route or scheduled task that threw. */
-  error?(fields: Record<string, unknown>, message: string): void;
-}
+export type SimulatorLogger = { [L in Level]?: (fields: Record<string, unknown>, message: string) => void };
 
 /** @internal How the simulator's modules log: message first, fields redacted, never throwing. */
-export interface Log {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type Log = Record<Level, (message: string, fields?: Record<string, unknown>) => void>;
 
 /** Key names whose values are secrets: passwords, passkeys, tokens, credentials, consumer keys. */
 const SECRET_NAME = /pass(?:word|key)|secret|token|authori[sz]ation|credential|consumer_?key/i;
@@ -81,7 +72,7 @@ const silent = () => {};
 
 /** @internal The simulator's log over a user's logger (silent without one). */
 export function createLog(logger: SimulatorLogger | undefined): Log {
-  const level = (name: keyof SimulatorLogger) => {
+  const level = (name: Level) => {
     const write = logger?.[name];
     if (typeof write !== 'function') return silent;
     return (message: string, fields: Record<string, unknown> = {}) => {

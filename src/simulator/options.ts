@@ -4,12 +4,8 @@ import type { SimulatorMode } from './engine.js';
 import type { CredentialCheck, SimulatedOperation } from './initiator.js';
 import type { SimulatorLogger } from './log.js';
 import type { SimulatedStkTransaction, SimulatorOutcome } from './outcomes.js';
-import {
-  type ActiveSimulatorQuirks,
-  activeQuirks,
-  type SimulatorQuirks,
-  type SimulatorQuirksPreset,
-} from './quirks.js';
+import { activeQuirks } from './quirk-options.js';
+import type { ActiveSimulatorQuirks, SimulatorQuirks, SimulatorQuirksPreset } from './quirks.js';
 import type { ResultOutcome } from './result-outcomes.js';
 
 /** The values the simulator uses for every option you leave out. */
@@ -22,9 +18,9 @@ export const SIMULATOR_DEFAULTS = Object.freeze({
   consumerKey: 'simulator-consumer-key',
   /** The consumer secret the simulator accepts (a fake value: it is not a secret). */
   consumerSecret: 'simulator-consumer-secret',
-  /** Safaricom's public sandbox shortcode (daraja-api.md §17). */
+  /** Safaricom's public sandbox shortcode, published in Daraja's documentation. */
   shortcode: '174379',
-  /** Safaricom's public sandbox passkey (daraja-api.md §17). */
+  /** Safaricom's public sandbox passkey, published in Daraja's documentation. */
   passkey: 'bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919',
   /** Access tokens live 3599 s, as Daraja's `expires_in` says. */
   tokenLifetimeMs: 3_599_000,
@@ -145,7 +141,7 @@ export interface SimulatorOptions {
    */
   outcomeRule?: (transaction: SimulatedStkTransaction) => SimulatorOutcome;
   /**
-   * Behaviours real Daraja shows and its documentation does not (daraja-api.md §21), each behind a
+   * Behaviours real Daraja shows and its documentation does not (seen in 2019–2026 traffic), each behind a
    * switch: STK query's undocumented in-flight answers (`4999`, an empty error message, an early
    * "Invalid CheckoutRequestID", an intermittent 500), the gateway's HTTP 429 rate limit on STK queries,
    * and the shape of STK callbacks (the value-less `Balance` item, masked, hashed or omitted phone
@@ -282,9 +278,4 @@ function quirksOrThrow(input: unknown): ActiveSimulatorQuirks {
     );
   }
   return quirks;
-}
-
-/** @internal */
-export function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,4 +1,4 @@
-import { spellOut } from './engine.js';
+import { suffixRule as rule, spellOut } from './engine.js';
 import { stkResultText } from './result-texts.js';
 
 /**
@@ -96,23 +96,13 @@ export interface StkOutcomeRule {
  * | anything else | `success` | 0 | once |
  */
 export const STK_OUTCOME_RULES: readonly StkOutcomeRule[] = Object.freeze([
-  { suffix: '01', outcome: 'cancelled', resultCode: 1032, description: 'the customer cancels' },
-  { suffix: '02', outcome: 'timeout', resultCode: 1037, description: 'the customer cannot be reached' },
-  { suffix: '03', outcome: 'insufficient-funds', resultCode: 1, description: 'the balance is too low' },
-  { suffix: '04', outcome: 'wrong-pin', resultCode: 2001, description: 'the customer enters a wrong PIN' },
-  { suffix: '05', outcome: 'no-callback', resultCode: 0, description: 'paid; the callback is never sent' },
-  {
-    suffix: '06',
-    outcome: 'duplicate-callback',
-    resultCode: 0,
-    description: 'paid; the same callback arrives several times',
-  },
-  {
-    suffix: '07',
-    outcome: 'late-callback',
-    resultCode: 0,
-    description: 'paid; the callback arrives long after STK query shows the result',
-  },
+  rule('01', 'cancelled', 1032, 'the customer cancels'),
+  rule('02', 'timeout', 1037, 'the customer cannot be reached'),
+  rule('03', 'insufficient-funds', 1, 'the balance is too low'),
+  rule('04', 'wrong-pin', 2001, 'the customer enters a wrong PIN'),
+  rule('05', 'no-callback', 0, 'paid; the callback is never sent'),
+  rule('06', 'duplicate-callback', 0, 'paid; the same callback arrives several times'),
+  rule('07', 'late-callback', 0, 'paid; the callback arrives long after STK query shows the result'),
 ]);
 
 /**

@@ -3,7 +3,7 @@ import { nairobiTimestamp, parseNairobiTimestamp } from '../wire/time.js';
 import { payloadMsisdn } from './c2b.js';
 import { type Ledger, money, ORGANISATION_NAME } from './ledger.js';
 import type { TokenStore } from './oauth.js';
-import { ok, type RouteRequest, type RouteResponse, type SimulatorRoute } from './routes.js';
+import { ok, post, type RouteRequest, type RouteResponse, type SimulatorRoute } from './routes.js';
 import { checks, digitsOf, type FieldRule, readFields } from './validation.js';
 
 // Pull Transactions: register a shortcode, then list the payments it received (C2B and STK) from the
@@ -57,18 +57,8 @@ export class PullSimulation {
 
   routes(): SimulatorRoute[] {
     return [
-      {
-        method: 'POST',
-        path: '/pulltransactions/v1/register',
-        operation: 'pull.register',
-        handle: (r) => this.#register(r),
-      },
-      {
-        method: 'POST',
-        path: '/pulltransactions/v1/query',
-        operation: 'pull.query',
-        handle: (r) => this.#query(r),
-      },
+      post('/pulltransactions/v1/register', 'pull.register', (r) => this.#register(r)),
+      post('/pulltransactions/v1/query', 'pull.query', (r) => this.#query(r)),
     ];
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import * as ids from './ids.js';
 import type { TokenStore } from './oauth.js';
-import { ok, type SimulatorRoute } from './routes.js';
+import { ok, post, type SimulatorRoute } from './routes.js';
 import { checks, type FieldRule, numberOf, readFields, textOf } from './validation.js';
 
 const QR_RULES: FieldRule[] = [
@@ -28,25 +28,20 @@ const QR_RULES: FieldRule[] = [
  */
 export function qrRoutes(tokens: TokenStore): SimulatorRoute[] {
   return [
-    {
-      method: 'POST',
-      path: '/mpesa/qrcode/v1/generate',
-      operation: 'qr.generate',
-      handle(request) {
-        const read = readFields(request, QR_RULES, tokens.check(request.headers));
-        if ('error' in read) return read.error;
-        const b = read.body;
-        const payload = ['MerchantName', 'RefNo', 'Amount', 'TrxCode', 'CPI']
-          .map((k) => textOf(b[k]))
-          .join('|');
-        return ok({
-          ResponseCode: ids.conversationId(new Date()),
-          RequestID: ids.originatorConversationId(),
-          ResponseDescription: 'QR Code Successfully Generated.',
-          QRCode: qrLikePng(payload, numberOf(b['Size'])!).toString('base64'),
-        });
-      },
-    },
+    post('/mpesa/qrcode/v1/generate', 'qr.generate', (request) => {
+      const read = readFields(request, QR_RULES, tokens.check(request.headers));
+      if ('error' in read) return read.error;
+      const b = read.body;
+      const payload = ['MerchantName', 'RefNo', 'Amount', 'TrxCode', 'CPI']
+        .map((k) => textOf(b[k]))
+        .join('|');
+      return ok({
+        ResponseCode: ids.conversationId(new Date()),
+        RequestID: ids.originatorConversationId(),
+        ResponseDescription: 'QR Code Successfully Generated.',
+        QRCode: qrLikePng(payload, numberOf(b['Size'])!).toString('base64'),
+      });
+    }),
   ];
 }
 

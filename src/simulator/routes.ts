@@ -52,6 +52,11 @@ export interface SimulatorRoute {
   handle(request: RouteRequest): RouteResponse | Promise<RouteResponse>;
 }
 
+/** @internal A POST endpoint of a Daraja API (every one but OAuth is a POST). */
+export function post(path: string, operation: string, handle: SimulatorRoute['handle']): SimulatorRoute {
+  return { method: 'POST', path, operation, handle };
+}
+
 /** @internal Daraja's error envelope `{ requestId, errorCode, errorMessage }` with the given status. */
 export function errorEnvelope(
   status: number,

@@ -18,7 +18,6 @@ import {
   quirksOrThrow,
   SIMULATOR_DEFAULTS,
   type SimulatorOptions,
-  withoutUndefined,
 } from './options.js';
 import type { SimulatedStkTransaction } from './outcomes.js';
 import { PullSimulation } from './pull.js';
@@ -27,6 +26,7 @@ import { Scheduler } from './scheduler.js';
 import { type RunningServer, type SimulatorRequest, startServer } from './server.js';
 import type { Simulator } from './simulator-api.js';
 import { StkSimulation } from './stk.js';
+import { withoutUndefined } from './validation.js';
 
 // cli.ts reads the options and their defaults from here.
 export { SIMULATOR_DEFAULTS, type SimulatorOptions } from './options.js';

@@ -1,6 +1,7 @@
 import { stkCallbackBody, stkQueryResponse, stkSuccessItems } from '../wire/stk.js';
 import type { SimulatedStkTransaction } from './outcomes.js';
-import { type CallbackPhoneNumberForm, callbackPhoneNumberItem, type StkQueryQuirkName } from './quirks.js';
+import { callbackPhoneNumberItem } from './quirk-answers.js';
+import type { CallbackPhoneNumberForm, StkQueryQuirkName } from './quirks.js';
 import { errorEnvelope, ok, type RouteResponse } from './routes.js';
 
 // The bodies of STK push and query: the query answers (documented and quirky) and the callback.

@@ -10,15 +10,16 @@ import {
   type SimulatorOutcome,
   stkOutcomeForPhoneNumber,
 } from './outcomes.js';
+import { pickQueryQuirk, SpikeArrest, seededRandom, spikeArrestViolation } from './quirk-answers.js';
+import type { ActiveSimulatorQuirks, CallbackPhoneNumberForm } from './quirks.js';
 import {
-  type ActiveSimulatorQuirks,
-  type CallbackPhoneNumberForm,
-  pickQueryQuirk,
-  SpikeArrest,
-  seededRandom,
-  spikeArrestViolation,
-} from './quirks.js';
-import { errorEnvelope, ok, type RouteRequest, type RouteResponse, type SimulatorRoute } from './routes.js';
+  errorEnvelope,
+  ok,
+  post,
+  type RouteRequest,
+  type RouteResponse,
+  type SimulatorRoute,
+} from './routes.js';
 import { callbackBody, queryAnswer, quirkAnswer } from './stk-bodies.js';
 import {
   checkFields,
@@ -156,18 +157,8 @@ export class StkSimulation {
 
   routes(): SimulatorRoute[] {
     return [
-      {
-        method: 'POST',
-        path: '/mpesa/stkpush/v1/processrequest',
-        operation: 'stk.push',
-        handle: (request) => this.#push(request),
-      },
-      {
-        method: 'POST',
-        path: '/mpesa/stkpushquery/v1/query',
-        operation: 'stk.query',
-        handle: (request) => this.#query(request),
-      },
+      post('/mpesa/stkpush/v1/processrequest', 'stk.push', (request) => this.#push(request)),
+      post('/mpesa/stkpushquery/v1/query', 'stk.query', (request) => this.#query(request)),
     ];
   }
 

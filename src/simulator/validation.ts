@@ -11,17 +11,17 @@ import {
 // The simulator's own STK limits. It is the oracle the SDK is tested against, so it must not take its
 // limits from the SDK it checks (a wrong SDK limit would then pass its own tests).
 
-/** @internal The smallest STK `Amount` Daraja accepts, KES 1 (daraja-api.md §19). */
+/** @internal The smallest STK `Amount` Daraja accepts, KES 1 (Daraja's documented limit). */
 export const SIM_STK_MIN_AMOUNT = 1;
-/** @internal The largest STK `Amount` Daraja accepts, KES 250,000 per transaction (daraja-api.md §19). */
+/** @internal The largest STK `Amount` Daraja accepts, KES 250,000 per transaction (Daraja's documented limit). */
 export const SIM_STK_MAX_AMOUNT = 250_000;
-/** @internal The longest STK `AccountReference` Daraja accepts, 12 characters (daraja-api.md §20). */
+/** @internal The longest STK `AccountReference` Daraja accepts, 12 characters (Daraja's documented limit). */
 export const SIM_STK_ACCOUNT_REFERENCE_MAX = 12;
 /**
  * @internal
  * The longest STK `TransactionDesc` the simulator accepts. The docs say 13 characters, but Safaricom's
  * own Node library sends the 20-character "Lipa na mpesa online" in its live-sandbox integration test,
- * so Daraja accepts at least 20 (daraja-api.md §21 "Field limits in practice"); the real limit is
+ * so Daraja accepts at least 20 (seen in its live sandbox); the real limit is
  * unknown. The simulator must not reject what Daraja accepts, so it allows a generous 100.
  */
 export const SIM_STK_TRANSACTION_DESC_MAX = 100;
@@ -41,7 +41,7 @@ export type JsonBody = Record<string, unknown>;
  * @internal
  * The request's JSON object body, or Daraja's answer when there is none. A body that is not sent as
  * JSON (e.g. form-encoded) is answered `notJson`: "Invalid BusinessShortCode" by default, as Daraja's
- * STK API does (daraja-api.md §1); JSON that does not parse, or is not an object, "Invalid Request
+ * STK API was seen to do; JSON that does not parse, or is not an object, "Invalid Request
  * Payload".
  */
 export function readJsonObject(
@@ -214,4 +214,9 @@ export function checkStkPassword(
   const sent = Buffer.from(String(body['Password']));
   if (sent.length === expected.length && timingSafeEqual(sent, expected)) return undefined;
   return errorEnvelope(500, '500.001.1001', '[MerchantValidate] - Wrong credentials');
+}
+
+/** @internal A copy without the keys whose value is `undefined`. */
+export function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
