@@ -4,7 +4,7 @@ import { nairobiTimestamp } from '../wire/time.js';
 import type { SimulatorCallbackRecord } from './callbacks.js';
 import { type Delivery, deliver, type EngineConfig } from './engine.js';
 import * as ids from './ids.js';
-import { CUSTOMER, type Ledger, ORGANISATION_NAME } from './ledger.js';
+import { CUSTOMER, type Ledger } from './ledger.js';
 import type { TokenStore } from './oauth.js';
 import {
   invalidField,
@@ -269,15 +269,11 @@ export class C2bSimulation {
       }
     }
     const now = new Date();
-    const accounts = ledger.accounts(payment.shortcode);
-    accounts.utility += payment.amount;
-    ledger.record({
+    const accounts = ledger.receive({
       receipt: payment.transactionId,
       kind: 'c2b',
       amount: payment.amount,
       shortcode: payment.shortcode,
-      debitParty: `${payment.phoneNumber} - ${CUSTOMER.full}`,
-      creditParty: `${payment.shortcode} - ${ORGANISATION_NAME}`,
       phoneNumber: payment.phoneNumber,
       billReference: payment.billRefNumber || undefined,
       originatorConversationId: undefined,

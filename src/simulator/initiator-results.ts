@@ -109,20 +109,7 @@ export class InitiatorBooks {
     if (accounts.utility < amount) return fail(1);
     accounts.utility -= amount;
     const receiver = `${state.partyB} - ${CUSTOMER.full}`;
-    const entry = ledger.record({
-      receipt: this.#newReceipt(),
-      kind: 'b2c',
-      amount,
-      shortcode: state.partyA,
-      debitParty: organisation(state.partyA),
-      creditParty: receiver,
-      phoneNumber: state.partyB,
-      billReference: undefined,
-      originatorConversationId: state.originatorConversationId,
-      conversationId: state.conversationId,
-      reasonType: REASONS[state.commandId] ?? state.commandId,
-      completedAt: now,
-    });
+    const entry = this.#payOut(state, now, 'b2c', receiver, state.partyB, undefined);
     return {
       code: '0',
       desc: PROCESSED,
@@ -148,20 +135,9 @@ export class InitiatorBooks {
     accounts.working -= amount;
     const receiver =
       state.partyB === KRA ? `${KRA} - Kenya Revenue Authority` : `${state.partyB} - Simulated Business`;
-    const entry = ledger.record({
-      receipt: this.#newReceipt(),
-      kind: state.operation === 'tax.remit' ? 'tax' : 'b2b',
-      amount,
-      shortcode: state.partyA,
-      debitParty: organisation(state.partyA),
-      creditParty: receiver,
-      phoneNumber: undefined,
-      billReference: textOf(state.body['AccountReference']) || undefined,
-      originatorConversationId: state.originatorConversationId,
-      conversationId: state.conversationId,
-      reasonType: REASONS[state.commandId] ?? state.commandId,
-      completedAt: now,
-    });
+    const kind = state.operation === 'tax.remit' ? 'tax' : 'b2b';
+    const bill = textOf(state.body['AccountReference']) || undefined;
+    const entry = this.#payOut(state, now, kind, receiver, undefined, bill);
     return {
       code: '0',
       desc: PROCESSED,
@@ -180,6 +156,31 @@ export class InitiatorBooks {
         { Key: 'InitiatorAccountCurrentBalance', Value: braceBalance(accounts.working) },
       ],
     };
+  }
+
+  /** Record a payment the organisation made (B2C, B2B, tax). */
+  #payOut(
+    state: SimulatedOperation,
+    now: Date,
+    kind: 'b2c' | 'b2b' | 'tax',
+    receiver: string,
+    phoneNumber: string | undefined,
+    billReference: string | undefined,
+  ): SimulatedLedgerEntry {
+    return this.#ledger.record({
+      receipt: this.#newReceipt(),
+      kind,
+      amount: state.amount!,
+      shortcode: state.partyA,
+      debitParty: organisation(state.partyA),
+      creditParty: receiver,
+      phoneNumber,
+      billReference,
+      originatorConversationId: state.originatorConversationId,
+      conversationId: state.conversationId,
+      reasonType: REASONS[state.commandId] ?? state.commandId,
+      completedAt: now,
+    });
   }
 
   #lookUp(state: SimulatedOperation, fail: Fail): Decided {

@@ -81,6 +81,23 @@ export class Ledger {
     return accounts;
   }
 
+  /**
+   * A payment from a customer (STK, C2B) into the shortcode's utility account, recorded.
+   *
+   * @returns The shortcode's balances after it.
+   */
+  receive(
+    p: Omit<SimulatedLedgerEntry, 'reversedBy' | 'debitParty' | 'creditParty'> & { phoneNumber: string },
+  ): SimulatedAccounts {
+    const accounts = this.accounts(p.shortcode);
+    accounts.utility += p.amount;
+    const { receipt, kind, amount, shortcode, ...rest } = p;
+    const debitParty = `${p.phoneNumber} - ${CUSTOMER.full}`;
+    const creditParty = `${shortcode} - ${ORGANISATION_NAME}`;
+    this.record({ receipt, kind, amount, shortcode, debitParty, creditParty, ...rest });
+    return accounts;
+  }
+
   /** Daraja's account-balance string for a shortcode: `Working Account|KES|…&Float Account|…`. */
   balanceString(shortcode: string): string {
     const a = this.accounts(shortcode);

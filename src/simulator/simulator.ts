@@ -9,7 +9,7 @@ import {
 import { controlRoutes } from './control.js';
 import type { EngineConfig } from './engine.js';
 import { InitiatorSimulation } from './initiator.js';
-import { CUSTOMER, Ledger, ORGANISATION_NAME } from './ledger.js';
+import { Ledger } from './ledger.js';
 import { createLog, type Log } from './log.js';
 import { oauthRoutes, TokenStore } from './oauth.js';
 import {
@@ -56,14 +56,11 @@ interface Parts {
 
 /** A successful push is money received: the ledger records it for status, reversal and pull. */
 function recordStkPayment(ledger: Ledger, t: SimulatedStkTransaction): void {
-  ledger.accounts(t.businessShortCode).utility += t.amount;
-  ledger.record({
+  ledger.receive({
     receipt: t.receiptNumber!,
     kind: 'stk',
     amount: t.amount,
     shortcode: t.businessShortCode,
-    debitParty: `${t.phoneNumber} - ${CUSTOMER.full}`,
-    creditParty: `${t.businessShortCode} - ${ORGANISATION_NAME}`,
     phoneNumber: t.phoneNumber,
     billReference: t.accountReference,
     originatorConversationId: t.checkoutRequestId,
