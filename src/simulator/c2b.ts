@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { c2bPayload as wirePayload } from '../wire/c2b.js';
 import { nairobiTimestamp } from '../wire/time.js';
 import type { SimulatorCallbackRecord } from './callbacks.js';
-import { type Delivery, deliver, type EngineConfig } from './engine.js';
+import { deliver, type EngineConfig } from './engine.js';
 import * as ids from './ids.js';
 import { CUSTOMER, type Ledger } from './ledger.js';
 import type { TokenStore } from './oauth.js';
+import type { CallbackDelivery } from './outcomes.js';
 import {
   invalidField,
   ok,
@@ -75,7 +76,7 @@ export interface SimulatedC2bPayment {
   /** The validation URL's answer, when it gave a readable one. */
   readonly validation: SimulatedC2bValidationAnswer | undefined;
   /** How the confirmation is delivered, by the phone-number rule. */
-  readonly delivery: Delivery;
+  readonly delivery: CallbackDelivery;
   /** When the simulate call was accepted. */
   readonly createdAt: Date;
   /** When it was processed. */
@@ -120,7 +121,7 @@ export function payloadMsisdn(phoneNumber: string, version: SimulatedC2bVersion)
 }
 
 /** The confirmation's delivery by the payer's last two digits (the STK suffixes: 05, 06, 07). */
-const DELIVERY_BY_SUFFIX: Record<string, Delivery> = {
+const DELIVERY_BY_SUFFIX: Record<string, CallbackDelivery> = {
   '05': 'none',
   '06': 'duplicate',
   '07': 'late',

@@ -11,7 +11,9 @@ type Level = 'debug' | 'info' | 'warn' | 'error';
  * `debug` gets each request answered; `info` decisions, deliveries, start and stop; `warn` failed
  * deliveries and refused duplicates; `error` a route or scheduled task that threw.
  */
-export type SimulatorLogger = { [L in Level]?: (fields: Record<string, unknown>, message: string) => void };
+export type SimulatorLogger = {
+  [L in 'debug' | 'info' | 'warn' | 'error']?: (fields: Record<string, unknown>, message: string) => void;
+};
 
 /** @internal How the simulator's modules log: message first, fields redacted, never throwing. */
 export type Log = Record<Level, (message: string, fields?: Record<string, unknown>) => void>;
