@@ -1,30 +1,21 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { Log } from '../core/logger.js';
-import { darajaTimestamp, parseDarajaTimestamp } from '../core/utils/timestamp.js';
-import type { CallbackSender, SimulatorCallbackRecord } from './callbacks.js';
+import { createHash } from 'node:crypto';
+import { c2bPayload as wirePayload } from '../wire/c2b.js';
+import { nairobiTimestamp } from '../wire/time.js';
+import type { SimulatorCallbackRecord } from './callbacks.js';
+import { deliver, type EngineConfig } from './engine.js';
 import * as ids from './ids.js';
-import { CUSTOMER, type Ledger, money, ORGANISATION_NAME } from './ledger.js';
+import { CUSTOMER, type Ledger } from './ledger.js';
 import type { TokenStore } from './oauth.js';
 import type { CallbackDelivery } from './outcomes.js';
 import {
   invalidField,
-  invalidPayload,
   ok,
+  post,
   type RouteRequest,
   type RouteResponse,
   type SimulatorRoute,
 } from './routes.js';
-import type { Scheduler } from './scheduler.js';
-import {
-  checkFields,
-  checks,
-  digitsOf,
-  type FieldRule,
-  type JsonBody,
-  numberOf,
-  readJsonObject,
-  textOf,
-} from './validation.js';
+import { checks, digitsOf, type FieldRule, numberOf, readFields, textOf } from './validation.js';
 
 /** The C2B API version of a registration: v1 callbacks carry a SHA-256-hashed MSISDN, v2 a masked one. */
 export type SimulatedC2bVersion = 'v1' | 'v2';
@@ -92,17 +83,11 @@ export interface SimulatedC2bPayment {
   readonly decidedAt: Date | undefined;
 }
 
-/** @internal What the C2B and pull simulation needs. */
-export interface C2bSimulationConfig {
-  callbackDelayMs: number;
-  lateCallbackDelayMs: number;
-  duplicateCallbackCount: number;
+/** @internal What the C2B simulation needs. */
+export interface C2bSimulationConfig extends EngineConfig {
   validationTimeoutMs: number;
   tokens: TokenStore;
-  scheduler: Scheduler;
-  callbacks: CallbackSender;
   ledger: Ledger;
-  log: Log;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -112,12 +97,9 @@ const TYPES: Record<string, string> = {
   CustomerPayBillOnline: 'Pay Bill',
   CustomerBuyGoodsOnline: 'Buy Goods',
 };
-/** Rows per page of a pull query. */
-export const PULL_PAGE_SIZE = 100;
-
 const REGISTER_RULES: FieldRule[] = [
   { field: 'ShortCode', check: checks.digits(5, 8) },
-  // Sentence case, spelled exactly (daraja-api.md §6).
+  // Sentence case, spelled exactly: Daraja refuses "completed" or "COMPLETED".
   { field: 'ResponseType', check: checks.oneOf(['Completed', 'Cancelled']) },
   { field: 'ConfirmationURL', check: checks.url },
   { field: 'ValidationURL', check: checks.url, optional: true },
@@ -131,36 +113,8 @@ const SIMULATE_RULES: FieldRule[] = [
   { field: 'BillRefNumber', check: checks.length(0, 20), optional: true },
 ];
 
-const PULL_DATE = /^(\d{4})-(\d{2})-(\d{2}) (\d{1,2}):(\d{2}):(\d{2})\d?$/;
-const PULL_REGISTER_RULES: FieldRule[] = [
-  { field: 'ShortCode', check: checks.digits(5, 8) },
-  { field: 'RequestType', check: checks.oneOf(['Pull']) },
-  { field: 'NominatedNumber', check: (v) => /^(?:0|254)[17]\d{8}$/.test(digitsOf(v) ?? '') },
-  { field: 'CallBackURL', check: checks.url },
-];
-const PULL_QUERY_RULES: FieldRule[] = [
-  { field: 'ShortCode', check: checks.digits(5, 8) },
-  { field: 'StartDate', check: (v) => pullDate(v) !== undefined },
-  { field: 'EndDate', check: (v) => pullDate(v) !== undefined },
-  { field: 'OffSetValue', check: (v) => digitsOf(v) !== undefined },
-];
-
-/** Daraja's `YYYY-MM-DD H:mm:ss` (Nairobi time; the documented sample has a stray third seconds digit). */
-function pullDate(value: unknown): Date | undefined {
-  const m = typeof value === 'string' ? PULL_DATE.exec(value.trim()) : null;
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m;
-  return parseDarajaTimestamp(`${y}${mo}${d}${h!.padStart(2, '0')}${mi}${s}`);
-}
-
-/** ISO-8601 in Nairobi time, as pull transactions' `trxDate`: `2020-08-05T10:19:57.000+03:00`. */
-function isoNairobi(date: Date): string {
-  const t = darajaTimestamp(date);
-  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12)}.000+03:00`;
-}
-
-/** The MSISDN as C2B payloads carry it: masked (v2, `2547 ***** 149`) or SHA-256-hashed (v1). */
-function payloadMsisdn(phoneNumber: string, version: SimulatedC2bVersion): string {
+/** @internal The MSISDN as C2B payloads carry it: masked (v2, `2547 ***** 149`) or SHA-256-hashed (v1). */
+export function payloadMsisdn(phoneNumber: string, version: SimulatedC2bVersion): string {
   return version === 'v2'
     ? `${phoneNumber.slice(0, 4)} ***** ${phoneNumber.slice(-3)}`
     : createHash('sha256').update(phoneNumber).digest('hex');
@@ -175,12 +129,11 @@ const DELIVERY_BY_SUFFIX: Record<string, CallbackDelivery> = {
 /** Payers whose number ends in this cannot pay (the STK insufficient-funds suffix). */
 const INSUFFICIENT_SUFFIX = '03';
 
-/** @internal C2B register and simulate (validation, then confirmation), and pull transactions. */
+/** @internal C2B register and simulate (validation, then confirmation). */
 export class C2bSimulation {
   readonly #config: C2bSimulationConfig;
   readonly #registrations = new Map<string, SimulatedC2bRegistration>();
   readonly #payments = new Map<string, Mutable<SimulatedC2bPayment>>();
-  readonly #pullRegistered = new Set<string>();
 
   constructor(config: C2bSimulationConfig) {
     this.#config = config;
@@ -197,33 +150,19 @@ export class C2bSimulation {
   reset(): void {
     this.#registrations.clear();
     this.#payments.clear();
-    this.#pullRegistered.clear();
   }
 
   routes(): SimulatorRoute[] {
-    const post = (path: string, operation: string, handle: SimulatorRoute['handle']): SimulatorRoute => ({
-      method: 'POST',
-      path,
-      operation,
-      handle,
-    });
     return [
       ...(['v1', 'v2'] as const).flatMap((version) => [
         post(`/mpesa/c2b/${version}/registerurl`, 'c2b.registerUrls', (r) => this.#register(r, version)),
         post(`/mpesa/c2b/${version}/simulate`, 'c2b.simulate', (r) => this.#simulate(r)),
       ]),
-      post('/pulltransactions/v1/register', 'pull.register', (r) => this.#pullRegister(r)),
-      post('/pulltransactions/v1/query', 'pull.query', (r) => this.#pullQuery(r)),
     ];
   }
 
-  #read(request: RouteRequest, rules: readonly FieldRule[]): { body: JsonBody } | { error: RouteResponse } {
-    const denied = this.#config.tokens.check(request.headers);
-    if (denied) return { error: denied };
-    const read = readJsonObject(request, invalidPayload);
-    if (read.error) return { error: read.error };
-    const error = checkFields(read.body, rules);
-    return error ? { error } : { body: read.body };
+  #read(request: RouteRequest, rules: readonly FieldRule[]) {
+    return readFields(request, rules, this.#config.tokens.check(request.headers));
   }
 
   #register(request: RouteRequest, version: SimulatedC2bVersion): RouteResponse {
@@ -331,15 +270,11 @@ export class C2bSimulation {
       }
     }
     const now = new Date();
-    const accounts = ledger.accounts(payment.shortcode);
-    accounts.utility += payment.amount;
-    ledger.record({
+    const accounts = ledger.receive({
       receipt: payment.transactionId,
       kind: 'c2b',
       amount: payment.amount,
       shortcode: payment.shortcode,
-      debitParty: `${payment.phoneNumber} - ${CUSTOMER.full}`,
-      creditParty: `${payment.shortcode} - ${ORGANISATION_NAME}`,
       phoneNumber: payment.phoneNumber,
       billReference: payment.billRefNumber || undefined,
       originatorConversationId: undefined,
@@ -372,57 +307,7 @@ export class C2bSimulation {
         payment.validation?.thirdPartyTransId,
       ),
     };
-    const { duplicateCallbackCount, lateCallbackDelayMs } = this.#config;
-    if (payment.delivery === 'duplicate') callbacks.schedule(job, 0, duplicateCallbackCount);
-    else callbacks.schedule(job, payment.delivery === 'late' ? lateCallbackDelayMs : 0);
-  }
-
-  #pullRegister(request: RouteRequest): RouteResponse {
-    const read = this.#read(request, PULL_REGISTER_RULES);
-    if ('error' in read) return read.error;
-    const shortcode = digitsOf(read.body['ShortCode'])!;
-    const again = this.#pullRegistered.has(shortcode);
-    this.#pullRegistered.add(shortcode);
-    return ok({
-      ResponseRefID: randomUUID(),
-      ResponseStatus: again ? '1001' : '1000',
-      ShortCode: shortcode,
-      ResponseDescription: again ? 'Shortcode already Registered' : 'Shortcode Registered Successfully',
-    });
-  }
-
-  /** The C2B (and STK) payments to a shortcode completed in the period, oldest first, a page at a time. */
-  #pullQuery(request: RouteRequest): RouteResponse {
-    const read = this.#read(request, PULL_QUERY_RULES);
-    if ('error' in read) return read.error;
-    const { body } = read;
-    const shortcode = digitsOf(body['ShortCode'])!;
-    const start = pullDate(body['StartDate'])!.getTime();
-    // Daraja's dates have whole seconds: the end second is included.
-    const end = pullDate(body['EndDate'])!.getTime() + 999;
-    const offset = Number(digitsOf(body['OffSetValue']));
-    const rows = this.#config.ledger
-      .list()
-      .filter((e) => (e.kind === 'c2b' || e.kind === 'stk') && e.shortcode === shortcode)
-      .filter((e) => e.completedAt.getTime() >= start && e.completedAt.getTime() <= end)
-      .sort((a, b) => a.completedAt.getTime() - b.completedAt.getTime())
-      .slice(offset, offset + PULL_PAGE_SIZE)
-      .map((e) => ({
-        transactionId: e.receipt,
-        trxDate: isoNairobi(e.completedAt),
-        msisdn: payloadMsisdn(e.phoneNumber ?? '', 'v2'),
-        sender: 'MPESA',
-        transactiontype: /buy goods/i.test(e.reasonType) ? 'c2b-buy-goods-debit' : 'c2b-pay-bill-debit',
-        billreference: e.billReference ?? '',
-        amount: money(e.amount),
-        organizationname: ORGANISATION_NAME,
-      }));
-    return ok({
-      ResponseRefID: randomUUID(),
-      ResponseCode: rows.length > 0 ? '1000' : '1001',
-      ResponseMessage: rows.length > 0 ? 'Success' : 'No transactions found',
-      Response: rows.length > 0 ? [rows] : [],
-    });
+    deliver(this.#config, job, payment.delivery);
   }
 }
 
@@ -445,7 +330,7 @@ function readValidationAnswer(record: SimulatorCallbackRecord): SimulatedC2bVali
   };
 }
 
-/** The validation or confirmation payload: every value a string (daraja-api.md §6). */
+/** The validation or confirmation payload (wire/c2b.ts): every value a string. */
 function c2bPayload(
   payment: SimulatedC2bPayment,
   version: SimulatedC2bVersion,
@@ -453,20 +338,18 @@ function c2bPayload(
   balance: number | undefined,
   thirdPartyTransId: string | undefined,
 ): Record<string, string> {
-  return {
-    TransactionType: TYPES[payment.commandId] ?? payment.commandId,
-    TransID: payment.transactionId,
-    TransTime: darajaTimestamp(time),
-    TransAmount: money(payment.amount),
-    BusinessShortCode: payment.shortcode,
-    BillRefNumber: payment.billRefNumber,
-    InvoiceNumber: '',
-    // Blank in validation requests.
-    OrgAccountBalance: balance === undefined ? '' : money(balance),
-    ThirdPartyTransID: thirdPartyTransId ?? '',
-    MSISDN: payloadMsisdn(payment.phoneNumber, version),
-    FirstName: CUSTOMER.first,
-    MiddleName: CUSTOMER.middle,
-    LastName: CUSTOMER.last,
-  };
+  return wirePayload({
+    transactionType: TYPES[payment.commandId] ?? payment.commandId,
+    transId: payment.transactionId,
+    transTime: nairobiTimestamp(time),
+    amount: payment.amount,
+    shortcode: payment.shortcode,
+    billRefNumber: payment.billRefNumber,
+    orgAccountBalance: balance,
+    thirdPartyTransId,
+    msisdn: payloadMsisdn(payment.phoneNumber, version),
+    firstName: CUSTOMER.first,
+    middleName: CUSTOMER.middle,
+    lastName: CUSTOMER.last,
+  });
 }

@@ -1,5 +1,5 @@
-import type { Log } from '../core/logger.js';
 import { loggableId } from './ids.js';
+import type { Log } from './log.js';
 import type { Scheduler } from './scheduler.js';
 
 /** One attempt to deliver a callback, as kept in {@link Simulator.callbacks}. */
@@ -62,7 +62,7 @@ function failureReason(error: unknown): string {
  * @internal
  * POSTs callbacks the way Daraja does (JSON, `application/json;charset=UTF-8`, no authentication) and
  * records every attempt. A failure (refused, timeout, non-2xx) is recorded and logged, never thrown.
- * Daraja's retry behaviour is unknown (daraja-api.md §4), so a failed callback is not retried.
+ * Daraja does not document whether it retries a failed callback, so a failed callback is not retried.
  */
 export class CallbackSender {
   readonly #scheduler: Scheduler;

@@ -44,144 +44,147 @@ function outcomesOf(json: unknown): unknown[] | undefined {
  * Daraja traffic, so it is not written to the request log.
  */
 export function controlRoutes(targets: ControlTargets): SimulatorRoute[] {
-  const { stk, initiator, c2b, ledger, requests, callbacks } = targets;
+  const { stk, initiator } = targets;
   return [
-    {
-      method: 'GET',
+    ...resolvableRoutes({
       path: '/simulator/stk',
-      handle: () => ({ status: 200, body: { transactions: stk.list() } }),
-    },
-    {
-      method: 'GET',
-      path: '/simulator/stk/:id',
-      handle: ({ params }) => {
-        const transaction = stk.get(params['id']!);
-        return transaction ? { status: 200, body: transaction } : problem(404, 'no such CheckoutRequestID');
+      listKey: 'transactions',
+      queuePath: '/simulator/next-outcome',
+      example: 'send {"outcomes": ["cancelled", …]}',
+      missing: 'no such CheckoutRequestID',
+      closed: (t) => (t.decidedAt !== undefined ? `already decided: ${t.status}` : undefined),
+      target: {
+        list: () => stk.list(),
+        get: (id) => stk.get(id),
+        resolve: (id, o) => stk.resolve(id, o as SimulatorOutcome),
+        enqueue: (o) => stk.enqueue(o as SimulatorOutcome[]),
       },
-    },
-    {
-      method: 'POST',
-      path: '/simulator/stk/:id/resolve',
-      handle: ({ params, json }) => {
-        const id = params['id']!;
-        const transaction = stk.get(id);
-        if (!transaction) return problem(404, 'no such CheckoutRequestID');
-        if (transaction.decidedAt !== undefined)
-          return problem(409, `already decided: ${transaction.status}`);
-        const outcome = (json as { outcome?: SimulatorOutcome } | undefined)?.outcome ?? 'success';
-        try {
-          return { status: 200, body: stk.resolve(id, outcome) };
-        } catch (error) {
-          return problem(400, (error as Error).message);
-        }
-      },
-    },
-    {
-      method: 'POST',
-      path: '/simulator/next-outcome',
-      handle: ({ json }) => {
-        const outcomes = outcomesOf(json);
-        if (!outcomes) return problem(400, 'send {"outcomes": ["cancelled", …]}');
-        try {
-          stk.enqueue(outcomes as SimulatorOutcome[]);
-        } catch (error) {
-          return problem(400, (error as Error).message);
-        }
-        return { status: 200, body: { queued: outcomes.length } };
-      },
-    },
-    {
-      method: 'GET',
+    }),
+    ...resolvableRoutes({
       path: '/simulator/operations',
-      handle: () => ({ status: 200, body: { operations: initiator.list() } }),
-    },
+      listKey: 'operations',
+      queuePath: '/simulator/next-result',
+      example: 'send {"outcomes": ["insufficient-funds", …]}',
+      missing: 'no such ConversationID',
+      closed: (o) => (o.status !== 'pending' ? `already processed: ${o.status}` : undefined),
+      target: {
+        list: () => initiator.list(),
+        get: (id) => initiator.get(id),
+        resolve: (id, o) => initiator.resolve(id, o as ResultOutcome),
+        enqueue: (o) => initiator.enqueue(o as ResultOutcome[]),
+      },
+    }),
+    ...stateRoutes(targets),
+    ...settingRoutes(targets),
+  ];
+}
+
+/** What the control API drives of one lifecycle (STK pushes, initiator requests). */
+interface Resolvable<T> {
+  list(): T[];
+  get(id: string): T | undefined;
+  resolve(id: string, outcome: unknown): T;
+  enqueue(outcomes: unknown[]): void;
+}
+
+/** List, read, resolve one, and queue outcomes for the next ones. */
+function resolvableRoutes<T>(c: {
+  path: string;
+  listKey: string;
+  queuePath: string;
+  example: string;
+  missing: string;
+  /** Why this one cannot be resolved any more, if so. */
+  closed: (item: T) => string | undefined;
+  target: Resolvable<T>;
+}): SimulatorRoute[] {
+  const { target } = c;
+  return [
+    { method: 'GET', path: c.path, handle: () => ({ status: 200, body: { [c.listKey]: target.list() } }) },
     {
       method: 'GET',
-      path: '/simulator/operations/:id',
+      path: `${c.path}/:id`,
       handle: ({ params }) => {
-        const operation = initiator.get(params['id']!);
-        return operation ? { status: 200, body: operation } : problem(404, 'no such ConversationID');
+        const item = target.get(params['id']!);
+        return item ? { status: 200, body: item } : problem(404, c.missing);
       },
     },
     {
       method: 'POST',
-      path: '/simulator/operations/:id/resolve',
+      path: `${c.path}/:id/resolve`,
       handle: ({ params, json }) => {
         const id = params['id']!;
-        const operation = initiator.get(id);
-        if (!operation) return problem(404, 'no such ConversationID');
-        if (operation.status !== 'pending') return problem(409, `already processed: ${operation.status}`);
-        const outcome = (json as { outcome?: ResultOutcome } | undefined)?.outcome ?? 'success';
-        try {
-          return { status: 200, body: initiator.resolve(id, outcome) };
-        } catch (error) {
-          return problem(400, (error as Error).message);
-        }
+        const item = target.get(id);
+        if (!item) return problem(404, c.missing);
+        const closed = c.closed(item);
+        if (closed) return problem(409, closed);
+        const outcome = (json as { outcome?: unknown } | undefined)?.outcome ?? 'success';
+        return attempt(() => ({ status: 200, body: target.resolve(id, outcome) }));
       },
     },
     {
       method: 'POST',
-      path: '/simulator/next-result',
+      path: c.queuePath,
       handle: ({ json }) => {
         const outcomes = outcomesOf(json);
-        if (!outcomes) return problem(400, 'send {"outcomes": ["insufficient-funds", …]}');
-        try {
-          initiator.enqueue(outcomes as ResultOutcome[]);
-        } catch (error) {
-          return problem(400, (error as Error).message);
-        }
-        return { status: 200, body: { queued: outcomes.length } };
+        if (!outcomes) return problem(400, c.example);
+        return attempt(() => {
+          target.enqueue(outcomes);
+          return { status: 200, body: { queued: outcomes.length } };
+        });
       },
     },
-    {
-      method: 'GET',
-      path: '/simulator/c2b',
-      handle: () => ({
-        status: 200,
-        body: { registrations: c2b.registrations(), payments: c2b.payments() },
-      }),
-    },
-    {
-      method: 'GET',
-      path: '/simulator/ledger',
-      handle: () => ({ status: 200, body: { transactions: ledger.list() } }),
-    },
-    {
-      method: 'GET',
-      path: '/simulator/initiator',
-      handle: () => ({ status: 200, body: targets.initiatorInfo() }),
-    },
+  ];
+}
+
+/** The answer of `run`, or a 400 with the message of what it threw (a bad outcome, delay or quirk). */
+function attempt(run: () => RouteResponse): RouteResponse {
+  try {
+    return run();
+  } catch (error) {
+    return problem(400, (error as Error).message);
+  }
+}
+
+/** What the simulator holds: C2B, the ledger, the request and callback logs, the initiator settings. */
+function stateRoutes(targets: ControlTargets): SimulatorRoute[] {
+  const { c2b, ledger, requests, callbacks } = targets;
+  const get = (path: string, body: () => unknown): SimulatorRoute => ({
+    method: 'GET',
+    path,
+    handle: () => ({ status: 200, body: body() }),
+  });
+  return [
+    get('/simulator/c2b', () => ({ registrations: c2b.registrations(), payments: c2b.payments() })),
+    get('/simulator/ledger', () => ({ transactions: ledger.list() })),
+    get('/simulator/initiator', () => targets.initiatorInfo()),
+    get('/simulator/quirks', () => quirksJson(targets.quirks())),
+    get('/simulator/requests', () => ({ requests })),
+    get('/simulator/callbacks', () => ({ callbacks })),
+  ];
+}
+
+/** Hold answers back, and set the quirks. */
+function settingRoutes(targets: ControlTargets): SimulatorRoute[] {
+  return [
     {
       method: 'POST',
       path: '/simulator/delay-responses',
       handle: ({ json }) => {
         const { delayMs, count } = (json ?? {}) as { delayMs?: unknown; count?: unknown };
-        try {
+        return attempt(() => {
           targets.delayResponses(delayMs as number, (count ?? 1) as number);
-        } catch (error) {
-          return problem(400, (error as Error).message);
-        }
-        return { status: 200, body: { delayMs, count: count ?? 1 } };
+          return { status: 200, body: { delayMs, count: count ?? 1 } };
+        });
       },
-    },
-    {
-      method: 'GET',
-      path: '/simulator/quirks',
-      handle: () => ({ status: 200, body: quirksJson(targets.quirks()) }),
     },
     {
       method: 'POST',
       path: '/simulator/quirks',
       handle: ({ json }) => {
         if (json === undefined) return problem(400, 'send {"preset":"realistic"}, or an object of quirks');
-        try {
-          return { status: 200, body: quirksJson(targets.setQuirks(json)) };
-        } catch (error) {
-          return problem(400, (error as Error).message);
-        }
+        return attempt(() => ({ status: 200, body: quirksJson(targets.setQuirks(json)) }));
       },
     },
-    { method: 'GET', path: '/simulator/requests', handle: () => ({ status: 200, body: { requests } }) },
-    { method: 'GET', path: '/simulator/callbacks', handle: () => ({ status: 200, body: { callbacks } }) },
   ];
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { darajaTimestamp } from '../core/utils/timestamp.js';
+import { nairobiTimestamp } from '../wire/time.js';
 
 // Identifiers in Daraja's shapes. Every one is random (crypto), so tests cannot lean on guessable values.
 
@@ -43,7 +43,7 @@ export function merchantRequestId(): string {
 
 /**
  * @internal
- * A `CheckoutRequestID` in Daraja's current shape (daraja-api.md §21): `ws_CO_`, the Nairobi time as
+ * A `CheckoutRequestID` in Daraja's current shape (seen since 2024): `ws_CO_`, the Nairobi time as
  * DDMMYYYYHHmmss, the 3-digit milliseconds, then the last 9 digits of the customer's MSISDN: 32
  * characters, e.g. `ws_CO_21072024125243250722943992`. Two pushes to the same number in the same
  * millisecond would get the same id: the caller keeps ids unique (see `StkSimulation`).
@@ -51,7 +51,7 @@ export function merchantRequestId(): string {
  * @param msisdn - The push's `PhoneNumber`, `2547XXXXXXXX`.
  */
 export function checkoutRequestId(now: Date, msisdn: string): string {
-  const t = darajaTimestamp(now); // YYYYMMDDHHmmss
+  const t = nairobiTimestamp(now); // YYYYMMDDHHmmss
   const ms = String(now.getUTCMilliseconds()).padStart(3, '0');
   return `ws_CO_${t.slice(6, 8)}${t.slice(4, 6)}${t.slice(0, 4)}${t.slice(8)}${ms}${msisdn.slice(-9)}`;
 }
@@ -76,7 +76,7 @@ export function receiptNumber(): string {
 
 /** @internal A `ConversationID` like `AG_20240706_20106e9209f64bebd05b`: `AG_`, the Nairobi date, 20 hex digits. */
 export function conversationId(now: Date): string {
-  return notPhoneLike(() => `AG_${darajaTimestamp(now).slice(0, 8)}_${hex(20)}`);
+  return notPhoneLike(() => `AG_${nairobiTimestamp(now).slice(0, 8)}_${hex(20)}`);
 }
 
 /**

@@ -16,6 +16,9 @@ export type {
   SimulatedC2bVersion,
 } from './c2b.js';
 export type { SimulatorCallbackRecord } from './callbacks.js';
+export type { SimulatorConfigIssue } from './config-error.js';
+export { SimulatorConfigError } from './config-error.js';
+export type { SimulatorMode } from './engine.js';
 export type {
   CredentialCheck,
   SimulatedOperation,
@@ -23,9 +26,14 @@ export type {
   SimulatedOperationStatus,
 } from './initiator.js';
 export type { SimulatedLedgerEntry, SimulatedTransactionKind } from './ledger.js';
+export type { SimulatorLogger } from './log.js';
+export type { SimulatorOptions } from './options.js';
+export { SIMULATOR_DEFAULTS } from './options.js';
 export type {
   CallbackDelivery,
   SimulatedStkResult,
+  SimulatedStkStatus,
+  SimulatedStkTransaction,
   SimulatorOutcome,
   SimulatorOutcomeName,
   SimulatorOutcomeSpec,
@@ -55,6 +63,5 @@ export type {
 } from './result-outcomes.js';
 export { RESULT_OUTCOME_RULES, resultOutcomeFor } from './result-outcomes.js';
 export type { SimulatorRequest } from './server.js';
-export type { Simulator, SimulatorOptions } from './simulator.js';
-export { createSimulator, SIMULATOR_DEFAULTS } from './simulator.js';
-export type { SimulatedStkTransaction, SimulatorMode } from './stk.js';
+export { createSimulator } from './simulator.js';
+export type { Simulator } from './simulator-api.js';

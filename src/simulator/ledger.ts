@@ -1,3 +1,5 @@
+import { money } from '../wire/c2b.js';
+
 /**
  * What kind of M-Pesa transaction the simulator recorded: an STK or C2B payment received, a B2C, B2B or
  * tax payment sent, or a reversal.
@@ -53,8 +55,7 @@ export const OPENING_BALANCES: Readonly<SimulatedAccounts> = Object.freeze({
   chargesPaid: 0,
 });
 
-/** @internal Amounts as Daraja writes them in balance strings: two decimals. */
-export const money = (n: number) => n.toFixed(2);
+export { money } from '../wire/c2b.js';
 
 /** @internal The simulator's name for an organisation, as in `"600992 - Daraja Simulator"`. */
 export const ORGANISATION_NAME = 'Daraja Simulator';
@@ -77,6 +78,23 @@ export class Ledger {
       accounts = { ...OPENING_BALANCES };
       this.#accounts.set(shortcode, accounts);
     }
+    return accounts;
+  }
+
+  /**
+   * A payment from a customer (STK, C2B) into the shortcode's utility account, recorded.
+   *
+   * @returns The shortcode's balances after it.
+   */
+  receive(
+    p: Omit<SimulatedLedgerEntry, 'reversedBy' | 'debitParty' | 'creditParty'> & { phoneNumber: string },
+  ): SimulatedAccounts {
+    const accounts = this.accounts(p.shortcode);
+    accounts.utility += p.amount;
+    const { receipt, kind, amount, shortcode, ...rest } = p;
+    const debitParty = `${p.phoneNumber} - ${CUSTOMER.full}`;
+    const creditParty = `${shortcode} - ${ORGANISATION_NAME}`;
+    this.record({ receipt, kind, amount, shortcode, debitParty, creditParty, ...rest });
     return accounts;
   }
 

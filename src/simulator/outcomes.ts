@@ -1,5 +1,12 @@
-import type { PaymentStatus } from '../core/payment-status.js';
-import { describeStkResultCode } from '../resources/stk/result-codes.js';
+import { suffixRule as rule, spellOut } from './engine.js';
+import { stkResultText } from './result-texts.js';
+
+/**
+ * Where a simulated STK push stands: `pending` while the prompt is open; once decided, `completed`
+ * (0), `cancelled` (1032), `timeout` (1037, 1036) or `failed` (any other code). The same words as the
+ * SDK's payment statuses, written out here: the simulator imports nothing of the SDK.
+ */
+export type SimulatedStkStatus = 'pending' | 'completed' | 'cancelled' | 'failed' | 'timeout';
 
 /**
  * What the customer does with a simulated STK prompt:
@@ -20,7 +27,7 @@ export type SimulatedStkResult =
   | {
       /** The `ResultCode` to send, e.g. 17 ("Rule limited"). */
       readonly resultCode: number;
-      /** The `ResultDesc` to send. @defaultValue the code's meaning from `STK_RESULT_CODES` */
+      /** The `ResultDesc` to send. @defaultValue Daraja's text for the code, or "The transaction failed." */
       readonly resultDesc?: string;
     };
 
@@ -89,23 +96,13 @@ export interface StkOutcomeRule {
  * | anything else | `success` | 0 | once |
  */
 export const STK_OUTCOME_RULES: readonly StkOutcomeRule[] = Object.freeze([
-  { suffix: '01', outcome: 'cancelled', resultCode: 1032, description: 'the customer cancels' },
-  { suffix: '02', outcome: 'timeout', resultCode: 1037, description: 'the customer cannot be reached' },
-  { suffix: '03', outcome: 'insufficient-funds', resultCode: 1, description: 'the balance is too low' },
-  { suffix: '04', outcome: 'wrong-pin', resultCode: 2001, description: 'the customer enters a wrong PIN' },
-  { suffix: '05', outcome: 'no-callback', resultCode: 0, description: 'paid; the callback is never sent' },
-  {
-    suffix: '06',
-    outcome: 'duplicate-callback',
-    resultCode: 0,
-    description: 'paid; the same callback arrives several times',
-  },
-  {
-    suffix: '07',
-    outcome: 'late-callback',
-    resultCode: 0,
-    description: 'paid; the callback arrives long after STK query shows the result',
-  },
+  rule('01', 'cancelled', 1032, 'the customer cancels'),
+  rule('02', 'timeout', 1037, 'the customer cannot be reached'),
+  rule('03', 'insufficient-funds', 1, 'the balance is too low'),
+  rule('04', 'wrong-pin', 2001, 'the customer enters a wrong PIN'),
+  rule('05', 'no-callback', 0, 'paid; the callback is never sent'),
+  rule('06', 'duplicate-callback', 0, 'paid; the same callback arrives several times'),
+  rule('07', 'late-callback', 0, 'paid; the callback arrives long after STK query shows the result'),
 ]);
 
 /**
@@ -131,10 +128,10 @@ export interface ResolvedOutcome {
   delivery: CallbackDelivery;
   resultCode: number;
   resultDesc: string;
-  status: PaymentStatus;
+  status: SimulatedStkStatus;
 }
 
-// The texts Daraja's documentation gives for each code (daraja-api.md §4, §16).
+// The texts Daraja sends with each code (its STK documentation and callbacks).
 const RESULTS: Record<Exclude<SimulatedStkResult, object>, { code: number; desc: string }> = {
   success: { code: 0, desc: 'The service request is processed successfully.' },
   cancelled: { code: 1032, desc: 'Request cancelled by user' },
@@ -162,26 +159,12 @@ const DELIVERIES: readonly CallbackDelivery[] = ['once', 'none', 'duplicate', 'l
  * and from the control API, so they are checked at run time).
  */
 export function resolveOutcome(outcome: SimulatorOutcome): ResolvedOutcome {
-  const spec: SimulatorOutcomeSpec | undefined =
-    typeof outcome === 'string'
-      ? Object.hasOwn(NAMED, outcome)
-        ? NAMED[outcome]
-        : undefined
-      : typeof outcome === 'object' && outcome !== null
-        ? outcome
-        : undefined;
-  if (spec === undefined) {
-    throw new TypeError(
-      `daraja-sim: unknown outcome ${JSON.stringify(outcome)}; use one of ${Object.keys(NAMED).join(', ')}, or { result, delivery }.`,
-    );
-  }
-  const delivery = spec.delivery ?? 'once';
-  if (!DELIVERIES.includes(delivery)) {
-    throw new TypeError(
-      `daraja-sim: unknown delivery ${JSON.stringify(delivery)}; use one of ${DELIVERIES.join(', ')}.`,
-    );
-  }
-  const { result } = spec;
+  const { result, delivery } = spellOut<SimulatedStkResult, CallbackDelivery>(
+    outcome,
+    NAMED,
+    DELIVERIES,
+    'outcome',
+  );
   let code: number;
   let desc: string;
   if (typeof result === 'string' && Object.hasOwn(RESULTS, result)) {
@@ -193,7 +176,7 @@ export function resolveOutcome(outcome: SimulatorOutcome): ResolvedOutcome {
     result.resultCode >= 0
   ) {
     code = result.resultCode;
-    desc = result.resultDesc ?? describeStkResultCode(code).meaning;
+    desc = result.resultDesc ?? stkResultText(code);
   } else {
     throw new TypeError(
       `daraja-sim: unknown result ${JSON.stringify(result)}; use one of ${Object.keys(RESULTS).join(', ')}, or { resultCode }.`,
@@ -207,9 +190,52 @@ export function resolveOutcome(outcome: SimulatorOutcome): ResolvedOutcome {
  * checks, which may keep unknown codes pending): `0` completed, `1032` cancelled, `1037` and `1036`
  * (the customer cannot be reached) timeout, any other code failed. A decided push is never `pending`.
  */
-function statusOfResultCode(code: number): PaymentStatus {
+function statusOfResultCode(code: number): SimulatedStkStatus {
   if (code === 0) return 'completed';
   if (code === 1032) return 'cancelled';
   if (code === 1037 || code === 1036) return 'timeout';
   return 'failed';
+}
+
+/** The state of one simulated STK push, as returned by {@link Simulator.transaction}. */
+export interface SimulatedStkTransaction {
+  /** The `CheckoutRequestID` returned to the push. */
+  readonly checkoutRequestId: string;
+  /** The `MerchantRequestID` returned to the push. */
+  readonly merchantRequestId: string;
+  /**
+   * `pending` while the prompt is open; once decided, `completed` (0), `cancelled` (1032), `timeout`
+   * (1037, 1036) or `failed` (any other code), never `pending` again.
+   */
+  readonly status: SimulatedStkStatus;
+  /** The result code once decided (0, 1032, 1037, 1, 2001, …). */
+  readonly resultCode: number | undefined;
+  /** The result description once decided, e.g. "Request cancelled by user". */
+  readonly resultDesc: string | undefined;
+  /** The M-Pesa receipt number of a successful payment. */
+  readonly receiptNumber: string | undefined;
+  /** When a successful payment happened, as Daraja's number `YYYYMMDDHHmmss` (Nairobi time). */
+  readonly transactionDate: number | undefined;
+  /** The outcome once decided (or queued for an automatic decision); `undefined` while waiting for {@link Simulator.resolve}. */
+  readonly outcome: Required<SimulatorOutcomeSpec> | undefined;
+  /** The `BusinessShortCode` sent. */
+  readonly businessShortCode: string;
+  /** The `TransactionType` sent. */
+  readonly transactionType: string;
+  /** The `Amount` sent, as a number. */
+  readonly amount: number;
+  /** The `PhoneNumber` sent (`2547…`): the customer who gets the prompt. */
+  readonly phoneNumber: string;
+  /** The `PartyB` sent: the shortcode or till receiving the money. */
+  readonly partyB: string;
+  /** The `CallBackURL` sent. */
+  readonly callbackUrl: string;
+  /** The `AccountReference` sent. */
+  readonly accountReference: string;
+  /** The `TransactionDesc` sent, if any. */
+  readonly transactionDesc: string | undefined;
+  /** When the push was accepted. */
+  readonly createdAt: Date;
+  /** When the result was decided. */
+  readonly decidedAt: Date | undefined;
 }

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import * as ids from './ids.js';
 import type { TokenStore } from './oauth.js';
-import { invalidPayload, ok, type SimulatorRoute } from './routes.js';
-import { checkFields, checks, type FieldRule, numberOf, readJsonObject, textOf } from './validation.js';
+import { ok, post, type SimulatorRoute } from './routes.js';
+import { checks, type FieldRule, numberOf, readFields, textOf } from './validation.js';
 
 const QR_RULES: FieldRule[] = [
   { field: 'MerchantName', check: checks.length(1, 100) },
@@ -28,29 +28,20 @@ const QR_RULES: FieldRule[] = [
  */
 export function qrRoutes(tokens: TokenStore): SimulatorRoute[] {
   return [
-    {
-      method: 'POST',
-      path: '/mpesa/qrcode/v1/generate',
-      operation: 'qr.generate',
-      handle(request) {
-        const denied = tokens.check(request.headers);
-        if (denied) return denied;
-        const read = readJsonObject(request, invalidPayload);
-        if (read.error) return read.error;
-        const error = checkFields(read.body, QR_RULES);
-        if (error) return error;
-        const b = read.body;
-        const payload = ['MerchantName', 'RefNo', 'Amount', 'TrxCode', 'CPI']
-          .map((k) => textOf(b[k]))
-          .join('|');
-        return ok({
-          ResponseCode: ids.conversationId(new Date()),
-          RequestID: ids.originatorConversationId(),
-          ResponseDescription: 'QR Code Successfully Generated.',
-          QRCode: qrLikePng(payload, numberOf(b['Size'])!).toString('base64'),
-        });
-      },
-    },
+    post('/mpesa/qrcode/v1/generate', 'qr.generate', (request) => {
+      const read = readFields(request, QR_RULES, tokens.check(request.headers));
+      if ('error' in read) return read.error;
+      const b = read.body;
+      const payload = ['MerchantName', 'RefNo', 'Amount', 'TrxCode', 'CPI']
+        .map((k) => textOf(b[k]))
+        .join('|');
+      return ok({
+        ResponseCode: ids.conversationId(new Date()),
+        RequestID: ids.originatorConversationId(),
+        ResponseDescription: 'QR Code Successfully Generated.',
+        QRCode: qrLikePng(payload, numberOf(b['Size'])!).toString('base64'),
+      });
+    }),
   ];
 }
 

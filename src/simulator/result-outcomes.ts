@@ -1,3 +1,5 @@
+import { suffixRule as rule, spellOut } from './engine.js';
+
 /**
  * What the simulated M-Pesa does with an initiator request (B2C, B2B, tax, transaction status, account
  * balance, reversal):
@@ -19,7 +21,7 @@ export type SimulatedResult =
   | {
       /** The `ResultCode` to send, e.g. 2028 or `'SFC_IC0003'`. */
       readonly resultCode: number | string;
-      /** The `ResultDesc` to send. @defaultValue the code's meaning from the SDK's result-code catalogue */
+      /** The `ResultDesc` to send. @defaultValue Daraja's text for the code (the simulator's own table) */
       readonly resultDesc?: string;
     };
 
@@ -92,33 +94,13 @@ export interface ResultOutcomeRule {
  * | anything else | `success` | 0 | once |
  */
 export const RESULT_OUTCOME_RULES: readonly ResultOutcomeRule[] = Object.freeze([
-  {
-    suffix: '02',
-    outcome: 'queue-timeout',
-    resultCode: undefined,
-    description: 'not processed; a queue-timeout notice goes to QueueTimeOutURL',
-  },
-  { suffix: '03', outcome: 'insufficient-funds', resultCode: 1, description: 'the balance is too low' },
-  { suffix: '04', outcome: 'initiator-invalid', resultCode: 2001, description: 'the initiator is refused' },
-  { suffix: '05', outcome: 'no-callback', resultCode: 0, description: 'processed; the result is never sent' },
-  {
-    suffix: '06',
-    outcome: 'duplicate-callback',
-    resultCode: 0,
-    description: 'processed; the same result arrives several times',
-  },
-  {
-    suffix: '07',
-    outcome: 'late-callback',
-    resultCode: 0,
-    description: 'processed; the result arrives late',
-  },
-  {
-    suffix: '08',
-    outcome: 'unregistered-customer',
-    resultCode: 2040,
-    description: 'B2C: the customer is not registered on M-Pesa',
-  },
+  rule('02', 'queue-timeout', undefined, 'not processed; a queue-timeout notice goes to QueueTimeOutURL'),
+  rule('03', 'insufficient-funds', 1, 'the balance is too low'),
+  rule('04', 'initiator-invalid', 2001, 'the initiator is refused'),
+  rule('05', 'no-callback', 0, 'processed; the result is never sent'),
+  rule('06', 'duplicate-callback', 0, 'processed; the same result arrives several times'),
+  rule('07', 'late-callback', 0, 'processed; the result arrives late'),
+  rule('08', 'unregistered-customer', 2040, 'B2C: the customer is not registered on M-Pesa'),
 ]);
 
 /**
@@ -168,26 +150,12 @@ const DELIVERIES: readonly ResultDelivery[] = ['once', 'none', 'duplicate', 'lat
  * tests and from the control API, so they are checked at run time).
  */
 export function resolveResultOutcome(outcome: ResultOutcome): ResolvedResultOutcome {
-  const spec: ResultOutcomeSpec | undefined =
-    typeof outcome === 'string'
-      ? Object.hasOwn(NAMED, outcome)
-        ? NAMED[outcome]
-        : undefined
-      : typeof outcome === 'object' && outcome !== null
-        ? outcome
-        : undefined;
-  if (spec === undefined) {
-    throw new TypeError(
-      `daraja-sim: unknown result outcome ${JSON.stringify(outcome)}; use one of ${Object.keys(NAMED).join(', ')}, or { result, delivery }.`,
-    );
-  }
-  const delivery = spec.delivery ?? 'once';
-  if (!DELIVERIES.includes(delivery)) {
-    throw new TypeError(
-      `daraja-sim: unknown delivery ${JSON.stringify(delivery)}; use one of ${DELIVERIES.join(', ')}.`,
-    );
-  }
-  const { result } = spec;
+  const { result, delivery } = spellOut<SimulatedResult, ResultDelivery>(
+    outcome,
+    NAMED,
+    DELIVERIES,
+    'result outcome',
+  );
   const valid =
     (typeof result === 'string' && RESULTS.includes(result)) ||
     (typeof result === 'object' &&

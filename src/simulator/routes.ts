@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { errorBody } from '../wire/stk.js';
 import { requestId } from './ids.js';
 
 /**
@@ -51,6 +52,11 @@ export interface SimulatorRoute {
   handle(request: RouteRequest): RouteResponse | Promise<RouteResponse>;
 }
 
+/** @internal A POST endpoint of a Daraja API (every one but OAuth is a POST). */
+export function post(path: string, operation: string, handle: SimulatorRoute['handle']): SimulatorRoute {
+  return { method: 'POST', path, operation, handle };
+}
+
 /** @internal Daraja's error envelope `{ requestId, errorCode, errorMessage }` with the given status. */
 export function errorEnvelope(
   status: number,
@@ -58,7 +64,7 @@ export function errorEnvelope(
   errorMessage: string,
   id: string = requestId(),
 ): RouteResponse {
-  return { status, body: { requestId: id, errorCode, errorMessage } };
+  return { status, body: errorBody(id, errorCode, errorMessage) };
 }
 
 /** @internal `400.002.02 Bad Request - Invalid <Field>`, Daraja's answer to a bad field. */

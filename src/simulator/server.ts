@@ -1,8 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Log } from '../core/logger.js';
-import { isSecretKey } from '../core/utils/mask.js';
-import { errorEnvelope, pathMatcher, type RouteResponse, type SimulatorRoute } from './routes.js';
+import { type Log, redactSecrets } from './log.js';
+import {
+  errorEnvelope,
+  pathMatcher,
+  type RouteRequest,
+  type RouteResponse,
+  type SimulatorRoute,
+} from './routes.js';
 
 /** One request the simulator answered, as kept in {@link Simulator.requests}. */
 export interface SimulatorRequest {
@@ -57,16 +62,6 @@ export interface RunningServer {
 const MAX_BODY_BYTES = 1 << 20;
 const MAX_LOGGED_TEXT = 2000;
 
-/** @internal Copy a value with the values of secret-named keys replaced by `'[redacted]'`. */
-export function redactSecrets(value: unknown, depth = 0): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (depth > 8) return '[truncated]';
-  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, isSecretKey(k) ? '[redacted]' : redactSecrets(v, depth + 1)]),
-  );
-}
-
 /** A body for the request log: secrets redacted, whether it came as JSON, form fields or text. */
 function loggedBody(text: string, json: unknown, contentType: string | undefined): unknown {
   const parsed = json ?? parseJson(text);
@@ -107,6 +102,42 @@ function send(res: ServerResponse, answer: RouteResponse): void {
   res.end(text);
 }
 
+type Table = ReadonlyArray<{
+  route: SimulatorRoute;
+  match: (pathname: string) => Record<string, string> | undefined;
+}>;
+
+/**
+ * The route for the path and method, and its answer: Daraja's `404.002.01` for an unknown path,
+ * `405.001` for a known path with the wrong method, 500 for a route that throws (logged). The
+ * operation is `undefined` for the simulator's control API, `unknown` for a path it does not serve.
+ */
+async function dispatch(
+  table: Table,
+  request: Omit<RouteRequest, 'params'>,
+  log: Log,
+): Promise<{ operation: string | undefined; answer: RouteResponse }> {
+  const candidates = table.flatMap(({ route, match }) => {
+    const params = match(request.url.pathname);
+    return params ? [{ route, params }] : [];
+  });
+  const found = candidates.find((c) => c.route.method === request.method);
+  if (!found) {
+    const answer =
+      candidates.length > 0
+        ? errorEnvelope(405, '405.001', 'Method Not Allowed')
+        : errorEnvelope(404, '404.002.01', 'Resource not found');
+    return { operation: 'unknown', answer };
+  }
+  const { operation } = found.route;
+  try {
+    return { operation, answer: await found.route.handle({ ...request, params: found.params }) };
+  } catch (error) {
+    log.error('sim: a route failed', { operation, path: request.url.pathname, error });
+    return { operation, answer: errorEnvelope(500, '500.003.1001', 'Internal Server Error') };
+  }
+}
+
 /**
  * @internal
  * A `node:http` server answering from a route table. Unknown paths get Daraja's `404.002.01`, a known
@@ -114,7 +145,7 @@ function send(res: ServerResponse, answer: RouteResponse): void {
  * on. Requests to Daraja routes (those with an `operation`) and to unknown paths go to the request log.
  */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const { log, requests } = config;
+  const { log } = config;
   const table = config.routes.map((route) => ({ route, match: pathMatcher(route.path) }));
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -125,52 +156,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const text = await readBody(req);
     const isJson = /^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '');
     const json = text && isJson ? parseJson(text) : undefined;
-
-    let operation: string | undefined = 'unknown';
-    let answer: RouteResponse;
-    const candidates = table.flatMap(({ route, match }) => {
-      const params = match(url.pathname);
-      return params ? [{ route, params }] : [];
-    });
-    const found = candidates.find((c) => c.route.method === method);
-    if (text === undefined) {
-      answer = errorEnvelope(413, '400.002.05', 'Invalid Request Payload');
-    } else if (found) {
-      operation = found.route.operation;
-      try {
-        answer = await found.route.handle({
-          method,
-          url,
-          params: found.params,
-          headers: req.headers,
-          text,
-          isJson,
-          json,
-        });
-      } catch (error) {
-        log.error('sim: a route failed', { operation, path: url.pathname, error });
-        answer = errorEnvelope(500, '500.003.1001', 'Internal Server Error');
-      }
-    } else if (candidates.length > 0) {
-      answer = errorEnvelope(405, '405.001', 'Method Not Allowed');
-    } else {
-      answer = errorEnvelope(404, '404.002.01', 'Resource not found');
-    }
+    const request = { method, url, headers: req.headers, text: text ?? '', isJson, json };
+    let { operation, answer } =
+      text === undefined
+        ? { operation: 'unknown', answer: errorEnvelope(413, '400.002.05', 'Invalid Request Payload') }
+        : await dispatch(table, request, log);
     if (operation !== undefined && answer.operation !== undefined) operation = answer.operation;
     const hold = operation === undefined ? undefined : config.holdAnswer?.(operation);
     if (hold) await hold;
     if (!res.destroyed) send(res, answer);
-
     if (operation === undefined) return; // the simulator's own control API is not Daraja traffic
     const durationMs = Math.round(performance.now() - started);
-    requests.push({
+    const body = text ? loggedBody(text, json, req.headers['content-type']) : undefined;
+    config.requests.push({
       operation,
       method,
       path: url.pathname + url.search,
       time,
       status: answer.status,
       durationMs,
-      body: text ? loggedBody(text, json, req.headers['content-type']) : undefined,
+      body,
       response: redactSecrets(answer.body),
     });
     const errorCode = (answer.body as { errorCode?: unknown } | undefined)?.errorCode;

@@ -1,7 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { stkPassword } from '../core/utils/password.js';
-import { parseDarajaTimestamp } from '../core/utils/timestamp.js';
-import { validateCallbackUrl } from '../core/utils/url.js';
+import { parseNairobiTimestamp } from '../wire/time.js';
 import {
   errorEnvelope,
   invalidField,
@@ -13,17 +11,17 @@ import {
 // The simulator's own STK limits. It is the oracle the SDK is tested against, so it must not take its
 // limits from the SDK it checks (a wrong SDK limit would then pass its own tests).
 
-/** @internal The smallest STK `Amount` Daraja accepts, KES 1 (daraja-api.md §19). */
+/** @internal The smallest STK `Amount` Daraja accepts, KES 1 (Daraja's documented limit). */
 export const SIM_STK_MIN_AMOUNT = 1;
-/** @internal The largest STK `Amount` Daraja accepts, KES 250,000 per transaction (daraja-api.md §19). */
+/** @internal The largest STK `Amount` Daraja accepts, KES 250,000 per transaction (Daraja's documented limit). */
 export const SIM_STK_MAX_AMOUNT = 250_000;
-/** @internal The longest STK `AccountReference` Daraja accepts, 12 characters (daraja-api.md §20). */
+/** @internal The longest STK `AccountReference` Daraja accepts, 12 characters (Daraja's documented limit). */
 export const SIM_STK_ACCOUNT_REFERENCE_MAX = 12;
 /**
  * @internal
  * The longest STK `TransactionDesc` the simulator accepts. The docs say 13 characters, but Safaricom's
  * own Node library sends the 20-character "Lipa na mpesa online" in its live-sandbox integration test,
- * so Daraja accepts at least 20 (daraja-api.md §21 "Field limits in practice"); the real limit is
+ * so Daraja accepts at least 20 (seen in its live sandbox); the real limit is
  * unknown. The simulator must not reject what Daraja accepts, so it allows a generous 100.
  */
 export const SIM_STK_TRANSACTION_DESC_MAX = 100;
@@ -43,7 +41,7 @@ export type JsonBody = Record<string, unknown>;
  * @internal
  * The request's JSON object body, or Daraja's answer when there is none. A body that is not sent as
  * JSON (e.g. form-encoded) is answered `notJson`: "Invalid BusinessShortCode" by default, as Daraja's
- * STK API does (daraja-api.md §1); JSON that does not parse, or is not an object, "Invalid Request
+ * STK API was seen to do; JSON that does not parse, or is not an object, "Invalid Request
  * Payload".
  */
 export function readJsonObject(
@@ -71,6 +69,23 @@ export function checkFields(body: JsonBody, rules: readonly FieldRule[]): RouteR
   return undefined;
 }
 
+/**
+ * @internal
+ * Bearer token (`denied` is the token check's answer), JSON body, then the fields in order: Daraja's
+ * order of checks for every API but STK (which has its own first answer and its password).
+ */
+export function readFields(
+  request: RouteRequest,
+  rules: readonly FieldRule[],
+  denied: RouteResponse | undefined,
+): { body: JsonBody } | { error: RouteResponse } {
+  if (denied) return { error: denied };
+  const read = readJsonObject(request, invalidPayload);
+  if (read.error) return { error: read.error };
+  const error = checkFields(read.body, rules);
+  return error ? { error } : { body: read.body };
+}
+
 /** @internal The digits of a field sent as a number or a string of digits, else `undefined`. */
 export function digitsOf(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
@@ -94,6 +109,20 @@ export function textOf(value: unknown): string | undefined {
 
 const MSISDN = /^254[17]\d{8}$/;
 
+/**
+ * An absolute http(s) URL without whitespace: what Daraja's gateway takes as a callback or result URL
+ * (it answers "Invalid CallBackURL" to one with a space). The sandbox takes http:// too.
+ */
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || value.trim() === '' || /\s/.test(value)) return false;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'https:' || protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
 /** @internal Checks shared by the Daraja APIs. */
 export const checks = {
   /** The configured shortcode, as a number or a string. */
@@ -103,7 +132,7 @@ export const checks = {
   /** A valid `YYYYMMDDHHmmss` timestamp, as a string or a number. */
   timestamp: (v: unknown) => {
     const text = digitsOf(v);
-    return text !== undefined && text.length === 14 && parseDarajaTimestamp(text) !== undefined;
+    return text !== undefined && parseNairobiTimestamp(text) !== undefined;
   },
   /** A non-empty string. */
   nonEmpty: (v: unknown) => typeof v === 'string' && v.trim() !== '',
@@ -113,7 +142,7 @@ export const checks = {
     return text !== undefined && text.length >= min && text.length <= max;
   },
   /** An absolute http(s) URL without whitespace. */
-  url: (v: unknown) => validateCallbackUrl(v, false) === undefined,
+  url: (v: unknown) => isHttpUrl(v),
   /** One of the given strings. */
   oneOf: (values: readonly string[]) => (v: unknown) => typeof v === 'string' && values.includes(v),
   /** One of the given values, sent as a string or a number (identifier types such as `"4"` or `4`). */
@@ -180,8 +209,14 @@ export function checkStkPassword(
   shortcode: string,
   passkey: string,
 ): RouteResponse | undefined {
-  const expected = Buffer.from(stkPassword(shortcode, passkey, String(body['Timestamp'])));
+  // Daraja's password: base64 of the shortcode, the passkey and the timestamp, run together.
+  const expected = Buffer.from(Buffer.from(`${shortcode}${passkey}${body['Timestamp']}`).toString('base64'));
   const sent = Buffer.from(String(body['Password']));
   if (sent.length === expected.length && timingSafeEqual(sent, expected)) return undefined;
   return errorEnvelope(500, '500.001.1001', '[MerchantValidate] - Wrong credentials');
+}
+
+/** @internal A copy without the keys whose value is `undefined`. */
+export function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { darajaTimestamp } from '../core/utils/timestamp.js';
+import {
+  stkCallbackBody,
+  stkPushResponse,
+  stkQueryPendingError,
+  stkQueryResponse,
+  stkSuccessItems,
+} from '../wire/stk.js';
+import { nairobiTimestamp } from '../wire/time.js';
 
 /** Options of {@link buildStkCallback}. */
 export interface StkCallbackFixture {
@@ -38,7 +45,7 @@ export function fakeReceiptNumber(): string {
 }
 
 /**
- * Build an STK callback body exactly as Daraja sends it (daraja-api.md §4), for tests.
+ * Build an STK callback body exactly as Daraja sends it (the shape of `src/wire/stk.ts`), for tests.
  *
  * @example
  * ```ts
@@ -48,30 +55,27 @@ export function fakeReceiptNumber(): string {
  */
 export function buildStkCallback(o: StkCallbackFixture): Record<string, unknown> {
   const code = o.resultCode ?? 0;
-  const callback: Record<string, unknown> = {
-    MerchantRequestID:
+  const success = String(code) === '0';
+  const date =
+    o.transactionDate instanceof Date || o.transactionDate === undefined
+      ? Number(nairobiTimestamp(o.transactionDate ?? new Date()))
+      : o.transactionDate;
+  return stkCallbackBody({
+    merchantRequestId:
       o.merchantRequestId ?? `${randomBytes(2).readUInt16BE()}-${randomBytes(4).readUInt32BE()}-1`,
-    CheckoutRequestID: o.checkoutRequestId,
-    ResultCode: code,
-    ResultDesc: o.resultDesc ?? DESCRIPTIONS[String(code)] ?? 'The transaction failed.',
-  };
-  if (String(code) === '0') {
-    const date =
-      o.transactionDate instanceof Date || o.transactionDate === undefined
-        ? Number(darajaTimestamp(o.transactionDate ?? new Date()))
-        : o.transactionDate;
-    const items: Array<Record<string, unknown>> = [
-      { Name: 'Amount', Value: o.amount ?? 1 },
-      { Name: 'MpesaReceiptNumber', Value: o.mpesaReceiptNumber ?? fakeReceiptNumber() },
-    ];
-    if (o.withBalanceItem) items.push({ Name: 'Balance' });
-    items.push(
-      { Name: 'TransactionDate', Value: date },
-      { Name: 'PhoneNumber', Value: o.phoneNumber ?? 254708374149 },
-    );
-    callback['CallbackMetadata'] = { Item: items };
-  }
-  return { Body: { stkCallback: callback } };
+    checkoutRequestId: o.checkoutRequestId,
+    resultCode: code,
+    resultDesc: o.resultDesc ?? DESCRIPTIONS[String(code)] ?? 'The transaction failed.',
+    ...(success && {
+      items: stkSuccessItems({
+        amount: o.amount ?? 1,
+        receipt: o.mpesaReceiptNumber ?? fakeReceiptNumber(),
+        balanceItem: o.withBalanceItem === true,
+        transactionDate: date,
+        phone: { Name: 'PhoneNumber', Value: o.phoneNumber ?? 254708374149 },
+      }),
+    }),
+  });
 }
 
 /** Daraja's answer to an accepted STK push, for tests. */
@@ -79,13 +83,7 @@ export function buildStkPushResponse(
   checkoutRequestId: string,
   merchantRequestId = `${Date.now()}-1`,
 ): Record<string, string> {
-  return {
-    MerchantRequestID: merchantRequestId,
-    CheckoutRequestID: checkoutRequestId,
-    ResponseCode: '0',
-    ResponseDescription: 'Success. Request accepted for processing',
-    CustomerMessage: 'Success. Request accepted for processing',
-  };
+  return stkPushResponse(merchantRequestId, checkoutRequestId);
 }
 
 /** Daraja's answer to an STK query with a final result (HTTP 200), for tests. */
@@ -93,21 +91,15 @@ export function buildStkQueryResponse(
   checkoutRequestId: string,
   resultCode: number | string,
 ): Record<string, string> {
-  return {
-    ResponseCode: '0',
-    ResponseDescription: 'The service request has been accepted successsfully',
-    MerchantRequestID: `${Date.now()}-1`,
-    CheckoutRequestID: checkoutRequestId,
-    ResultCode: String(resultCode),
-    ResultDesc: DESCRIPTIONS[String(resultCode)] ?? 'The transaction failed.',
-  };
+  return stkQueryResponse({
+    merchantRequestId: `${Date.now()}-1`,
+    checkoutRequestId,
+    resultCode: String(resultCode),
+    resultDesc: DESCRIPTIONS[String(resultCode)] ?? 'The transaction failed.',
+  });
 }
 
 /** Daraja's HTTP 500 answer to an STK query while the prompt is still open, for tests. */
 export function buildStkQueryPendingError(checkoutRequestId: string): Record<string, string> {
-  return {
-    requestId: checkoutRequestId,
-    errorCode: '500.001.1001',
-    errorMessage: 'The transaction is being processed',
-  };
+  return stkQueryPendingError(checkoutRequestId);
 }

@@ -182,22 +182,23 @@ describe('the layer rule (ARCHITECTURE.md) is enforced by lint', () => {
   });
 
   it('an exception lets its file import only the names it lists: one more name from the same module fails', () => {
-    // The probe is a copy of src/simulator/validation.ts with one more import from a module it may use, in
-    // a scratch folder beside a copy of biome.jsonc (the real file is left alone).
+    // The probe is a copy of src/messages/index.ts (whose one exception is the PaymentStatus type) with one
+    // more name imported from the same module, in a scratch folder beside a copy of biome.jsonc (the real
+    // file is left alone).
     const scratch = mkdtempSync(join(tmpdir(), 'layer-probe-'));
     try {
       writeFileSync(join(scratch, 'biome.jsonc'), readFileSync(join(root, 'biome.jsonc')));
-      mkdirSync(join(scratch, 'src/simulator'), { recursive: true });
-      const original = readFileSync(join(root, 'src/simulator/validation.ts'), 'utf8');
-      writeFileSync(join(scratch, 'src/simulator/validation.ts'), original);
-      expect(lint(['src/simulator/validation.ts'], scratch, ['--vcs-enabled=false'])).toEqual([]);
+      mkdirSync(join(scratch, 'src/messages'), { recursive: true });
+      const original = readFileSync(join(root, 'src/messages/index.ts'), 'utf8');
+      writeFileSync(join(scratch, 'src/messages/index.ts'), original);
+      expect(lint(['src/messages/index.ts'], scratch, ['--vcs-enabled=false'])).toEqual([]);
 
-      const extra = `${original}\nimport { darajaTimestamp } from '../core/utils/timestamp.js';\nexport const probe = darajaTimestamp;\n`;
-      writeFileSync(join(scratch, 'src/simulator/validation.ts'), extra);
-      expect(lint(['src/simulator/validation.ts'], scratch, ['--vcs-enabled=false'])).toEqual([
+      const extra = `${original}\nimport { isTerminalPaymentStatus } from '../core/payment-status.js';\nexport const probe = isTerminalPaymentStatus;\n`;
+      writeFileSync(join(scratch, 'src/messages/index.ts'), extra);
+      expect(lint(['src/messages/index.ts'], scratch, ['--vcs-enabled=false'])).toEqual([
         expect.objectContaining({
           rule: RESTRICTED,
-          message: expect.stringContaining('simulator/validation.ts may import only parseDarajaTimestamp'),
+          message: expect.stringContaining('messages/ may import only the PaymentStatus type'),
         }),
       ]);
     } finally {

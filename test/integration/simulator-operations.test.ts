@@ -794,7 +794,7 @@ describe('logs and control', () => {
     expect((await control('delay-responses', { delayMs: -1 })).status).toBe(400);
   });
 
-  it('validates its new options in one DarajaConfigError', async () => {
+  it('validates its new options in one SimulatorConfigError', async () => {
     await expect(
       createSimulator({
         initiatorShortcode: '12',
@@ -804,7 +804,7 @@ describe('logs and control', () => {
         initiatorPassword: '',
       }),
     ).rejects.toMatchObject({
-      name: 'DarajaConfigError',
+      name: 'SimulatorConfigError',
       issues: expect.arrayContaining([
         expect.objectContaining({ field: 'initiatorShortcode' }),
         expect.objectContaining({ field: 'credentialCheck' }),

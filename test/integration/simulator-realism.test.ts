@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseCliArgs, runCli } from '../../src/cli/sim.js';
-import { DarajaConfigError, darajaTimestamp, stkPassword } from '../../src/index.js';
+import { darajaTimestamp, stkPassword } from '../../src/index.js';
 import {
   createSimulator,
   SIMULATOR_QUIRK_PRESETS,
   type Simulator,
+  SimulatorConfigError,
   type SimulatorOptions,
 } from '../../src/simulator/index.js';
 import { CONSUMER_KEY, CONSUMER_SECRET } from '../fixtures/constants.js';
@@ -643,7 +644,7 @@ describe('the realistic preset', () => {
 });
 
 describe('setting the quirks', () => {
-  it('rejects invalid quirks with one DarajaConfigError naming each field', async () => {
+  it('rejects invalid quirks with one SimulatorConfigError naming each field', async () => {
     const error = await createSimulator({
       quirks: {
         preset: 'sometimes' as never,
@@ -657,8 +658,8 @@ describe('setting the quirks', () => {
         seed: 1.5,
       },
     }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DarajaConfigError);
-    expect((error as DarajaConfigError).issues.map((i) => i.field).sort()).toEqual([
+    expect(error).toBeInstanceOf(SimulatorConfigError);
+    expect((error as SimulatorConfigError).issues.map((i) => i.field).sort()).toEqual([
       'quirks.preset',
       'quirks.seed',
       'quirks.stkCallback.phoneNumber',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DarajaConfigError, darajaTimestamp, stkPassword } from '../../src/index.js';
-import { createSimulator, type Simulator } from '../../src/simulator/index.js';
+import { darajaTimestamp, stkPassword } from '../../src/index.js';
+import { createSimulator, type Simulator, SimulatorConfigError } from '../../src/simulator/index.js';
 
 // Raw HTTP against the simulator: Daraja's answers to bad credentials, tokens, bodies and fields.
 let sim: Simulator;
@@ -296,8 +296,8 @@ describe('options', () => {
       duplicateCallbackCount: 1,
       colour: 'blue',
     } as never).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DarajaConfigError);
-    expect((error as DarajaConfigError).issues.map((i) => i.field).sort()).toEqual([
+    expect(error).toBeInstanceOf(SimulatorConfigError);
+    expect((error as SimulatorConfigError).issues.map((i) => i.field).sort()).toEqual([
       'callbackDelayMs',
       'colour',
       'duplicateCallbackCount',
