@@ -42,8 +42,9 @@ export const CATEGORIES = [
   ['Utilities', ['core/utils/']],
   // daraja-sdk/results
   ['Result handler', ['inbound/result-handler.ts']],
-  ['Results', ['inbound/result.ts']],
+  ['Results', ['inbound/result.ts', 'inbound/result-kinds.ts', 'inbound/result-values.ts']],
   ['C2B validation and confirmation', ['inbound/c2b-payload.ts']],
+  ['Answers to Daraja', ['inbound/ack.ts']],
   // daraja-sdk/simulator
   ['Simulator', ['simulator/simulator.ts', 'simulator/server.ts']],
   ['Outcomes', ['simulator/outcomes.ts', 'simulator/result-outcomes.ts']],

@@ -8,41 +8,19 @@
  * @packageDocumentation
  * @module daraja-sdk/results
  */
-export type { C2bConfirmationAck, C2bPayload, C2bRejectCode, C2bValidationResponse } from './c2b-payload.js';
-export {
-  C2B_REJECT_CODES,
-  c2bAccept,
-  c2bConfirmationAck,
-  c2bReject,
-  parseC2bPayload,
-} from './c2b-payload.js';
 export type {
-  AccountBalance,
-  AccountBalanceResult,
-  B2bResult,
-  B2cResult,
-  DarajaResult,
-  PublicName,
-  QueueTimeoutNotice,
-  ResultItem,
-  ResultValue,
-  ReversalResult,
-  TransactionStatusResult,
-} from './result.js';
-export {
-  parseAccountBalanceResult,
-  parseAccountBalances,
-  parseB2bResult,
-  parseB2cResult,
-  parsePublicName,
-  parseQueueTimeout,
-  parseResult,
-  parseReversalResult,
-  parseTransactionStatusResult,
-} from './result.js';
-export type {
+  C2bConfirmationAck,
+  C2bRejectCode,
+  C2bValidationResponse,
   ResultAck,
   ResultAckBody,
+} from './ack.js';
+export { C2B_REJECT_CODES, c2bAccept, c2bConfirmationAck, c2bReject } from './ack.js';
+export type { C2bPayload } from './c2b-payload.js';
+export { parseC2bPayload } from './c2b-payload.js';
+export type { DarajaResult, QueueTimeoutNotice, ResultItem, ResultValue } from './result.js';
+export { parseQueueTimeout, parseResult } from './result.js';
+export type {
   ResultHandler,
   ResultHandlerOptions,
   ResultKind,
@@ -50,3 +28,19 @@ export type {
   ResultRequest,
 } from './result-handler.js';
 export { createResultHandler } from './result-handler.js';
+export type {
+  AccountBalanceResult,
+  B2bResult,
+  B2cResult,
+  ReversalResult,
+  TransactionStatusResult,
+} from './result-kinds.js';
+export {
+  parseAccountBalanceResult,
+  parseB2bResult,
+  parseB2cResult,
+  parseReversalResult,
+  parseTransactionStatusResult,
+} from './result-kinds.js';
+export type { AccountBalance, PublicName } from './result-values.js';
+export { parseAccountBalances, parsePublicName } from './result-values.js';

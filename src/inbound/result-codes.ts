@@ -1,3 +1,5 @@
+import type { ResultCodeMeaning } from '../resources/stk/result-codes.js';
+
 /**
  * Which result-code catalogue to read a code with: `b2c` (B2C payments), `reversal`, or `generic` (the
  * ApiResult codes shared by B2B, tax, transaction status and account balance).
@@ -5,15 +7,9 @@
 export type ResultCatalogue = 'b2c' | 'reversal' | 'generic';
 
 /** What an asynchronous result code means, as returned by {@link "daraja-sdk"!describeResultCode | describeResultCode}. */
-export interface ApiResultCodeInfo {
-  /** The code as a string (Daraja sends numbers, strings and codes such as `R000002`). */
-  readonly code: string;
+export interface ApiResultCodeInfo extends ResultCodeMeaning {
   /** True only for `0`: the operation succeeded. */
   readonly success: boolean;
-  /** False when the code is in no catalogue: `meaning` then says so and `code` keeps the raw value. */
-  readonly known: boolean;
-  /** What the code means, in plain words, with what to do where that is known. */
-  readonly meaning: string;
 }
 
 const PORTAL = ' on the M-Pesa org portal.';

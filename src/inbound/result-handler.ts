@@ -1,21 +1,19 @@
 import { DarajaConfigError } from '../core/errors.js';
 import { createLog, type DarajaLogger } from '../core/logger.js';
+import { type ResultAck, resultAck } from './ack.js';
+import { type DarajaResult, parseQueueTimeout, parseResult, type QueueTimeoutNotice } from './result.js';
 import {
   type AccountBalanceResult,
   type B2bResult,
   type B2cResult,
-  type DarajaResult,
   parseAccountBalanceResult,
   parseB2bResult,
   parseB2cResult,
-  parseQueueTimeout,
-  parseResult,
   parseReversalResult,
   parseTransactionStatusResult,
-  type QueueTimeoutNotice,
   type ReversalResult,
   type TransactionStatusResult,
-} from './result.js';
+} from './result-kinds.js';
 
 /** What each {@link ResultKind} of {@link createResultHandler} passes to `onResult`. */
 export interface ResultKinds {
@@ -54,22 +52,6 @@ export interface ResultRequest {
   body: unknown;
   /** Anything else (url, headers, remoteAddress…), passed through to the hooks. */
   [key: string]: unknown;
-}
-
-/** The JSON body of a {@link ResultAck}. */
-export interface ResultAckBody {
-  /** Always `0`. */
-  ResultCode: 0;
-  /** Always `"Accepted"`. */
-  ResultDesc: 'Accepted';
-}
-
-/** The answer to send back to Daraja: always HTTP 200 with `{"ResultCode":0,"ResultDesc":"Accepted"}`. */
-export interface ResultAck {
-  /** Always 200. */
-  status: 200;
-  /** Always `{ ResultCode: 0, ResultDesc: 'Accepted' }`. */
-  body: ResultAckBody;
 }
 
 /** Options of {@link createResultHandler}. */
@@ -172,7 +154,7 @@ export function createResultHandler<K extends ResultKind = 'result'>(
           await report(error, req, 'handling');
         }
       }
-      return { status: 200, body: { ResultCode: 0, ResultDesc: 'Accepted' } };
+      return resultAck();
     },
   };
 }

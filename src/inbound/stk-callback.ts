@@ -1,5 +1,14 @@
-import { DarajaCallbackError } from '../core/errors.js';
 import { tryNormalizePhoneNumber } from '../core/utils/phone.js';
+import {
+  type BodyRules,
+  fail,
+  isRecord,
+  type Json,
+  own,
+  readBody,
+  readPositiveAmount,
+  requireString,
+} from '../core/utils/readers.js';
 import { parseDarajaTimestamp } from '../core/utils/timestamp.js';
 import { describeStkResultCode } from '../resources/stk/result-codes.js';
 
@@ -73,29 +82,16 @@ export type StkCallbackResult =
   | StkCallbackFailed
   | StkCallbackPending;
 
-type Json = Record<string, unknown>;
+const PATH = 'Body.stkCallback';
+const ITEMS = `${PATH}.CallbackMetadata.Item`;
 
-const MAX_TEXT = 64 * 1024;
-
-function own(obj: Json, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function fail(reason: string, message: string, path?: string): never {
-  throw new DarajaCallbackError(message, { reason, path });
-}
-
-function requireString(obj: Json, key: string, path: string, max = 200): string {
-  const v = own(obj, key);
-  if (typeof v !== 'string' || v.trim() === '')
-    fail('missing_field', `${path} must be a non-empty string.`, path);
-  if (v.length > max) fail('invalid_field', `${path} is longer than ${max} characters.`, path);
-  return v;
-}
+/** How the STK callback words a malformed body: its reasons predate the shared defaults. */
+const STK_BODY: BodyRules = {
+  maxChars: 64 * 1024,
+  keepBom: true,
+  notJson: ['invalid_json', 'the body is not valid JSON.'],
+  notObject: 'the body must be a JSON object with a "Body" field.',
+};
 
 /**
  * An STK `ResultCode` is an integer (a number, or a string of digits). The only exceptions accepted are
@@ -110,18 +106,6 @@ function readResultCode(v: unknown, path: string): string {
     if (/^[A-Za-z0-9_]{1,32}$/.test(text) && describeStkResultCode(text).known) return text;
   }
   return fail('invalid_field', `${path} must be an integer result code (e.g. 0 or 1032).`, path);
-}
-
-function readAmount(v: unknown, path: string): number {
-  const n =
-    typeof v === 'number'
-      ? v
-      : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v)
-        ? Number(v)
-        : Number.NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > 1e9)
-    fail('invalid_field', `${path} must be a positive amount.`, path);
-  return n;
 }
 
 /**
@@ -145,35 +129,19 @@ function readAmount(v: unknown, path: string): number {
  * ```
  */
 export function parseStkCallback(body: unknown): StkCallbackResult {
-  let value = body;
-  if (typeof value === 'string' || value instanceof Uint8Array) {
-    const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
-    if (text.length > MAX_TEXT) fail('too_large', `the body is larger than ${MAX_TEXT} bytes.`);
-    try {
-      value = JSON.parse(text);
-    } catch {
-      fail('invalid_json', 'the body is not valid JSON.');
-    }
-  }
-  if (!isObject(value)) fail('invalid_body', 'the body must be a JSON object with a "Body" field.');
-  const outer = own(value, 'Body');
-  if (!isObject(outer)) fail('missing_field', 'Body must be an object.', 'Body');
-  const cb = own(outer, 'stkCallback');
-  if (!isObject(cb)) fail('missing_field', 'Body.stkCallback must be an object.', 'Body.stkCallback');
-
-  const path = 'Body.stkCallback';
-  const checkoutRequestId = requireString(cb, 'CheckoutRequestID', `${path}.CheckoutRequestID`, 100);
+  const cb = readStkCallback(body);
+  const checkoutRequestId = requireString(cb, 'CheckoutRequestID', `${PATH}.CheckoutRequestID`, 100);
   const merchantRaw = own(cb, 'MerchantRequestID');
   const merchantRequestId =
     typeof merchantRaw === 'string' && merchantRaw.length <= 100 && merchantRaw !== ''
       ? merchantRaw
       : undefined;
   if (!Object.hasOwn(cb, 'ResultCode'))
-    fail('missing_field', `${path}.ResultCode is missing.`, `${path}.ResultCode`);
-  const resultCode = readResultCode(own(cb, 'ResultCode'), `${path}.ResultCode`);
+    fail('missing_field', `${PATH}.ResultCode is missing.`, `${PATH}.ResultCode`);
+  const resultCode = readResultCode(own(cb, 'ResultCode'), `${PATH}.ResultCode`);
   const descRaw = own(cb, 'ResultDesc');
   if (descRaw !== undefined && typeof descRaw !== 'string')
-    fail('invalid_field', `${path}.ResultDesc must be a string.`, `${path}.ResultDesc`);
+    fail('invalid_field', `${PATH}.ResultDesc must be a string.`, `${PATH}.ResultDesc`);
   const info = describeStkResultCode(resultCode);
   const resultDesc = typeof descRaw === 'string' ? descRaw.slice(0, 1000) : '';
   // Results are built as plain literals: spreading a shared base and adding keys is several times
@@ -191,34 +159,7 @@ export function parseStkCallback(body: unknown): StkCallbackResult {
       raw: body,
     };
   }
-
-  const items = readItems(cb, path);
-  const amount = readAmount(items.get('Amount'), `${path}.CallbackMetadata.Item[Amount]`);
-  const receipt = items.get('MpesaReceiptNumber');
-  if (typeof receipt !== 'string' || !/^[A-Za-z0-9]{6,20}$/.test(receipt.trim())) {
-    fail(
-      'invalid_field',
-      'MpesaReceiptNumber must be a receipt such as "NLJ7RT61SV".',
-      `${path}.CallbackMetadata.Item[MpesaReceiptNumber]`,
-    );
-  }
-  const dateRaw = items.get('TransactionDate');
-  const transactionDate =
-    typeof dateRaw === 'number' || typeof dateRaw === 'string' ? parseDarajaTimestamp(dateRaw) : undefined;
-  if (!transactionDate) {
-    fail(
-      'invalid_field',
-      'TransactionDate must be a YYYYMMDDHHmmss timestamp.',
-      `${path}.CallbackMetadata.Item[TransactionDate]`,
-    );
-  }
-  const phone = items.get('PhoneNumber');
-  const phoneNumberRaw =
-    typeof phone === 'number' && Number.isSafeInteger(phone)
-      ? String(phone)
-      : typeof phone === 'string' && phone.length <= 128
-        ? phone
-        : undefined;
+  const paid = readPayment(cb);
   return {
     status: 'completed',
     merchantRequestId,
@@ -227,44 +168,73 @@ export function parseStkCallback(body: unknown): StkCallbackResult {
     resultDesc,
     meaning: info.meaning,
     raw: body,
-    amount,
-    mpesaReceiptNumber: receipt.trim().toUpperCase(),
-    transactionDate,
-    phoneNumber: phoneNumberRaw === undefined ? undefined : tryNormalizePhoneNumber(phoneNumberRaw),
-    phoneNumberRaw,
+    amount: paid.amount,
+    mpesaReceiptNumber: paid.mpesaReceiptNumber,
+    transactionDate: paid.transactionDate,
+    phoneNumber: paid.phoneNumberRaw === undefined ? undefined : tryNormalizePhoneNumber(paid.phoneNumberRaw),
+    phoneNumberRaw: paid.phoneNumberRaw,
   };
 }
 
-/** Read `CallbackMetadata.Item` into a map by `Name`; items without `Value` are skipped. */
-function readItems(cb: Json, path: string): Map<string, unknown> {
-  const meta = own(cb, 'CallbackMetadata');
-  if (!isObject(meta)) {
-    fail('missing_field', 'a successful callback must carry CallbackMetadata.', `${path}.CallbackMetadata`);
-  }
-  let list = own(meta, 'Item');
-  if (isObject(list)) list = [list]; // a single item sent as an object
-  if (!Array.isArray(list) || list.length > 50) {
+/** The `Body.stkCallback` object of a callback body (parsed, text or bytes). */
+function readStkCallback(body: unknown): Json {
+  const value = readBody(body, STK_BODY);
+  const outer = own(value, 'Body');
+  if (!isRecord(outer)) fail('missing_field', 'Body must be an object.', 'Body');
+  const cb = own(outer, 'stkCallback');
+  if (!isRecord(cb)) fail('missing_field', 'Body.stkCallback must be an object.', PATH);
+  return cb;
+}
+
+/** What a successful callback's metadata says was paid: amount, receipt, date and phone as sent. */
+function readPayment(cb: Json) {
+  const items = readItems(cb);
+  const amount = readPositiveAmount(items.get('Amount'), `${ITEMS}[Amount]`);
+  const receipt = items.get('MpesaReceiptNumber');
+  if (typeof receipt !== 'string' || !/^[A-Za-z0-9]{6,20}$/.test(receipt.trim())) {
     fail(
       'invalid_field',
-      'CallbackMetadata.Item must be a list of {Name, Value}.',
-      `${path}.CallbackMetadata.Item`,
+      'MpesaReceiptNumber must be a receipt such as "NLJ7RT61SV".',
+      `${ITEMS}[MpesaReceiptNumber]`,
     );
+  }
+  const dateRaw = items.get('TransactionDate');
+  const transactionDate =
+    typeof dateRaw === 'number' || typeof dateRaw === 'string' ? parseDarajaTimestamp(dateRaw) : undefined;
+  if (!transactionDate) {
+    fail('invalid_field', 'TransactionDate must be a YYYYMMDDHHmmss timestamp.', `${ITEMS}[TransactionDate]`);
+  }
+  const phone = items.get('PhoneNumber');
+  const phoneNumberRaw =
+    typeof phone === 'number' && Number.isSafeInteger(phone)
+      ? String(phone)
+      : typeof phone === 'string' && phone.length <= 128
+        ? phone
+        : undefined;
+  return { amount, mpesaReceiptNumber: receipt.trim().toUpperCase(), transactionDate, phoneNumberRaw };
+}
+
+/** Read `CallbackMetadata.Item` into a map by `Name`; items without `Value` are skipped. */
+function readItems(cb: Json): Map<string, unknown> {
+  const meta = own(cb, 'CallbackMetadata');
+  if (!isRecord(meta)) {
+    fail('missing_field', 'a successful callback must carry CallbackMetadata.', `${PATH}.CallbackMetadata`);
+  }
+  let list = own(meta, 'Item');
+  if (isRecord(list)) list = [list]; // a single item sent as an object
+  if (!Array.isArray(list) || list.length > 50) {
+    fail('invalid_field', 'CallbackMetadata.Item must be a list of {Name, Value}.', ITEMS);
   }
   const items = new Map<string, unknown>();
   for (const [i, item] of list.entries()) {
-    if (!isObject(item))
-      fail('invalid_field', `Item[${i}] must be an object.`, `${path}.CallbackMetadata.Item[${i}]`);
+    if (!isRecord(item)) fail('invalid_field', `Item[${i}] must be an object.`, `${ITEMS}[${i}]`);
     const name = own(item, 'Name');
     if (typeof name !== 'string')
-      fail('invalid_field', `Item[${i}].Name must be a string.`, `${path}.CallbackMetadata.Item[${i}].Name`);
+      fail('invalid_field', `Item[${i}].Name must be a string.`, `${ITEMS}[${i}].Name`);
     if (!Object.hasOwn(item, 'Value') || own(item, 'Value') === null) continue; // e.g. {"Name":"Balance"}
     const v = own(item, 'Value');
     if (items.has(name) && items.get(name) !== v) {
-      fail(
-        'conflicting_field',
-        `Item "${name}" appears twice with different values.`,
-        `${path}.CallbackMetadata.Item`,
-      );
+      fail('conflicting_field', `Item "${name}" appears twice with different values.`, ITEMS);
     }
     items.set(name, v);
   }

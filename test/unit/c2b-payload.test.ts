@@ -9,7 +9,7 @@ import {
 import { DarajaCallbackError, DarajaValidationError } from '../../src/index.js';
 
 describe('C2B validation and confirmation payloads', () => {
-  // daraja-api.md §6, v2 (masked MSISDN): every value a string.
+  // A v2 payload as Daraja sends it (masked MSISDN): every value a string.
   const V2 = {
     TransactionType: 'Pay Bill',
     TransID: 'RKL51ZDR4F',

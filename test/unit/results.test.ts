@@ -21,7 +21,8 @@ import {
 } from '../../src/index.js';
 import { captured, testLogger } from '../helpers/logger.js';
 
-// The documented result samples of daraja-api.md §8–12 (valid JSON as documented).
+// The result samples Safaricom documents for B2C, B2B, transaction status, account balance and reversal
+// (valid JSON as documented).
 const B2C_SUCCESS = {
   Result: {
     ResultType: 0,
@@ -145,7 +146,7 @@ const REVERSAL = {
     },
   },
 };
-// §9 B2B quirks: string codes, ReferenceItem as an array, both balance forms.
+// B2B quirks of the documented samples: string codes, ReferenceItem as an array, both balance forms.
 const B2B = {
   Result: {
     ResultType: '0',

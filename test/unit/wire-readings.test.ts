@@ -15,7 +15,7 @@ import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js
 import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';
 import { darajaMock, useMsw } from '../helpers/msw.js';
 
-// What real Daraja was observed to send (daraja-api.md §21), read the way the traffic means it.
+// What real Daraja was observed to send, read the way the traffic means it.
 
 const mock = darajaMock();
 const server = useMsw(...mock.handlers);

@@ -1,6 +1,21 @@
 import type { PaymentStatus } from '../../core/payment-status.js';
 
-/** One entry of a result-code catalogue. */
+/**
+ * What a code of a result-code catalogue means: the shape every catalogue's lookup returns, STK
+ * ({@link describeStkResultCode}, as {@link ResultCodeInfo}) and initiator results
+ * ({@link "daraja-sdk"!describeResultCode | describeResultCode}, as
+ * {@link "daraja-sdk"!ApiResultCodeInfo | ApiResultCodeInfo}), each adding what its codes decide.
+ */
+export interface ResultCodeMeaning {
+  /** The code as a string (Daraja sends numbers, strings and codes such as `SFC_IC0003` or `R000002`). */
+  readonly code: string;
+  /** False when the code is in no catalogue: `meaning` then says so and `code` keeps the raw value. */
+  readonly known: boolean;
+  /** What the code means, in plain words, with what to do where that is known. */
+  readonly meaning: string;
+}
+
+/** One entry of the STK result-code catalogue. */
 export interface ResultCodeEntry {
   /** What the code means, in plain words. */
   readonly meaning: string;
@@ -13,16 +28,17 @@ export interface ResultCodeEntry {
   readonly final: boolean;
 }
 
-/** What a result code means, as returned by {@link describeStkResultCode}. */
-export interface ResultCodeInfo extends ResultCodeEntry {
-  /** The code as a string (Daraja sends numbers and strings). */
-  readonly code: string;
+/** What an STK result code means, as returned by {@link describeStkResultCode}. */
+export interface ResultCodeInfo extends ResultCodeMeaning, ResultCodeEntry {
   /**
    * False when the code is not in the catalogue. An unknown code is never treated as a failure: it maps
    * to `pending`, not final, and keeps its raw value, so the payment is checked again.
    */
   readonly known: boolean;
 }
+
+/** A known, final failure of the STK catalogue. */
+const failed = (meaning: string): ResultCodeEntry => ({ meaning, status: 'failed', final: true });
 
 /**
  * The known STK push (M-Pesa Express) result codes, from callbacks and STK query: what each means, the
@@ -33,41 +49,18 @@ export interface ResultCodeInfo extends ResultCodeEntry {
  */
 export const STK_RESULT_CODES: Readonly<Record<string, ResultCodeEntry>> = Object.freeze({
   '0': { meaning: 'The payment was processed successfully.', status: 'completed', final: true },
-  '1': {
-    meaning: "The customer's M-Pesa balance (including Fuliza) is insufficient.",
-    status: 'failed',
-    final: true,
-  },
-  '2': { meaning: 'Declined: the amount is below the minimum (KES 1).', status: 'failed', final: true },
-  '3': {
-    meaning: 'Declined: the amount is above the maximum per transaction.',
-    status: 'failed',
-    final: true,
-  },
-  '4': {
-    meaning: "Declined: it would exceed the customer's daily transfer limit.",
-    status: 'failed',
-    final: true,
-  },
-  '8': { meaning: 'Declined: it would exceed the maximum account balance.', status: 'failed', final: true },
-  '17': {
-    meaning:
-      'Rule limited: the same amount was requested from the same customer within 2 minutes. Wait 2 minutes.',
-    status: 'failed',
-    final: true,
-  },
-  '26': { meaning: 'Traffic blocking: the system is busy. Try again later.', status: 'failed', final: true },
-  '1001': {
-    meaning: 'Unable to lock the subscriber: another M-Pesa session is in progress.',
-    status: 'failed',
-    final: true,
-  },
-  '1019': { meaning: 'The transaction expired before it was processed.', status: 'failed', final: true },
-  '1025': {
-    meaning: 'Error sending the push: the prompt text is too long. Shorten accountReference.',
-    status: 'failed',
-    final: true,
-  },
+  '1': failed("The customer's M-Pesa balance (including Fuliza) is insufficient."),
+  '2': failed('Declined: the amount is below the minimum (KES 1).'),
+  '3': failed('Declined: the amount is above the maximum per transaction.'),
+  '4': failed("Declined: it would exceed the customer's daily transfer limit."),
+  '8': failed('Declined: it would exceed the maximum account balance.'),
+  '17': failed(
+    'Rule limited: the same amount was requested from the same customer within 2 minutes. Wait 2 minutes.',
+  ),
+  '26': failed('Traffic blocking: the system is busy. Try again later.'),
+  '1001': failed('Unable to lock the subscriber: another M-Pesa session is in progress.'),
+  '1019': failed('The transaction expired before it was processed.'),
+  '1025': failed('Error sending the push: the prompt text is too long. Shorten accountReference.'),
   '1032': { meaning: 'The customer cancelled the request.', status: 'cancelled', final: true },
   '1036': {
     meaning:
@@ -81,25 +74,17 @@ export const STK_RESULT_CODES: Readonly<Record<string, ResultCodeEntry>> = Objec
     status: 'timeout',
     final: true,
   },
-  '2001': { meaning: 'The customer entered the wrong M-Pesa PIN.', status: 'failed', final: true },
-  '2028': {
-    meaning: 'Not permitted by product assignment: check TransactionType and PartyB (paybill vs till).',
-    status: 'failed',
-    final: true,
-  },
+  '2001': failed('The customer entered the wrong M-Pesa PIN.'),
+  '2028': failed('Not permitted by product assignment: check TransactionType and PartyB (paybill vs till).'),
   '4999': {
     meaning:
       'The transaction is still under processing (an STK query answer while the prompt is open): not final, ask again later.',
     status: 'pending',
     final: false,
   },
-  '8006': { meaning: 'The security credential is locked.', status: 'failed', final: true },
-  '9999': { meaning: 'Error sending the push request.', status: 'failed', final: true },
-  SFC_IC0003: {
-    meaning: 'The operator does not exist: check TransactionType and PartyB (paybill vs till).',
-    status: 'failed',
-    final: true,
-  },
+  '8006': failed('The security credential is locked.'),
+  '9999': failed('Error sending the push request.'),
+  SFC_IC0003: failed('The operator does not exist: check TransactionType and PartyB (paybill vs till).'),
 });
 
 /**
