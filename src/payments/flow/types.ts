@@ -1,10 +1,11 @@
 import type { DarajaConfigError, DarajaError, DarajaValidationError } from '../../core/errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
 import type { PaymentStatus } from '../../core/payment-status.js';
+import { ACCEPTED } from '../../inbound/ack.js';
 import type { CALLBACK_PROBE_PARAM, CallbackProbeReport } from '../probe.js';
 import type { CallbackOutcome, Payment } from '../types.js';
 
-/** The JSON body acknowledging a callback to Daraja. */
+/** The JSON body acknowledging a callback to Daraja: the one acknowledgement of `src/inbound/ack.ts`. */
 export interface CallbackAck {
   /** Always `0`. */
   readonly ResultCode: 0;
@@ -27,7 +28,7 @@ export interface CallbackRetryLater {
 }
 
 /** The acknowledgement Daraja gets for every callback that is durable (in the store or a durable journal). */
-export const CALLBACK_ACK: CallbackAck = Object.freeze({ ResultCode: 0, ResultDesc: 'Accepted' });
+export const CALLBACK_ACK: CallbackAck = ACCEPTED;
 
 /** The answer (with HTTP 503) for a callback that could not be kept durably. */
 export const CALLBACK_RETRY_LATER: CallbackRetryLater = Object.freeze({
