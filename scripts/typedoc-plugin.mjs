@@ -38,7 +38,7 @@ export const CATEGORIES = [
   ['Collections', ['resources/c2b/', 'resources/qr/']],
   ['Payouts and account operations', ['resources/initiator/']],
   ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
-  ['Errors', ['core/errors.ts', 'core/http/']],
+  ['Errors', ['core/errors.ts', 'core/errors/', 'core/http/']],
   ['Utilities', ['core/utils/']],
   // daraja-sdk/results
   ['Result handler', ['inbound/result-handler.ts']],
