@@ -26,7 +26,18 @@ const BLOB = `${REPOSITORY}/blob/main/`;
  */
 export const CATEGORIES = [
   // daraja-sdk
-  ['Client', ['client.ts', 'core/auth/', 'core/http/transport.ts', 'core/logger.ts', 'core/version.ts']],
+  [
+    'Client',
+    [
+      'client.ts',
+      'client-options.ts',
+      'client-env.ts',
+      'core/auth/',
+      'core/http/transport.ts',
+      'core/logger.ts',
+      'core/version.ts',
+    ],
+  ],
   ['STK push', ['resources/stk/stk.ts', 'core/utils/password.ts']],
   ['Callbacks', ['inbound/stk-callback.ts', 'payments/security.ts', 'payments/probe.ts']],
   ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'core/payment-status.ts']],
