@@ -31,6 +31,7 @@ export const CATEGORIES = [
     [
       'client.ts',
       'client-options.ts',
+      'client-checks.ts',
       'client-env.ts',
       'core/auth/',
       'core/http/transport.ts',

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type DarajaOptions, validateOptions } from './client-options.js';
+import { validateOptions } from './client-checks.js';
+import type { DarajaOptions } from './client-options.js';
 import { DarajaConfigError, type DarajaConfigIssue } from './core/errors.js';
 
 /** Environment variables read by {@link Daraja.fromEnv}, by option. */

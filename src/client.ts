@@ -1,11 +1,13 @@
 /**
  * The client: `class Daraja`, which wires the transport, the token manager and one resource per Daraja
- * product from validated options. The options and their checks are in `client-options.ts`, the
- * environment variables in `client-env.ts`; their public names are re-exported here.
+ * product from validated options. The options and their defaults are in `client-options.ts` (re-exported
+ * here), their checks in `client-checks.ts`, the environment variables in `client-env.ts`
+ * ({@link DARAJA_ENV_VARS} is re-exported here).
  *
  * @module
  */
 
+import { validateOptions } from './client-checks.js';
 import { DARAJA_ENV_VARS, optionsFromEnv } from './client-env.js';
 import {
   DARAJA_BASE_URLS,
@@ -15,7 +17,6 @@ import {
   DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_RETRY_MAX_DELAY_MS,
   DEFAULT_TIMEOUT_MS,
-  validateOptions,
 } from './client-options.js';
 import { MemoryTokenCache } from './core/auth/token-cache.js';
 import { TokenManager } from './core/auth/token-manager.js';
@@ -32,15 +33,7 @@ import type { OperationsContext } from './resources/initiator/shared.js';
 import { Qr } from './resources/qr/qr.js';
 import { Stk } from './resources/stk/stk.js';
 
-export {
-  DARAJA_BASE_URLS,
-  type DarajaEnvironment,
-  type DarajaOptions,
-  DEFAULT_MAX_RETRIES,
-  DEFAULT_RETRY_BASE_DELAY_MS,
-  DEFAULT_RETRY_MAX_DELAY_MS,
-  DEFAULT_TIMEOUT_MS,
-} from './client-options.js';
+export * from './client-options.js';
 export { DARAJA_ENV_VARS };
 
 /**
