@@ -26,7 +26,19 @@ const BLOB = `${REPOSITORY}/blob/main/`;
  */
 export const CATEGORIES = [
   // daraja-sdk
-  ['Client', ['client.ts', 'core/auth/', 'core/http/transport.ts', 'core/logger.ts', 'core/version.ts']],
+  [
+    'Client',
+    [
+      'client.ts',
+      'client-options.ts',
+      'client-checks.ts',
+      'client-env.ts',
+      'core/auth/',
+      'core/http/transport.ts',
+      'core/logger.ts',
+      'core/version.ts',
+    ],
+  ],
   ['STK push', ['resources/stk/stk.ts', 'core/utils/password.ts']],
   ['Callbacks', ['inbound/stk-callback.ts', 'payments/security.ts', 'payments/probe.ts']],
   ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'core/payment-status.ts']],
@@ -38,7 +50,7 @@ export const CATEGORIES = [
   ['Collections', ['resources/c2b/', 'resources/qr/']],
   ['Payouts and account operations', ['resources/initiator/']],
   ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
-  ['Errors', ['core/errors.ts', 'core/http/']],
+  ['Errors', ['core/errors.ts', 'core/errors/', 'core/http/']],
   ['Utilities', ['core/utils/']],
   // daraja-sdk/results
   ['Result handler', ['inbound/result-handler.ts']],

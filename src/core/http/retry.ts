@@ -94,7 +94,13 @@ function parseRetryAfter(value: string | null | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** @internal Wait `ms`, or stop early when `signal` aborts. */
+/**
+ * @internal
+ * The SDK's one wait: resolves after `ms` milliseconds (at once when `ms <= 0`), or rejects with the
+ * signal's reason as soon as `signal` aborts, clearing its timer. A signal that is already aborted is not
+ * noticed: check `signal.aborted` first. Every wait of the SDK should use it (the standalone simulator
+ * keeps its own).
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {

@@ -65,6 +65,14 @@ export interface TransportResponse {
   body: unknown;
 }
 
+/** An answer with an error status, read. `token` is the bearer token the attempt carried. */
+interface ErrorAnswer {
+  response: Response;
+  body: unknown;
+  token: string | undefined;
+  durationMs: number;
+}
+
 // undici / Node error codes that prove no byte of the request reached the server.
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
@@ -103,6 +111,23 @@ function parseBody(text: string): unknown {
   return text;
 }
 
+/** The state of one call across its attempts. */
+interface Call {
+  readonly spec: RequestSpec;
+  readonly signal: AbortSignal | undefined;
+  /** The timeout of each attempt, in ms. */
+  readonly timeoutMs: number;
+  /** The call carries a key Daraja deduplicates (B2C's `OriginatorConversationID`). */
+  readonly idempotent: boolean;
+  /** Retries so far (a token replay is not one). */
+  attempt: number;
+  /** The one replay after an invalid-token answer was used. */
+  replayed: boolean;
+}
+
+/** What to do after an error answer: send again (a retry or the token replay), or return the answer. */
+type Next = 'again' | TransportResponse;
+
 /**
  * @internal
  * Sends requests through ky with a timeout per attempt, the retry ladder of `retry.ts`, error mapping
@@ -120,158 +145,195 @@ export class Transport {
     this.#tokens = tokens;
   }
 
+  /**
+   * Send `spec` until it gets an answer the ladder accepts: each attempt asks for a token, goes out with
+   * its own timeout, and its failure is either retried (after a backoff) or thrown as a Daraja error.
+   */
   async send(spec: RequestSpec, options: RequestOptions = {}): Promise<TransportResponse> {
-    const { log, retry } = this.#config;
-    const timeoutMs = options.timeoutMs ?? this.#config.timeoutMs;
-    const url = this.#config.baseUrl + spec.path;
-    let attempt = 0;
-    let replayed = false;
-    const idempotent = spec.idempotencyKey !== undefined;
-
+    const call: Call = {
+      spec,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? this.#config.timeoutMs,
+      idempotent: spec.idempotencyKey !== undefined,
+      attempt: 0,
+      replayed: false,
+    };
     for (;;) {
-      if (options.signal?.aborted) {
+      if (call.signal?.aborted) {
         // Nothing of this attempt was sent, so the outcome is whatever earlier attempts did.
         throw new DarajaNetworkError(`[daraja] ${spec.operation}: aborted by the caller`, {
           operation: spec.operation,
-          cause: options.signal.reason,
+          cause: call.signal.reason,
         });
       }
-      let token: string | undefined;
-      let authorization: string;
-      if (spec.auth === 'bearer') {
-        if (!this.#tokens) throw new DarajaError('[daraja] internal: no token source configured');
-        token = await this.#tokens.get();
-        authorization = `Bearer ${token}`;
-      } else {
-        authorization = spec.auth.basic;
-      }
-
+      const token = spec.auth === 'bearer' ? await this.#bearerToken() : undefined;
       const started = Date.now();
-      log.debug('request', { operation: spec.operation, method: spec.method, path: spec.path, attempt });
+      this.#config.log.debug('request', {
+        operation: spec.operation,
+        method: spec.method,
+        path: spec.path,
+        attempt: call.attempt,
+      });
       let response: Response;
       try {
-        response = await ky(url, {
-          method: spec.method,
-          headers: { authorization, accept: 'application/json' },
-          ...(spec.body === undefined ? {} : { json: spec.body }),
-          timeout: timeoutMs,
-          retry: 0,
-          throwHttpErrors: false,
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(this.#config.fetch ? { fetch: this.#config.fetch } : {}),
-        });
+        response = await this.#fetch(call, spec.auth === 'bearer' ? `Bearer ${token}` : spec.auth.basic);
       } catch (cause) {
-        const failure = this.#transportFailure(spec, cause, timeoutMs);
-        const kind: AttemptFailure = NOT_SENT_CODES.has(errorCode(cause) ?? '')
-          ? { kind: 'not_sent' }
-          : { kind: 'no_answer' };
-        if (!options.signal?.aborted && shouldRetry(kind, attempt, retry, spec.moneyMoving, idempotent)) {
-          const delayMs = backoffDelay(attempt, retry);
-          log.warn('retrying after a failed attempt', {
-            operation: spec.operation,
-            attempt,
-            delayMs,
-            reason: failure.name,
-            ...(idempotent ? { idempotencyKey: spec.idempotencyKey } : {}),
-          });
-          attempt += 1;
-          await sleep(delayMs, options.signal).catch(() => undefined); // an abort is handled at the top
-          continue;
-        }
-        if (spec.moneyMoving && kind.kind === 'no_answer') {
-          const unknown = new DarajaUnknownOutcomeError(spec.operation, failure, spec.unknownOutcomeAdvice);
-          log.error(
-            idempotent
-              ? 'outcome unknown after retrying with the same key'
-              : 'outcome unknown; not resending',
-            {
-              operation: spec.operation,
-              reason: failure.name,
-            },
-          );
-          throw unknown;
-        }
-        log.error('request failed', { operation: spec.operation, error: failure.name, attempt });
-        throw failure;
+        await this.#afterNoAnswer(call, cause); // throws, or waits before the retry
+        continue;
       }
-
       const text = await response.text().catch(() => '');
       const body = parseBody(text);
       const durationMs = Date.now() - started;
-
       if (response.ok) {
-        log.debug('response', { operation: spec.operation, status: response.status, durationMs });
-        return { status: response.status, body };
-      }
-
-      const envelope = readErrorEnvelope(body);
-      if (token !== undefined && !replayed && isInvalidTokenAnswer(response.status, envelope)) {
-        // The gateway refused the token before doing anything: safe to replay once, even for STK push.
-        log.warn('access token rejected; fetching a new one and replaying once', {
+        this.#config.log.debug('response', {
           operation: spec.operation,
           status: response.status,
-          errorCode: envelope.errorCode,
+          durationMs,
         });
-        await this.#tokens?.invalidate(token);
-        replayed = true;
-        continue;
-      }
-
-      if (spec.isExpectedError?.(response.status, body)) {
-        log.debug('response', { operation: spec.operation, status: response.status, durationMs });
         return { status: response.status, body };
       }
+      const next = await this.#afterErrorAnswer(call, { response, body, token, durationMs });
+      if (next !== 'again') return next;
+    }
+  }
 
-      const failure: AttemptFailure = {
-        kind: 'http',
-        status: response.status,
-        errorCode: envelope.errorCode,
-        errorMessage: envelope.errorMessage,
-      };
-      if (shouldRetry(failure, attempt, retry, spec.moneyMoving, idempotent)) {
-        const delayMs = backoffDelay(attempt, retry, response.headers.get('retry-after'));
-        log.warn('retrying after an error answer', {
-          operation: spec.operation,
-          attempt,
-          delayMs,
-          status: response.status,
-          errorCode: envelope.errorCode,
-          ...(idempotent ? { idempotencyKey: spec.idempotencyKey } : {}),
-        });
-        attempt += 1;
-        await sleep(delayMs, options.signal).catch(() => undefined); // an abort is handled at the top
-        continue;
-      }
+  #bearerToken(): Promise<string> {
+    if (!this.#tokens) throw new DarajaError('[daraja] internal: no token source configured');
+    return this.#tokens.get();
+  }
 
-      const apiError = toApiError(
-        spec.operation,
-        response.status,
-        body,
-        response.statusText,
-        spec.idempotencyKey,
-      );
-      if (spec.moneyMoving && response.status >= 500 && !hasDarajaErrorCode(envelope)) {
-        // A 5xx from the gateway (HTML, empty, Apigee fault) says nothing about whether the push went out.
-        log.error(
-          idempotent ? 'outcome unknown after retrying with the same key' : 'outcome unknown; not resending',
-          {
-            operation: spec.operation,
-            status: response.status,
-            durationMs,
-          },
-        );
-        throw new DarajaUnknownOutcomeError(spec.operation, apiError, spec.unknownOutcomeAdvice);
-      }
-      log.error('request failed', {
+  /** One attempt through ky: its timeout only, no retry of its own, HTTP errors returned as answers. */
+  #fetch(call: Call, authorization: string): Promise<Response> {
+    const { spec, signal } = call;
+    return ky(this.#config.baseUrl + spec.path, {
+      method: spec.method,
+      headers: { authorization, accept: 'application/json' },
+      ...(spec.body === undefined ? {} : { json: spec.body }),
+      timeout: call.timeoutMs,
+      retry: 0,
+      throwHttpErrors: false,
+      ...(signal ? { signal } : {}),
+      ...(this.#config.fetch ? { fetch: this.#config.fetch } : {}),
+    });
+  }
+
+  /**
+   * No answer came back (timeout, reset, refused, aborted). Retry if the ladder allows it; otherwise throw
+   * the network error, or, for a money-moving call that may have been sent, a `DarajaUnknownOutcomeError`.
+   */
+  async #afterNoAnswer(call: Call, cause: unknown): Promise<void> {
+    const { spec, signal } = call;
+    const failure = this.#transportFailure(spec, cause, call.timeoutMs);
+    const kind: AttemptFailure = NOT_SENT_CODES.has(errorCode(cause) ?? '')
+      ? { kind: 'not_sent' }
+      : { kind: 'no_answer' };
+    if (
+      !signal?.aborted &&
+      shouldRetry(kind, call.attempt, this.#config.retry, spec.moneyMoving, call.idempotent)
+    ) {
+      const delayMs = backoffDelay(call.attempt, this.#config.retry);
+      await this.#retry(call, 'retrying after a failed attempt', delayMs, { reason: failure.name });
+      return;
+    }
+    if (spec.moneyMoving && kind.kind === 'no_answer') {
+      throw this.#unknownOutcome(call, failure, { reason: failure.name });
+    }
+    this.#config.log.error('request failed', {
+      operation: spec.operation,
+      error: failure.name,
+      attempt: call.attempt,
+    });
+    throw failure;
+  }
+
+  /**
+   * Daraja (or its gateway) answered with an error status. In order: replay once with a fresh token after
+   * an invalid-token answer; return an answer the operation expects; retry if the ladder allows it;
+   * otherwise throw the API error, or a `DarajaUnknownOutcomeError` for a money-moving call that got a
+   * 5xx without a Daraja error body.
+   */
+  async #afterErrorAnswer(call: Call, answer: ErrorAnswer): Promise<Next> {
+    const { spec } = call;
+    const { log } = this.#config;
+    const { response, body, token, durationMs } = answer;
+    const envelope = readErrorEnvelope(body);
+    if (token !== undefined && !call.replayed && isInvalidTokenAnswer(response.status, envelope)) {
+      // The gateway refused the token before doing anything: safe to replay once, even for STK push.
+      log.warn('access token rejected; fetching a new one and replaying once', {
         operation: spec.operation,
         status: response.status,
-        errorCode: apiError.errorCode,
-        errorMessage: apiError.errorMessage,
-        requestId: apiError.requestId,
-        durationMs,
+        errorCode: envelope.errorCode,
       });
-      throw apiError;
+      await this.#tokens?.invalidate(token);
+      call.replayed = true;
+      return 'again';
     }
+    if (spec.isExpectedError?.(response.status, body)) {
+      log.debug('response', { operation: spec.operation, status: response.status, durationMs });
+      return { status: response.status, body };
+    }
+    const failure: AttemptFailure = {
+      kind: 'http',
+      status: response.status,
+      errorCode: envelope.errorCode,
+      errorMessage: envelope.errorMessage,
+    };
+    if (shouldRetry(failure, call.attempt, this.#config.retry, spec.moneyMoving, call.idempotent)) {
+      const delayMs = backoffDelay(call.attempt, this.#config.retry, response.headers.get('retry-after'));
+      await this.#retry(call, 'retrying after an error answer', delayMs, {
+        status: response.status,
+        errorCode: envelope.errorCode,
+      });
+      return 'again';
+    }
+    const apiError = toApiError(
+      spec.operation,
+      response.status,
+      body,
+      response.statusText,
+      spec.idempotencyKey,
+    );
+    if (spec.moneyMoving && response.status >= 500 && !hasDarajaErrorCode(envelope)) {
+      // A 5xx from the gateway (HTML, empty, Apigee fault) says nothing about whether the push went out.
+      throw this.#unknownOutcome(call, apiError, { status: response.status, durationMs });
+    }
+    log.error('request failed', {
+      operation: spec.operation,
+      status: response.status,
+      errorCode: apiError.errorCode,
+      errorMessage: apiError.errorMessage,
+      requestId: apiError.requestId,
+      durationMs,
+    });
+    throw apiError;
+  }
+
+  /** Log the retry, count it and wait its backoff (an abort during the wait is handled by `send`). */
+  async #retry(call: Call, message: string, delayMs: number, fields: Record<string, unknown>): Promise<void> {
+    this.#config.log.warn(message, {
+      operation: call.spec.operation,
+      attempt: call.attempt,
+      delayMs,
+      ...fields,
+      ...(call.idempotent ? { idempotencyKey: call.spec.idempotencyKey } : {}),
+    });
+    call.attempt += 1;
+    await sleep(delayMs, call.signal).catch(() => undefined);
+  }
+
+  /** The error of a money-moving call that may have reached Daraja without a clear answer, logged. */
+  #unknownOutcome(
+    call: Call,
+    cause: DarajaError,
+    fields: Record<string, unknown>,
+  ): DarajaUnknownOutcomeError {
+    const { spec } = call;
+    const unknown = new DarajaUnknownOutcomeError(spec.operation, cause, spec.unknownOutcomeAdvice);
+    this.#config.log.error(
+      call.idempotent ? 'outcome unknown after retrying with the same key' : 'outcome unknown; not resending',
+      { operation: spec.operation, ...fields },
+    );
+    return unknown;
   }
 
   #transportFailure(spec: RequestSpec, cause: unknown, timeoutMs: number): DarajaNetworkError {
