@@ -81,6 +81,8 @@ const forbidden: [string, string, string][] = [
   [`src/core/http/${PROBE}.ts`, `import { TokenManager } from '../auth/token-manager.js';`, 'http/'],
   [`src/core/auth/${PROBE}.ts`, `import { Stk } from '../../resources/stk/stk.js';`, 'auth/'],
   [`src/core/utils/${PROBE}_client.ts`, `import type { Daraja } from '../../client.js';`, 'core'],
+  [`src/core/http/${PROBE}_env.ts`, `import { DARAJA_ENV_VARS } from '../../client-env.js';`, 'http/'],
+  [`src/core/errors/${PROBE}.ts`, `import { Stk } from '../../resources/stk/stk.js';`, 'core'],
   // a product → what Daraja sends you (inbound/): the old c2b/ ⇄ results/ cycle cannot come back
   [`src/resources/c2b/${PROBE}.ts`, `import { parseResult } from '../../inbound/result.js';`, 'product'],
   [
