@@ -26,7 +26,17 @@ const BLOB = `${REPOSITORY}/blob/main/`;
  */
 export const CATEGORIES = [
   // daraja-sdk
-  ['Client', ['client.ts', 'core/auth/', 'core/http/transport.ts', 'core/logger.ts', 'core/version.ts']],
+  [
+    'Client',
+    [
+      'client.ts',
+      'core/auth/',
+      'core/http/transport.ts',
+      'core/logger.ts',
+      'core/version.ts',
+      'core/resource.ts',
+    ],
+  ],
   ['STK push', ['resources/stk/stk.ts', 'core/utils/password.ts']],
   ['Callbacks', ['inbound/stk-callback.ts', 'payments/security.ts', 'payments/probe.ts']],
   ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'core/payment-status.ts']],
@@ -39,7 +49,7 @@ export const CATEGORIES = [
   ['Payouts and account operations', ['resources/initiator/']],
   ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
   ['Errors', ['core/errors.ts', 'core/http/']],
-  ['Utilities', ['core/utils/']],
+  ['Utilities', ['core/utils/', 'core/limits.ts']],
   // daraja-sdk/results
   ['Result handler', ['inbound/result-handler.ts']],
   ['Results', ['inbound/result.ts']],
