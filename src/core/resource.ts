@@ -92,12 +92,17 @@ export function requireSettings(checks: readonly SettingCheck[]): void {
  * reads the answer through the error factory of `http/api-errors.ts`.
  */
 export abstract class ApiResource {
-  /** @internal */
-  protected readonly ctx: ResourceContext;
+  // An ES private field, so the settings (the passkey, the credential) never show in `inspect` or JSON.
+  readonly #ctx: ResourceContext;
 
   /** @internal */
   constructor(context: ResourceContext) {
-    this.ctx = context;
+    this.#ctx = context;
+  }
+
+  /** @internal The client's context. */
+  protected get ctx(): ResourceContext {
+    return this.#ctx;
   }
 
   /** @internal Send a POST with a bearer token; error answers are thrown by the transport. */
