@@ -126,27 +126,7 @@ export abstract class ApiResource {
   protected async accept(spec: AcceptSpec, options: RequestOptions): Promise<AcceptedAnswer> {
     const { answerWithoutCode, ...request } = spec;
     const response = await this.post(request, options);
-    const parsed = AcceptedSchema.safeParse(response.body);
-    let data = parsed.success ? parsed.data : undefined;
-    if (data && data.ResponseCode === undefined) {
-      const reading =
-        data.ResponseDescription === undefined ? undefined : answerWithoutCode?.(data.ResponseDescription);
-      if (reading === 'rejected') {
-        const error = toApiError(spec.operation, response.status, response.body, '', spec.idempotencyKey);
-        const { operation } = spec;
-        this.ctx.log.error('request failed', {
-          operation,
-          status: response.status,
-          errorMessage: error.errorMessage,
-        });
-        throw error;
-      }
-      data = reading === 'accepted' ? { ...data, ResponseCode: '0' } : undefined;
-    }
-    if (!data) {
-      const message = `[daraja] ${spec.operation}: Daraja answered ${response.status} without a ResponseCode.`;
-      return this.unreadable(spec, response.status, '[unreadable answer]', message);
-    }
+    const data = this.#readAccepted(spec, response);
     const result: AcceptedAnswer = {
       originatorConversationId:
         data.OriginatorConversationID ?? data.OriginatorCoversationID ?? spec.idempotencyKey ?? '',
@@ -154,26 +134,46 @@ export abstract class ApiResource {
       responseCode: String(data.ResponseCode).trim(),
       responseDescription: data.ResponseDescription ?? '',
     };
-    if (!isZeroCode(result.responseCode)) {
-      const { conversationId, responseCode, responseDescription } = result;
-      throw toRefusalError(
-        spec.operation,
-        response.status,
-        {
-          requestId: conversationId || undefined,
-          errorCode: responseCode,
-          errorMessage: responseDescription || undefined,
-        },
-        response.body,
-      );
+    const { originatorConversationId, conversationId, responseCode, responseDescription } = result;
+    if (!isZeroCode(responseCode)) {
+      const fields = {
+        requestId: conversationId || undefined,
+        errorCode: responseCode,
+        errorMessage: responseDescription || undefined,
+      };
+      throw toRefusalError(spec.operation, response.status, fields, response.body);
     }
-    const { originatorConversationId, conversationId } = result;
     this.ctx.log.info('request accepted', {
       operation: spec.operation,
       originatorConversationId,
       conversationId,
     });
     return result;
+  }
+
+  /**
+   * An accepted-shape answer with its `ResponseCode`, or a throw: a definite refusal without a code (see
+   * {@link AnswerWithoutCode}), or an unreadable answer (for a money-moving call, an unknown outcome).
+   */
+  #readAccepted(spec: AcceptSpec, response: TransportResponse) {
+    const { operation } = spec;
+    const parsed = AcceptedSchema.safeParse(response.body);
+    const data = parsed.success ? parsed.data : undefined;
+    if (data && data.ResponseCode !== undefined) return data;
+    const description = data?.ResponseDescription;
+    const reading = description === undefined ? undefined : spec.answerWithoutCode?.(description);
+    if (reading === 'accepted') return { ...data, ResponseCode: '0' };
+    if (reading === 'rejected') {
+      const error = toApiError(operation, response.status, response.body, '', spec.idempotencyKey);
+      this.ctx.log.error('request failed', {
+        operation,
+        status: response.status,
+        errorMessage: error.errorMessage,
+      });
+      throw error;
+    }
+    const message = `[daraja] ${operation}: Daraja answered ${response.status} without a ResponseCode.`;
+    return this.unreadable(spec, response.status, '[unreadable answer]', message);
   }
 
   /** @internal The PayBill or till shortcode of a C2B or pull call: the call's, else the client's. */

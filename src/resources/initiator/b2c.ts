@@ -33,6 +33,8 @@ export interface B2cPayResponse extends InitiatorResponse {
 }
 
 const KEY = /^[\w.:-]{1,100}$/;
+const KEY_FIX =
+  'must be 1 to 100 letters, digits, "_", "-", "." or ":" (e.g. a UUID); it is your idempotency key.';
 
 /**
  * B2C: pay a customer from your organisation's shortcode (salaries, refunds, promotions). Use it as
@@ -72,31 +74,9 @@ export class B2c extends InitiatorResource {
    * ```
    */
   async pay(params: B2cPayParams, options: RequestOptions = {}): Promise<B2cPayResponse> {
-    const p = requireParams(params, '{ phoneNumber, amount }');
-    const basics = this.basics(p, 'Payment');
-    const phoneNumber = normalizePhoneNumber(p.phoneNumber, 'phoneNumber');
-    const amount = wholeShillings('amount', p.amount, B2C_MAX_AMOUNT);
-    const commandId = oneOf('commandId', p.commandId ?? 'BusinessPayment', B2C_COMMAND_IDS);
-    const occasion = this.occasion(p, 'Occassion');
-    const key = matching(
-      'originatorConversationId',
-      p.originatorConversationId ?? randomUUID(),
-      KEY,
-      'must be 1 to 100 letters, digits, "_", "-", "." or ":" (e.g. a UUID); it is your idempotency key.',
-    );
-    const body = {
-      OriginatorConversationID: key,
-      InitiatorName: basics.initiator,
-      SecurityCredential: basics.credential,
-      CommandID: commandId,
-      Amount: String(amount),
-      PartyA: basics.partyA,
-      PartyB: phoneNumber,
-      Remarks: basics.remarks,
-      QueueTimeOutURL: basics.queueTimeoutUrl,
-      ResultURL: basics.resultUrl,
-      ...occasion,
-    };
+    const { body, phoneNumber, amount } = this.#payRequest(params);
+    const key = body.OriginatorConversationID;
+    const commandId = body.CommandID;
     this.ctx.log.debug('b2c payment sending', {
       phoneNumber,
       amount,
@@ -115,5 +95,35 @@ export class B2c extends InitiatorResource {
       options,
     );
     return { ...accepted, phoneNumber, amount };
+  }
+
+  /** Validate a payment's parameters and build its body. */
+  #payRequest(params: B2cPayParams) {
+    const p = requireParams(params, '{ phoneNumber, amount }');
+    const basics = this.basics(p, 'Payment');
+    const phoneNumber = normalizePhoneNumber(p.phoneNumber, 'phoneNumber');
+    const amount = wholeShillings('amount', p.amount, B2C_MAX_AMOUNT);
+    const commandId = oneOf('commandId', p.commandId ?? 'BusinessPayment', B2C_COMMAND_IDS);
+    const occasion = this.occasion(p, 'Occassion');
+    const key = matching(
+      'originatorConversationId',
+      p.originatorConversationId ?? randomUUID(),
+      KEY,
+      KEY_FIX,
+    );
+    const body = {
+      OriginatorConversationID: key,
+      InitiatorName: basics.initiator,
+      SecurityCredential: basics.credential,
+      CommandID: commandId,
+      Amount: String(amount),
+      PartyA: basics.partyA,
+      PartyB: phoneNumber,
+      Remarks: basics.remarks,
+      QueueTimeOutURL: basics.queueTimeoutUrl,
+      ResultURL: basics.resultUrl,
+      ...occasion,
+    };
+    return { body, phoneNumber, amount };
   }
 }

@@ -68,32 +68,9 @@ export class Qr extends ApiResource {
    * ```
    */
   async generate(params: QrGenerateParams, options: RequestOptions = {}): Promise<QrGenerateResponse> {
-    const p = requireParams(params, '{ merchantName, refNo, amount, trxCode, creditPartyIdentifier }');
-    const trxCode = oneOf('trxCode', p.trxCode, QR_TRANSACTION_CODES);
-    const size = wholeNumber(
-      'size',
-      p.size ?? 300,
-      50,
-      2000,
-      'must be a whole number of pixels from 50 to 2000, e.g. 300.',
+    const body = qrBody(
+      requireParams(params, '{ merchantName, refNo, amount, trxCode, creditPartyIdentifier }'),
     );
-    const body = {
-      MerchantName: textField('merchantName', p.merchantName, 1, 100),
-      RefNo: textField('refNo', p.refNo, 1, 100),
-      Amount: wholeShillings('amount', p.amount, STK_MAX_AMOUNT),
-      TrxCode: trxCode,
-      CPI:
-        trxCode === 'SM'
-          ? normalizePhoneNumber(p.creditPartyIdentifier, 'creditPartyIdentifier')
-          : digitsField(
-              'creditPartyIdentifier',
-              p.creditPartyIdentifier,
-              5,
-              8,
-              'the till, PayBill or agent number',
-            ),
-      Size: String(size),
-    };
     const spec = { operation: 'qr.generate', path: '/mpesa/qrcode/v1/generate', body, moneyMoving: false };
     const response = await this.post(spec, options);
     const data = QrSchema.safeParse(response.body).data;
@@ -101,8 +78,8 @@ export class Qr extends ApiResource {
     if (!data?.QRCode) {
       const errorMessage = data?.ResponseDescription ?? 'Daraja answered without a QRCode.';
       const fields = { requestId: data?.RequestID, errorCode: responseCode, errorMessage };
-      const body = typeof response.body === 'string' ? response.body.slice(0, 2048) : response.body;
-      throw toRefusalError(spec.operation, response.status, fields, body);
+      const kept = typeof response.body === 'string' ? response.body.slice(0, 2048) : response.body;
+      throw toRefusalError(spec.operation, response.status, fields, kept);
     }
     return {
       qrCode: data.QRCode,
@@ -111,4 +88,33 @@ export class Qr extends ApiResource {
       responseDescription: data.ResponseDescription ?? '',
     };
   }
+}
+
+/** Validate the parameters of a QR code and build the request body. */
+function qrBody(p: QrGenerateParams) {
+  const trxCode = oneOf('trxCode', p.trxCode, QR_TRANSACTION_CODES);
+  const size = wholeNumber(
+    'size',
+    p.size ?? 300,
+    50,
+    2000,
+    'must be a whole number of pixels from 50 to 2000, e.g. 300.',
+  );
+  return {
+    MerchantName: textField('merchantName', p.merchantName, 1, 100),
+    RefNo: textField('refNo', p.refNo, 1, 100),
+    Amount: wholeShillings('amount', p.amount, STK_MAX_AMOUNT),
+    TrxCode: trxCode,
+    CPI:
+      trxCode === 'SM'
+        ? normalizePhoneNumber(p.creditPartyIdentifier, 'creditPartyIdentifier')
+        : digitsField(
+            'creditPartyIdentifier',
+            p.creditPartyIdentifier,
+            5,
+            8,
+            'the till, PayBill or agent number',
+          ),
+    Size: String(size),
+  };
 }
