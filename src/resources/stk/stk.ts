@@ -13,9 +13,9 @@ import { stkPassword } from '../../core/utils/password.js';
 import { normalizePhoneNumber } from '../../core/utils/phone.js';
 import { darajaTimestamp } from '../../core/utils/timestamp.js';
 import {
-  invalid,
   matching,
   oneOf,
+  requireParams,
   urlField,
   validateAmount,
   validateText,
@@ -266,19 +266,18 @@ export class Stk extends ApiResource {
   #pushRequest(params: StkPushParams) {
     const ctx = this.ctx;
     const { shortcode, passkey } = this.#stkSettings();
-    if (typeof params !== 'object' || params === null)
-      invalid('params', 'pass an object: { phoneNumber, amount, accountReference }.');
-    const { phoneNumber, amount, accountReference, transactionDesc } = normalizeStkFields(params);
-    const callbackUrl = params.callbackUrl ?? ctx.callbackUrl;
+    const p = requireParams(params, '{ phoneNumber, amount, accountReference }');
+    const { phoneNumber, amount, accountReference, transactionDesc } = normalizeStkFields(p);
+    const callbackUrl = p.callbackUrl ?? ctx.callbackUrl;
     requireSettings([['callbackUrl', callbackUrl === undefined, NO_CALLBACK_URL]]);
     const CallBackURL = urlField('callbackUrl', callbackUrl, ctx.production, ctx.darajaHost);
     const transactionType = oneOf(
       'transactionType',
-      params.transactionType ?? ctx.transactionType,
+      p.transactionType ?? ctx.transactionType,
       STK_TRANSACTION_TYPES,
       'use "CustomerPayBillOnline" (PayBill) or "CustomerBuyGoodsOnline" (till / Buy Goods).',
     );
-    const till = params.tillNumber ?? ctx.tillNumber;
+    const till = p.tillNumber ?? ctx.tillNumber;
     const partyB =
       transactionType === 'CustomerBuyGoodsOnline'
         ? matching('tillNumber', till === undefined ? '' : String(till).trim(), /^\d{5,8}$/, TILL_FIX)
