@@ -16,7 +16,7 @@ export default defineConfig({
       { find: /^daraja-sdk\/postgres$/, replacement: src('postgres/index.ts') },
       { find: /^daraja-sdk\/simulator$/, replacement: src('simulator/index.ts') },
       { find: /^daraja-sdk\/testing$/, replacement: src('testing/index.ts') },
-      { find: /^daraja-sdk\/results$/, replacement: src('results/index.ts') },
+      { find: /^daraja-sdk\/results$/, replacement: src('inbound/index.ts') },
       { find: /^daraja-sdk\/journal$/, replacement: src('journal/index.ts') },
       { find: /^daraja-sdk\/messages$/, replacement: src('messages/index.ts') },
       { find: /^daraja-sdk$/, replacement: src('index.ts') },

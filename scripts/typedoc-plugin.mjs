@@ -37,6 +37,7 @@ export const CATEGORIES = [
       'core/http/transport.ts',
       'core/logger.ts',
       'core/version.ts',
+      'core/resource.ts',
     ],
   ],
   ['STK push', ['resources/stk/stk.ts', 'core/utils/password.ts']],
@@ -51,7 +52,7 @@ export const CATEGORIES = [
   ['Payouts and account operations', ['resources/initiator/']],
   ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
   ['Errors', ['core/errors.ts', 'core/errors/', 'core/http/']],
-  ['Utilities', ['core/utils/']],
+  ['Utilities', ['core/utils/', 'core/limits.ts']],
   // daraja-sdk/results
   ['Result handler', ['inbound/result-handler.ts']],
   ['Results', ['inbound/result.ts', 'inbound/result-kinds.ts', 'inbound/result-values.ts']],

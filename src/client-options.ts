@@ -6,9 +6,9 @@
  */
 
 import type { MemoryTokenCache, TokenCache } from './core/auth/token-cache.js';
+import type { StkTransactionType } from './core/limits.js';
 import type { DarajaLogger } from './core/logger.js';
 import type { InitiatorOptions } from './resources/initiator/config.js';
-import type { StkTransactionType } from './resources/stk/stk.js';
 
 /** Which Daraja to talk to. */
 export type DarajaEnvironment = 'sandbox' | 'production';

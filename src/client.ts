@@ -23,13 +23,13 @@ import { TokenManager } from './core/auth/token-manager.js';
 import type { RequestOptions } from './core/http/transport.js';
 import { Transport } from './core/http/transport.js';
 import { createLog } from './core/logger.js';
+import type { ResourceContext } from './core/resource.js';
 import { isDarajaHost } from './core/utils/url.js';
 import { C2b } from './resources/c2b/c2b.js';
 import { Pull } from './resources/c2b/pull.js';
 import { Account, Reversal, Transactions } from './resources/initiator/account.js';
 import { B2b, Tax } from './resources/initiator/b2b.js';
 import { B2c } from './resources/initiator/b2c.js';
-import type { OperationsContext } from './resources/initiator/shared.js';
 import { Qr } from './resources/qr/qr.js';
 import { Stk } from './resources/stk/stk.js';
 
@@ -114,23 +114,16 @@ export class Daraja {
     });
     transport.setTokenSource(this.#tokens);
     const tillNumber = o.tillNumber === undefined ? undefined : String(o.tillNumber).trim();
-    this.stk = new Stk({
-      transport,
-      log,
-      production: this.environment === 'production',
-      publicCallbacks: isDarajaHost(this.baseUrl),
-      shortcode: o.shortcode === undefined ? undefined : String(o.shortcode).trim(),
-      passkey: o.passkey,
-      callbackUrl: o.callbackUrl,
-      transactionType: o.transactionType ?? (tillNumber ? 'CustomerBuyGoodsOnline' : 'CustomerPayBillOnline'),
-      tillNumber,
-    });
-    const ops: OperationsContext = {
+    const resources: ResourceContext = {
       transport,
       log,
       production: this.environment === 'production',
       darajaHost: isDarajaHost(this.baseUrl),
       shortcode: o.shortcode === undefined ? undefined : String(o.shortcode).trim(),
+      passkey: o.passkey,
+      callbackUrl: o.callbackUrl,
+      transactionType: o.transactionType ?? (tillNumber ? 'CustomerBuyGoodsOnline' : 'CustomerPayBillOnline'),
+      tillNumber,
       initiatorShortcode:
         o.initiatorShortcode === undefined ? undefined : String(o.initiatorShortcode).trim(),
       initiatorName: o.initiatorName?.trim(),
@@ -138,15 +131,16 @@ export class Daraja {
       resultUrl: o.resultUrl,
       queueTimeoutUrl: o.queueTimeoutUrl,
     };
-    this.c2b = new C2b(ops);
-    this.b2c = new B2c(ops);
-    this.b2b = new B2b(ops);
-    this.tax = new Tax(ops);
-    this.transactions = new Transactions(ops);
-    this.account = new Account(ops);
-    this.reversal = new Reversal(ops);
-    this.qr = new Qr(ops);
-    this.pull = new Pull(ops);
+    this.stk = new Stk(resources);
+    this.c2b = new C2b(resources);
+    this.b2c = new B2c(resources);
+    this.b2b = new B2b(resources);
+    this.tax = new Tax(resources);
+    this.transactions = new Transactions(resources);
+    this.account = new Account(resources);
+    this.reversal = new Reversal(resources);
+    this.qr = new Qr(resources);
+    this.pull = new Pull(resources);
   }
 
   /**

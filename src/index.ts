@@ -53,6 +53,28 @@ export {
   isDarajaValidationError,
 } from './core/errors.js';
 export type { RequestOptions } from './core/http/transport.js';
+export type {
+  B2cCommandId,
+  C2bApiVersion,
+  C2bCommandId,
+  C2bResponseType,
+  IdentifierType,
+  QrTransactionCode,
+  StkTransactionType,
+} from './core/limits.js';
+export {
+  B2B_ACCOUNT_REFERENCE_MAX,
+  B2C_COMMAND_IDS,
+  B2C_MAX_AMOUNT,
+  C2B_BILL_REF_MAX,
+  IDENTIFIER_TYPES,
+  KRA_SHORTCODE,
+  REMARKS_MAX,
+  STK_ACCOUNT_REFERENCE_MAX,
+  STK_MAX_AMOUNT,
+  STK_MIN_AMOUNT,
+  STK_TRANSACTION_DESC_MAX,
+} from './core/limits.js';
 export type { DarajaLogger, DarajaLogLevel } from './core/logger.js';
 export type { PaymentStatus } from './core/payment-status.js';
 export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './core/payment-status.js';
@@ -135,17 +157,11 @@ export type {
   SettledBy,
   TransitionResult,
 } from './payments/types.js';
-export type {
-  C2bApiVersion,
-  C2bCommandId,
-  C2bRegisterUrlsParams,
-  C2bResponse,
-  C2bResponseType,
-  C2bSimulateParams,
-} from './resources/c2b/c2b.js';
-export { C2B_BILL_REF_MAX, C2b } from './resources/c2b/c2b.js';
+export type { C2bRegisterUrlsParams, C2bResponse, C2bSimulateParams } from './resources/c2b/c2b.js';
+export { C2b } from './resources/c2b/c2b.js';
 export type {
   PullQueryParams,
+  PullQueryResponse,
   PullQueryResult,
   PullRegisterParams,
   PullRegisterResponse,
@@ -162,37 +178,24 @@ export type {
   B2bBuyGoodsParams,
   B2bCommonParams,
   B2bPayBillParams,
-  IdentifierType,
   TaxRemitParams,
 } from './resources/initiator/b2b.js';
-export {
-  B2B_ACCOUNT_REFERENCE_MAX,
-  B2b,
-  IDENTIFIER_TYPES,
-  KRA_SHORTCODE,
-  Tax,
-} from './resources/initiator/b2b.js';
-export type { B2cCommandId, B2cPayParams, B2cPayResponse } from './resources/initiator/b2c.js';
-export { B2C_COMMAND_IDS, B2C_MAX_AMOUNT, B2c } from './resources/initiator/b2c.js';
+export { B2b, Tax } from './resources/initiator/b2b.js';
+export type { B2cPayParams, B2cPayResponse } from './resources/initiator/b2c.js';
+export { B2c } from './resources/initiator/b2c.js';
 export type { InitiatorOptions } from './resources/initiator/config.js';
 export type { DarajaCertificate } from './resources/initiator/credential.js';
 export { encryptSecurityCredential } from './resources/initiator/credential.js';
 export type { InitiatorCallParams, InitiatorResponse } from './resources/initiator/shared.js';
-export { REMARKS_MAX } from './resources/initiator/shared.js';
-export type { QrGenerateParams, QrGenerateResponse, QrTransactionCode } from './resources/qr/qr.js';
+export type { QrGenerateParams, QrGenerateResponse } from './resources/qr/qr.js';
 export { Qr } from './resources/qr/qr.js';
 export type { ResultCodeEntry, ResultCodeInfo } from './resources/stk/result-codes.js';
 export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './resources/stk/result-codes.js';
 export type {
   StkPushParams,
   StkPushResponse,
+  StkQueryParams,
+  StkQueryResponse,
   StkQueryResult,
-  StkTransactionType,
 } from './resources/stk/stk.js';
-export {
-  STK_ACCOUNT_REFERENCE_MAX,
-  STK_MAX_AMOUNT,
-  STK_MIN_AMOUNT,
-  STK_TRANSACTION_DESC_MAX,
-  Stk,
-} from './resources/stk/stk.js';
+export { Stk } from './resources/stk/stk.js';

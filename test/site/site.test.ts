@@ -149,7 +149,7 @@ describe.skipIf(!hasTypedoc)(
       ]);
       const expected: Record<string, string[]> = {
         Client: ['Daraja', 'DarajaOptions', 'MemoryTokenCache', 'TokenCache', 'DEFAULT_TIMEOUT_MS'],
-        'STK push': ['Stk', 'StkPushParams', 'StkQueryResult', 'stkPassword'],
+        'STK push': ['Stk', 'StkPushParams', 'StkQueryResponse', 'stkPassword'],
         Callbacks: ['parseStkCallback', 'StkCallbackResult', 'SAFARICOM_CALLBACK_IPS'],
         'Payment flow': ['createPaymentFlow', 'PaymentFlow', 'PaymentFlowOptions', 'ReconcileSummary'],
         Stores: ['MemoryPaymentStore', 'PaymentStore', 'Payment', 'MemoryCallbackJournal'],

@@ -52,6 +52,16 @@ describe('stk.query', () => {
     );
   });
 
+  it('takes { checkoutRequestId } like every other method (the bare id is the deprecated form)', async () => {
+    await makeClient().stk.query({ checkoutRequestId: ID });
+    expect(mock.state.queryBodies[0]!['CheckoutRequestID']).toBe(ID);
+    await expect(makeClient().stk.query({ checkoutRequestId: 'has space' })).rejects.toMatchObject({
+      name: 'DarajaValidationError',
+      field: 'checkoutRequestId',
+    });
+    expect(mock.state.queryBodies).toHaveLength(1);
+  });
+
   it('maps the documented success answer (ResultCode as a string) to completed', async () => {
     answer({
       ResponseCode: '0',

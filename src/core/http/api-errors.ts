@@ -6,6 +6,7 @@ import {
   DarajaNotFoundError,
   type DarajaOperation,
   DarajaProductNotEnabledError,
+  DarajaUnknownOutcomeError,
   describeApiError,
   productNotEnabledMessage,
   sanitizeBody,
@@ -259,4 +260,53 @@ export function toApiError(
   if (/does not exist/i.test(env.errorMessage ?? '') && !/merchant/i.test(env.errorMessage ?? ''))
     return new DarajaNotFoundError(details, message);
   return new DarajaApiError(details, message);
+}
+
+/** @internal The fields of a 2xx answer whose own code says Daraja refused the request. */
+export interface RefusalFields {
+  requestId?: string | undefined;
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+}
+
+/**
+ * @internal
+ * A 2xx answer whose own code (`ResponseCode`, `ResponseStatus`) says Daraja refused the request: a
+ * {@link DarajaApiError} with that code and description.
+ */
+export function toRefusalError(
+  operation: DarajaOperation,
+  status: number,
+  fields: RefusalFields,
+  body: unknown,
+): DarajaApiError {
+  return new DarajaApiError({ operation, status, ...fields, body });
+}
+
+/** @internal What {@link toUnreadableAnswerError} needs to know of the call. */
+export interface UnreadableCall {
+  operation: DarajaOperation;
+  /** A money-moving call whose answer cannot be read has an unknown outcome. */
+  moneyMoving: boolean;
+  /** What the {@link DarajaUnknownOutcomeError} tells the caller to do. */
+  unknownOutcomeAdvice?: string | undefined;
+}
+
+/**
+ * @internal
+ * The unknown-outcome rule for an answer the SDK cannot read (a 2xx without the fields every answer of
+ * the operation has). For a money-moving call the request may well have been carried out: the error is
+ * a {@link DarajaUnknownOutcomeError}, and the call is never resent. For any other call it is a
+ * {@link DarajaApiError} with `message`. `body` is what the error keeps of the answer.
+ */
+export function toUnreadableAnswerError(
+  call: UnreadableCall,
+  status: number,
+  body: unknown,
+  message: string,
+): DarajaApiError | DarajaUnknownOutcomeError {
+  const error = new DarajaApiError({ operation: call.operation, status, body }, message);
+  return call.moneyMoving
+    ? new DarajaUnknownOutcomeError(call.operation, error, call.unknownOutcomeAdvice)
+    : error;
 }

@@ -1,24 +1,22 @@
-import { DarajaConfigError, DarajaValidationError } from '../../core/errors.js';
+import { DarajaConfigError } from '../../core/errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
+import {
+  C2B_BILL_REF_MAX,
+  type C2bApiVersion,
+  type C2bCommandId,
+  type C2bResponseType,
+  STK_MAX_AMOUNT,
+} from '../../core/limits.js';
+import { type AnswerWithoutCode, ApiResource, type PostSpec } from '../../core/resource.js';
 import { normalizePhoneNumber } from '../../core/utils/phone.js';
 import {
-  digitsField,
+  invalid,
   oneOf,
+  optionalText,
   requireParams,
-  textField,
   urlField,
   wholeShillings,
 } from '../../core/utils/validate.js';
-import { type AnswerWithoutCode, type OperationsContext, sendAndAccept } from '../initiator/shared.js';
-
-/** What M-Pesa does when your validation URL does not answer in time (about 8 s). */
-export type C2bResponseType = 'Completed' | 'Cancelled';
-/** C2B transaction types: a PayBill or a till (Buy Goods) payment. */
-export type C2bCommandId = 'CustomerPayBillOnline' | 'CustomerBuyGoodsOnline';
-/** The C2B API version: v1 callbacks carry a hashed MSISDN, v2 a masked one. */
-export type C2bApiVersion = 'v1' | 'v2';
-/** Longest C2B `BillRefNumber` (the account number a customer types). */
-export const C2B_BILL_REF_MAX = 20;
 
 /** Input of {@link C2b.registerUrls}. */
 export interface C2bRegisterUrlsParams {
@@ -64,7 +62,8 @@ export interface C2bResponse {
 }
 
 /**
- * Older C2B answers with no `ResponseCode` are still definite (daraja-api.md §21): register success
+ * Older C2B answers with no `ResponseCode` are still definite (Daraja was seen to send them in sandbox and
+ * production, 2019–2024; test/unit/c2b.test.ts replays them): register success
  * `{"ConversationID":"","OriginatorCoversationID":"","ResponseDescription":"success"}`, simulate
  * acceptance "Accept the service request successfully.", and, at HTTP 200, "Validation and Confirmation
  * URLs are already registered": the URLs are registered, reported like `500.003.1001` "Urls are already
@@ -81,8 +80,8 @@ const readC2bAnswerWithoutCode: AnswerWithoutCode = (description) => {
   return undefined;
 };
 
-// Safaricom's Register URL rules (daraja-api.md §5): "Avoid the keywords M-PESA/MPesa/Safaricom/exe/exec/
-// cmd/SQL/query in URLs" and "Do not use ngrok, mockbin or requestbin (usually blocked)".
+// Safaricom's Register URL rules (its C2B Register URL documentation): "Avoid the keywords M-PESA/MPesa/
+// Safaricom/exe/exec/cmd/SQL/query in URLs" and "Do not use ngrok, mockbin or requestbin (usually blocked)".
 const FORBIDDEN_IN_URL = /m-?pesa|safaricom|exec|exe|cmd|sql|query/i;
 const BLOCKED_HOST_WORDS = /ngrok|mockbin|requestbin/i;
 
@@ -108,19 +107,17 @@ function registerUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
+const VERSIONS: readonly C2bApiVersion[] = ['v1', 'v2'];
+const COMMAND_IDS: readonly C2bCommandId[] = ['CustomerPayBillOnline', 'CustomerBuyGoodsOnline'];
+const REGISTER_ADVICE =
+  'It was NOT resent (registration is one-time). Call again: "Urls are already registered" means the first call worked.';
+
 /**
  * C2B (customer to business): register the URLs M-Pesa calls when customers pay your PayBill or till, and
  * simulate payments in the sandbox. Use it as `daraja.c2b`. Parse what arrives on those URLs with
  * {@link daraja-sdk/results!parseC2bPayload}, and answer validation requests with {@link daraja-sdk/results!c2bAccept} / {@link daraja-sdk/results!c2bReject}.
  */
-export class C2b {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class C2b extends ApiResource {
   /**
    * Register your confirmation and validation URLs for a shortcode (`POST /mpesa/c2b/v1/registerurl`).
    *
@@ -152,16 +149,15 @@ export class C2b {
    * ```
    */
   async registerUrls(params: C2bRegisterUrlsParams, options: RequestOptions = {}): Promise<C2bResponse> {
-    const ctx = this.#ctx;
+    const ctx = this.ctx;
     const p = requireParams(params, '{ confirmationUrl, validationUrl }');
-    const shortcode = this.#shortcode(p.shortcode);
-    const version = oneOf('version', p.version ?? 'v1', ['v1', 'v2'] as const);
+    const shortcode = this.collectionShortcode(p.shortcode);
+    const version = oneOf('version', p.version ?? 'v1', VERSIONS);
     const url = (field: 'confirmationUrl' | 'validationUrl') => {
       const value = urlField(field, p[field], ctx.production);
       // Safaricom's own rules; a simulator or mock behind `baseUrl` accepts any URL.
-      const problem = ctx.darajaHost === false ? undefined : registerUrlProblem(value);
-      if (problem) throw new DarajaValidationError(field, problem);
-      return value;
+      const problem = ctx.darajaHost ? registerUrlProblem(value) : undefined;
+      return problem ? invalid(field, problem) : value;
     };
     const body = {
       ShortCode: shortcode,
@@ -169,20 +165,11 @@ export class C2b {
       ConfirmationURL: url('confirmationUrl'),
       ValidationURL: url('validationUrl'),
     };
-    const { conversationId: _, ...answer } = await sendAndAccept(
-      ctx,
-      {
-        operation: 'c2b.registerUrls',
-        path: `/mpesa/c2b/${version}/registerurl`,
-        body,
-        moneyMoving: true,
-        unknownOutcomeAdvice:
-          'It was NOT resent (registration is one-time). Call again: "Urls are already registered" means the first call worked.',
-        answerWithoutCode: readC2bAnswerWithoutCode,
-      },
+    const path = `/mpesa/c2b/${version}/registerurl`;
+    return this.#send(
+      { operation: 'c2b.registerUrls', path, body, unknownOutcomeAdvice: REGISTER_ADVICE },
       options,
     );
-    return answer;
   }
 
   /**
@@ -202,8 +189,7 @@ export class C2b {
    * ```
    */
   async simulate(params: C2bSimulateParams, options: RequestOptions = {}): Promise<C2bResponse> {
-    const ctx = this.#ctx;
-    if (ctx.production)
+    if (this.ctx.production)
       throw new DarajaConfigError([
         {
           field: 'environment',
@@ -212,50 +198,31 @@ export class C2b {
         },
       ]);
     const p = requireParams(params, '{ phoneNumber, amount, billRefNumber }');
-    const shortcode = this.#shortcode(p.shortcode);
-    const version = oneOf('version', p.version ?? 'v1', ['v1', 'v2'] as const);
-    const commandId = oneOf('commandId', p.commandId ?? 'CustomerPayBillOnline', [
-      'CustomerPayBillOnline',
-      'CustomerBuyGoodsOnline',
-    ] as const);
-    const payBill = commandId === 'CustomerPayBillOnline';
-    const billRef = textField('billRefNumber', p.billRefNumber, 1, C2B_BILL_REF_MAX, true);
-    if (payBill && billRef === undefined)
-      throw new DarajaValidationError(
+    const shortcode = this.collectionShortcode(p.shortcode);
+    const version = oneOf('version', p.version ?? 'v1', VERSIONS);
+    const commandId = oneOf('commandId', p.commandId ?? 'CustomerPayBillOnline', COMMAND_IDS);
+    const billRef = optionalText('billRefNumber', p.billRefNumber, { min: 1, max: C2B_BILL_REF_MAX });
+    if (commandId === 'CustomerPayBillOnline' && billRef === undefined)
+      invalid(
         'billRefNumber',
         'is required for CustomerPayBillOnline: the account number (up to 20 characters).',
       );
     const body = {
       ShortCode: Number(shortcode),
       CommandID: commandId,
-      Amount: wholeShillings('amount', p.amount, 250_000),
+      Amount: wholeShillings('amount', p.amount, STK_MAX_AMOUNT),
       Msisdn: Number(normalizePhoneNumber(p.phoneNumber, 'phoneNumber')),
       BillRefNumber: billRef ?? null,
     };
-    const { conversationId: _, ...answer } = await sendAndAccept(
-      ctx,
-      {
-        operation: 'c2b.simulate',
-        path: `/mpesa/c2b/${version}/simulate`,
-        body,
-        moneyMoving: true,
-        unknownOutcomeAdvice: 'It was NOT resent. Watch your confirmation URL.',
-        answerWithoutCode: readC2bAnswerWithoutCode,
-      },
-      options,
-    );
-    return answer;
+    const path = `/mpesa/c2b/${version}/simulate`;
+    const unknownOutcomeAdvice = 'It was NOT resent. Watch your confirmation URL.';
+    return this.#send({ operation: 'c2b.simulate', path, body, unknownOutcomeAdvice }, options);
   }
 
-  #shortcode(value: string | number | undefined): string {
-    const shortcode = value ?? this.#ctx.shortcode;
-    if (shortcode === undefined)
-      throw new DarajaConfigError([
-        {
-          field: 'shortcode',
-          message: 'missing: pass `shortcode` to this call or to new Daraja() (MPESA_SHORTCODE).',
-        },
-      ]);
-    return digitsField('shortcode', shortcode, 5, 8, 'the PayBill or till shortcode');
+  /** Send a C2B call: money-moving (never resent), older answers without a code read as Daraja means them. */
+  async #send(call: Omit<PostSpec, 'moneyMoving'>, options: RequestOptions): Promise<C2bResponse> {
+    const spec = { ...call, moneyMoving: true, answerWithoutCode: readC2bAnswerWithoutCode };
+    const { conversationId: _, ...answer } = await this.accept(spec, options);
+    return answer;
   }
 }

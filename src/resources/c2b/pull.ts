@@ -1,10 +1,10 @@
-import { DarajaApiError, DarajaConfigError, DarajaValidationError } from '../../core/errors.js';
+import { toRefusalError } from '../../core/http/api-errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
+import { ApiResource } from '../../core/resource.js';
 import { normalizePhoneNumber } from '../../core/utils/phone.js';
 import { isRecord } from '../../core/utils/readers.js';
 import { darajaTimestamp } from '../../core/utils/timestamp.js';
-import { digitsField, requireParams, urlField } from '../../core/utils/validate.js';
-import type { OperationsContext } from '../initiator/shared.js';
+import { invalid, requireParams, urlField, wholeNumber } from '../../core/utils/validate.js';
 
 /** Input of {@link Pull.register}. */
 export interface PullRegisterParams {
@@ -60,8 +60,8 @@ export interface PullTransaction {
   raw: unknown;
 }
 
-/** The result of {@link Pull.query}. */
-export interface PullQueryResult {
+/** Daraja's answer to {@link Pull.query}: a page of the period's transactions. */
+export interface PullQueryResponse {
   /** `ResponseCode`: `1000` with transactions, `1001` none. */
   responseCode: string;
   /** Daraja's message. */
@@ -72,10 +72,15 @@ export interface PullQueryResult {
   raw: unknown;
 }
 
+/** @deprecated Use {@link PullQueryResponse}. */
+export type PullQueryResult = PullQueryResponse;
+
 const DATE_TEXT = /^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}:\d{2}$/;
 const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 const amountOf = (v: unknown) =>
   typeof v === 'number' ? v : /^-?\d+(\.\d+)?$/.test(str(v).trim()) ? Number(str(v).trim()) : undefined;
+
+const OFFSET_FIX = 'must be a whole number of rows, 0 or more.';
 
 function dateField(field: string, value: unknown): string {
   if (value instanceof Date && !Number.isNaN(value.getTime())) {
@@ -83,7 +88,7 @@ function dateField(field: string, value: unknown): string {
     return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)} ${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12)}`;
   }
   if (typeof value === 'string' && DATE_TEXT.test(value.trim())) return value.trim();
-  throw new DarajaValidationError(field, 'must be a Date or "YYYY-MM-DD HH:mm:ss" (Nairobi time).');
+  return invalid(field, 'must be a Date or "YYYY-MM-DD HH:mm:ss" (Nairobi time).');
 }
 
 /**
@@ -92,14 +97,7 @@ function dateField(field: string, value: unknown): string {
  * calls are safe to repeat (registering again answers `1001` "already registered"), so they are retried
  * like queries.
  */
-export class Pull {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class Pull extends ApiResource {
   /**
    * Register a shortcode for pull transactions (`POST /pulltransactions/v1/register`). One-time: a
    * second registration answers `1001`, returned as `alreadyRegistered: true`.
@@ -118,32 +116,21 @@ export class Pull {
   async register(params: PullRegisterParams, options: RequestOptions = {}): Promise<PullRegisterResponse> {
     const p = requireParams(params, '{ nominatedNumber, callbackUrl }');
     const body = {
-      ShortCode: this.#shortcode(p.shortcode),
+      ShortCode: this.collectionShortcode(p.shortcode),
       RequestType: 'Pull',
       NominatedNumber: `0${normalizePhoneNumber(p.nominatedNumber, 'nominatedNumber').slice(3)}`,
-      CallBackURL: urlField('callbackUrl', p.callbackUrl, this.#ctx.production),
+      CallBackURL: urlField('callbackUrl', p.callbackUrl, this.ctx.production),
     };
-    const { status, body: data } = await this.#send(
-      'pull.register',
-      '/pulltransactions/v1/register',
-      body,
+    const answer = await this.#send(
+      { operation: 'pull.register', path: '/pulltransactions/v1/register', body },
       options,
     );
-    const code = str(data['ResponseStatus'] ?? data['ResponseCode']).trim();
-    const description = str(data['ResponseDescription'] ?? data['ResponseMessage']);
-    if (code !== '1000' && code !== '1001')
-      throw new DarajaApiError({
-        operation: 'pull.register',
-        status,
-        errorCode: code || undefined,
-        errorMessage: description || undefined,
-        body: data,
-      });
+    const data = answer.data;
     return {
       responseRefId: str(data['ResponseRefID']),
-      responseStatus: code,
-      alreadyRegistered: code === '1001',
-      responseDescription: description,
+      responseStatus: answer.code,
+      alreadyRegistered: answer.code === '1001',
+      responseDescription: answer.message,
     };
   }
 
@@ -162,72 +149,60 @@ export class Pull {
    * const { transactions } = await daraja.pull.query({ startDate: new Date(Date.now() - 3_600_000), endDate: new Date() });
    * ```
    */
-  async query(params: PullQueryParams, options: RequestOptions = {}): Promise<PullQueryResult> {
+  async query(params: PullQueryParams, options: RequestOptions = {}): Promise<PullQueryResponse> {
     const p = requireParams(params, '{ startDate, endDate }');
-    const offset = p.offset ?? 0;
-    if (!Number.isInteger(offset) || offset < 0)
-      throw new DarajaValidationError('offset', 'must be a whole number of rows, 0 or more.');
+    const offset = wholeNumber('offset', p.offset ?? 0, 0, Number.POSITIVE_INFINITY, OFFSET_FIX);
     const body = {
-      ShortCode: this.#shortcode(p.shortcode),
+      ShortCode: this.collectionShortcode(p.shortcode),
       StartDate: dateField('startDate', p.startDate),
       EndDate: dateField('endDate', p.endDate),
       OffSetValue: String(offset),
     };
-    const { status, body: data } = await this.#send(
-      'pull.query',
-      '/pulltransactions/v1/query',
-      body,
-      options,
-    );
-    const code = str(data['ResponseCode'] ?? data['ResponseStatus']).trim();
-    const message = str(data['ResponseMessage'] ?? data['ResponseDescription']);
-    if (code !== '1000' && code !== '1001')
-      throw new DarajaApiError({
-        operation: 'pull.query',
-        status,
-        errorCode: code || undefined,
-        errorMessage: message || undefined,
-        body: data,
-      });
+    const path = '/pulltransactions/v1/query';
+    const { code, message, data } = await this.#send({ operation: 'pull.query', path, body }, options);
     const rows = Array.isArray(data['Response']) ? data['Response'].flat() : [];
     return {
       responseCode: code,
       responseMessage: message,
-      transactions: rows.filter(isRecord).map((row) => {
-        const date = new Date(str(row['trxDate']));
-        return {
-          transactionId: str(row['transactionId']),
-          date: Number.isNaN(date.getTime()) ? undefined : date,
-          msisdn: str(row['msisdn']),
-          transactionType: str(row['transactiontype']),
-          billReference: str(row['billreference']),
-          amount: amountOf(row['amount']),
-          organizationName: str(row['organizationname']),
-          raw: row,
-        };
-      }),
+      transactions: rows.filter(isRecord).map(readTransaction),
       raw: data,
     };
   }
 
-  async #send(operation: string, path: string, body: unknown, options: RequestOptions) {
-    const response = await this.#ctx.transport.send(
-      { operation, method: 'POST', path, body, auth: 'bearer', moneyMoving: false },
-      options,
-    );
+  /**
+   * Send a pull call (safe to repeat, so retried like a query) and read its answer: `1000` done, `1001`
+   * already registered or no transactions; any other code is a refusal.
+   */
+  async #send(call: { operation: string; path: string; body: object }, options: RequestOptions) {
+    const { operation } = call;
+    const response = await this.post({ ...call, moneyMoving: false }, options);
     const data = isRecord(response.body) ? response.body : {};
-    return { status: response.status, body: data };
+    // register answers `ResponseStatus`/`ResponseDescription`, query `ResponseCode`/`ResponseMessage`.
+    const [codeKey, otherCodeKey, textKey, otherTextKey] =
+      operation === 'pull.register'
+        ? ['ResponseStatus', 'ResponseCode', 'ResponseDescription', 'ResponseMessage']
+        : ['ResponseCode', 'ResponseStatus', 'ResponseMessage', 'ResponseDescription'];
+    const code = str(data[codeKey] ?? data[otherCodeKey]).trim();
+    const message = str(data[textKey] ?? data[otherTextKey]);
+    if (code !== '1000' && code !== '1001') {
+      const fields = { errorCode: code || undefined, errorMessage: message || undefined };
+      throw toRefusalError(operation, response.status, fields, data);
+    }
+    return { code, message, data };
   }
+}
 
-  #shortcode(value: string | number | undefined): string {
-    const shortcode = value ?? this.#ctx.shortcode;
-    if (shortcode === undefined)
-      throw new DarajaConfigError([
-        {
-          field: 'shortcode',
-          message: 'missing: pass `shortcode` to this call or to new Daraja() (MPESA_SHORTCODE).',
-        },
-      ]);
-    return digitsField('shortcode', shortcode, 5, 8, 'the PayBill or till shortcode');
-  }
+/** One row of a pull query answer, read. */
+function readTransaction(row: Record<string, unknown>): PullTransaction {
+  const date = new Date(str(row['trxDate']));
+  return {
+    transactionId: str(row['transactionId']),
+    date: Number.isNaN(date.getTime()) ? undefined : date,
+    msisdn: str(row['msisdn']),
+    transactionType: str(row['transactiontype']),
+    billReference: str(row['billreference']),
+    amount: amountOf(row['amount']),
+    organizationName: str(row['organizationname']),
+    raw: row,
+  };
 }

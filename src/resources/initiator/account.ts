@@ -1,21 +1,18 @@
-import { DarajaValidationError } from '../../core/errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
+import { ALL_IDENTIFIER_TYPES, type IdentifierType } from '../../core/limits.js';
 import {
+  invalid,
   oneOf,
+  optionalText,
   requireParams,
-  textField,
   transactionIdField,
   wholeShillings,
 } from '../../core/utils/validate.js';
-import type { IdentifierType } from './b2b.js';
 import {
   type InitiatorCallParams,
+  InitiatorResource,
   type InitiatorResponse,
-  initiatorBasics,
   NOT_RESENT_ADVICE,
-  type OperationsContext,
-  REMARKS_MAX,
-  sendAndAccept,
 } from './shared.js';
 
 /** Input of {@link Transactions.status}: the M-Pesa receipt, the original conversation id, or both. */
@@ -49,14 +46,7 @@ export interface ReversalParams extends InitiatorCallParams {
 }
 
 /** Transaction status: ask for the outcome of any M-Pesa transaction. Use it as `daraja.transactions`. */
-export class Transactions {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class Transactions extends InitiatorResource {
   /**
    * Ask for the status of a transaction (`TransactionStatusQuery`, `POST
    * /mpesa/transactionstatus/v1/query`) by its receipt (`transactionId`) or by the
@@ -79,53 +69,33 @@ export class Transactions {
    * ```
    */
   async status(params: TransactionStatusParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
-    const ctx = this.#ctx;
     const p = requireParams(params, '{ transactionId } or { originalConversationId }');
-    const basics = initiatorBasics(ctx, p, 'Transaction status');
+    const basics = this.basics(p, 'Transaction status');
     if (p.transactionId === undefined && p.originalConversationId === undefined)
-      throw new DarajaValidationError(
+      invalid(
         'transactionId',
         'pass the M-Pesa receipt (transactionId) or the original OriginatorConversationID (originalConversationId).',
       );
     const transactionId =
       p.transactionId === undefined ? undefined : transactionIdField('transactionId', p.transactionId);
-    const original = textField('originalConversationId', p.originalConversationId, 1, 100, true);
-    const occasion = textField('occasion', p.occasion, 1, REMARKS_MAX, true);
+    const original = optionalText('originalConversationId', p.originalConversationId, { min: 1, max: 100 });
+    const occasion = this.occasion(p);
     const body = {
-      Initiator: basics.initiator,
-      SecurityCredential: basics.credential,
-      CommandID: 'TransactionStatusQuery',
+      ...this.head(basics, 'TransactionStatusQuery'),
       ...(transactionId === undefined ? {} : { TransactionID: transactionId }),
       ...(original === undefined ? {} : { OriginalConversationID: original }),
       PartyA: basics.partyA,
       IdentifierType: oneOf('identifierType', p.identifierType ?? '4', ['1', '2', '4'] as const),
-      ResultURL: basics.resultUrl,
-      QueueTimeOutURL: basics.queueTimeoutUrl,
-      Remarks: basics.remarks,
-      ...(occasion === undefined ? {} : { Occasion: occasion }),
+      ...this.replyTo(basics),
+      ...occasion,
     };
-    return sendAndAccept(
-      ctx,
-      {
-        operation: 'transactions.status',
-        path: '/mpesa/transactionstatus/v1/query',
-        body,
-        moneyMoving: false,
-      },
-      options,
-    );
+    const path = '/mpesa/transactionstatus/v1/query';
+    return this.accept({ operation: 'transactions.status', path, body, moneyMoving: false }, options);
   }
 }
 
 /** Account balance of your shortcode. Use it as `daraja.account`. */
-export class Account {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class Account extends InitiatorResource {
   /**
    * Ask for the balances of your shortcode's accounts (`AccountBalance`, `POST
    * /mpesa/accountbalance/v1/query`). The balances arrive on the ResultURL: parse them with
@@ -143,36 +113,23 @@ export class Account {
    * ```
    */
   async balance(params: AccountBalanceParams = {}, options: RequestOptions = {}): Promise<InitiatorResponse> {
-    const ctx = this.#ctx;
     const p = requireParams(params, '{ shortcode?, resultUrl?, queueTimeoutUrl? }');
-    const basics = initiatorBasics(ctx, p, 'Account balance');
+    const basics = this.basics(p, 'Account balance');
     const body = {
-      Initiator: basics.initiator,
-      SecurityCredential: basics.credential,
-      CommandID: 'AccountBalance',
+      ...this.head(basics, 'AccountBalance'),
       PartyA: basics.partyA,
       IdentifierType: oneOf('identifierType', p.identifierType ?? '4', ['1', '2', '4'] as const),
       Remarks: basics.remarks,
       QueueTimeOutURL: basics.queueTimeoutUrl,
       ResultURL: basics.resultUrl,
     };
-    return sendAndAccept(
-      ctx,
-      { operation: 'account.balance', path: '/mpesa/accountbalance/v1/query', body, moneyMoving: false },
-      options,
-    );
+    const path = '/mpesa/accountbalance/v1/query';
+    return this.accept({ operation: 'account.balance', path, body, moneyMoving: false }, options);
   }
 }
 
 /** Reversal of a completed transaction (e.g. a C2B payment made in error). Use it as `daraja.reversal`. */
-export class Reversal {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class Reversal extends InitiatorResource {
   /**
    * Reverse a transaction (`TransactionReversal`, `POST /mpesa/reversal/v1/request`). The result arrives
    * on the ResultURL ({@link daraja-sdk/results!parseReversalResult}); `R000001` means it was already reversed.
@@ -193,30 +150,23 @@ export class Reversal {
    * ```
    */
   async reverse(params: ReversalParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
-    const ctx = this.#ctx;
     const p = requireParams(params, '{ transactionId, amount }');
-    const basics = initiatorBasics(ctx, p, 'Reversal');
-    const occasion = textField('occasion', p.occasion, 1, REMARKS_MAX, true);
+    const basics = this.basics(p, 'Reversal');
+    const occasion = this.occasion(p);
     const body = {
-      Initiator: basics.initiator,
-      SecurityCredential: basics.credential,
-      CommandID: 'TransactionReversal',
+      ...this.head(basics, 'TransactionReversal'),
       TransactionID: transactionIdField('transactionId', p.transactionId),
       Amount: String(wholeShillings('amount', p.amount)),
       ReceiverParty: basics.partyA,
-      RecieverIdentifierType: oneOf('receiverIdentifierType', p.receiverIdentifierType ?? '11', [
-        '1',
-        '2',
-        '4',
-        '11',
-      ] as const),
-      ResultURL: basics.resultUrl,
-      QueueTimeOutURL: basics.queueTimeoutUrl,
-      Remarks: basics.remarks,
-      ...(occasion === undefined ? {} : { Occasion: occasion }),
+      RecieverIdentifierType: oneOf(
+        'receiverIdentifierType',
+        p.receiverIdentifierType ?? '11',
+        ALL_IDENTIFIER_TYPES,
+      ),
+      ...this.replyTo(basics),
+      ...occasion,
     };
-    return sendAndAccept(
-      ctx,
+    return this.accept(
       {
         operation: 'reversal.reverse',
         path: '/mpesa/reversal/v1/request',

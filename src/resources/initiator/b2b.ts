@@ -1,37 +1,25 @@
 import type { RequestOptions } from '../../core/http/transport.js';
+import {
+  ALL_IDENTIFIER_TYPES,
+  B2B_ACCOUNT_REFERENCE_MAX,
+  type IdentifierType,
+  KRA_SHORTCODE,
+} from '../../core/limits.js';
 import { normalizePhoneNumber } from '../../core/utils/phone.js';
-import { digitsField, oneOf, requireParams, textField, wholeShillings } from '../../core/utils/validate.js';
+import {
+  digitsField,
+  oneOf,
+  optionalText,
+  requireParams,
+  textField,
+  wholeShillings,
+} from '../../core/utils/validate.js';
 import {
   type InitiatorCallParams,
+  InitiatorResource,
   type InitiatorResponse,
-  initiatorBasics,
   NOT_RESENT_ADVICE,
-  type OperationsContext,
-  sendAndAccept,
 } from './shared.js';
-
-/**
- * Daraja identifier types: what kind of party a shortcode or number is. `'1'` MSISDN (phone number),
- * `'2'` till number, `'4'` organisation shortcode (PayBill), `'11'` the reversal receiver type.
- */
-export type IdentifierType = '1' | '2' | '4' | '11';
-/** The {@link IdentifierType}s by name. */
-export const IDENTIFIER_TYPES = Object.freeze({
-  /** A phone number. */
-  msisdn: '1',
-  /** A till number. */
-  till: '2',
-  /** An organisation shortcode (PayBill). */
-  shortcode: '4',
-  /** The receiver type Daraja documents for reversals. */
-  reversal: '11',
-} as const);
-const ALL_TYPES: readonly IdentifierType[] = ['1', '2', '4', '11'];
-
-/** Longest B2B `AccountReference` Daraja accepts. */
-export const B2B_ACCOUNT_REFERENCE_MAX = 13;
-/** KRA's shortcode, the `PartyB` of a tax remittance. */
-export const KRA_SHORTCODE = '572572';
 
 /** Fields shared by {@link B2b.payBill} and {@link B2b.buyGoods}. */
 export interface B2bCommonParams extends InitiatorCallParams {
@@ -71,56 +59,59 @@ export interface TaxRemitParams extends InitiatorCallParams {
   kraShortcode?: string | number;
 }
 
+const PAYMENT_PATH = '/mpesa/b2b/v1/paymentrequest';
+
+/** @internal What distinguishes PayBill, Buy Goods and tax remittance in a `/mpesa/b2b/v1/*` request. */
+interface B2bCall {
+  operation: string;
+  path: string;
+  commandId: string;
+  partyB: string;
+  accountReference: string | undefined;
+  defaultRemarks: string;
+}
+
 /**
- * @internal The `/mpesa/b2b/v1/*` request shared by PayBill, Buy Goods and tax remittance. Never resent
- * after an ambiguous failure: it carries no key Daraja deduplicates.
+ * @internal
+ * The `/mpesa/b2b/v1/*` request shared by PayBill, Buy Goods and tax remittance. Never resent after an
+ * ambiguous failure: it carries no key Daraja deduplicates.
  */
-async function sendB2b(
-  ctx: OperationsContext,
-  operation: string,
-  path: string,
-  commandId: string,
-  p: B2bCommonParams,
-  partyB: string,
-  accountReference: string | undefined,
-  defaultRemarks: string,
-  options: RequestOptions,
-): Promise<InitiatorResponse> {
-  const basics = initiatorBasics(ctx, p, defaultRemarks);
-  const amount = wholeShillings('amount', p.amount);
-  const requester = p.requester === undefined ? undefined : normalizePhoneNumber(p.requester, 'requester');
-  const body = {
-    Initiator: basics.initiator,
-    SecurityCredential: basics.credential,
-    CommandID: commandId,
-    SenderIdentifierType: oneOf('senderIdentifierType', p.senderIdentifierType ?? '4', ALL_TYPES),
-    RecieverIdentifierType: oneOf('receiverIdentifierType', p.receiverIdentifierType ?? '4', ALL_TYPES),
-    Amount: String(amount),
-    PartyA: basics.partyA,
-    PartyB: partyB,
-    ...(accountReference === undefined ? {} : { AccountReference: accountReference }),
-    ...(requester === undefined ? {} : { Requester: requester }),
-    Remarks: basics.remarks,
-    QueueTimeOutURL: basics.queueTimeoutUrl,
-    ResultURL: basics.resultUrl,
-  };
-  ctx.log.debug('b2b request sending', { operation, amount, partyB, commandId });
-  return sendAndAccept(
-    ctx,
-    { operation, path, body, moneyMoving: true, unknownOutcomeAdvice: NOT_RESENT_ADVICE },
-    options,
-  );
+abstract class B2bResource extends InitiatorResource {
+  /** @internal Validate the common fields, build the body and send it. */
+  protected sendB2b(call: B2bCall, p: B2bCommonParams, options: RequestOptions): Promise<InitiatorResponse> {
+    const { operation, commandId, partyB, accountReference } = call;
+    const basics = this.basics(p, call.defaultRemarks);
+    const amount = wholeShillings('amount', p.amount);
+    const requester = p.requester === undefined ? undefined : normalizePhoneNumber(p.requester, 'requester');
+    const identifier = (field: string, value: IdentifierType | undefined) =>
+      oneOf(field, value ?? '4', ALL_IDENTIFIER_TYPES);
+    const body = {
+      ...this.head(basics, commandId),
+      SenderIdentifierType: identifier('senderIdentifierType', p.senderIdentifierType),
+      RecieverIdentifierType: identifier('receiverIdentifierType', p.receiverIdentifierType),
+      Amount: String(amount),
+      PartyA: basics.partyA,
+      PartyB: partyB,
+      ...(accountReference === undefined ? {} : { AccountReference: accountReference }),
+      ...(requester === undefined ? {} : { Requester: requester }),
+      Remarks: basics.remarks,
+      QueueTimeOutURL: basics.queueTimeoutUrl,
+      ResultURL: basics.resultUrl,
+    };
+    this.ctx.log.debug('b2b request sending', { operation, amount, partyB, commandId });
+    const spec = {
+      operation,
+      path: call.path,
+      body,
+      moneyMoving: true,
+      unknownOutcomeAdvice: NOT_RESENT_ADVICE,
+    };
+    return this.accept(spec, options);
+  }
 }
 
 /** B2B: pay another business's PayBill or till from your shortcode. Use it as `daraja.b2b`. */
-export class B2b {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class B2b extends B2bResource {
   /**
    * Pay a PayBill (`BusinessPayBill`, `POST /mpesa/b2b/v1/paymentrequest`). The result arrives on the
    * ResultURL ({@link daraja-sdk/results!parseB2bResult}).
@@ -142,17 +133,10 @@ export class B2b {
    */
   async payBill(params: B2bPayBillParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
     const p = requireParams(params, '{ payBillNumber, accountReference, amount }');
-    return sendB2b(
-      this.#ctx,
-      'b2b.payBill',
-      '/mpesa/b2b/v1/paymentrequest',
-      'BusinessPayBill',
-      p,
-      digitsField('payBillNumber', p.payBillNumber, 5, 7, 'the PayBill number'),
-      textField('accountReference', p.accountReference, 1, B2B_ACCOUNT_REFERENCE_MAX),
-      'Payment',
-      options,
-    );
+    const partyB = digitsField('payBillNumber', p.payBillNumber, 5, 7, 'the PayBill number');
+    const accountReference = textField('accountReference', p.accountReference, 1, B2B_ACCOUNT_REFERENCE_MAX);
+    const call = { operation: 'b2b.payBill', commandId: 'BusinessPayBill', partyB, accountReference };
+    return this.sendB2b({ ...call, path: PAYMENT_PATH, defaultRemarks: 'Payment' }, p, options);
   }
 
   /**
@@ -176,29 +160,18 @@ export class B2b {
    */
   async buyGoods(params: B2bBuyGoodsParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
     const p = requireParams(params, '{ tillNumber, amount }');
-    return sendB2b(
-      this.#ctx,
-      'b2b.buyGoods',
-      '/mpesa/b2b/v1/paymentrequest',
-      'BusinessBuyGoods',
-      p,
-      digitsField('tillNumber', p.tillNumber, 5, 8, 'the till number'),
-      textField('accountReference', p.accountReference, 1, B2B_ACCOUNT_REFERENCE_MAX, true),
-      'Payment',
-      options,
-    );
+    const partyB = digitsField('tillNumber', p.tillNumber, 5, 8, 'the till number');
+    const accountReference = optionalText('accountReference', p.accountReference, {
+      min: 1,
+      max: B2B_ACCOUNT_REFERENCE_MAX,
+    });
+    const call = { operation: 'b2b.buyGoods', commandId: 'BusinessBuyGoods', partyB, accountReference };
+    return this.sendB2b({ ...call, path: PAYMENT_PATH, defaultRemarks: 'Payment' }, p, options);
   }
 }
 
 /** Tax remittance to the Kenya Revenue Authority (KRA). Use it as `daraja.tax`. */
-export class Tax {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class Tax extends B2bResource {
   /**
    * Pay tax to KRA against a Payment Registration Number (`PayTaxToKRA`, `POST /mpesa/b2b/v1/remittax`).
    * Needs prior integration with KRA to obtain the PRN. The result arrives on the ResultURL
@@ -220,15 +193,12 @@ export class Tax {
    */
   async remit(params: TaxRemitParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
     const p = requireParams(params, '{ amount, paymentRegistrationNumber }');
-    return sendB2b(
-      this.#ctx,
-      'tax.remit',
-      '/mpesa/b2b/v1/remittax',
-      'PayTaxToKRA',
+    const partyB = digitsField('kraShortcode', p.kraShortcode ?? KRA_SHORTCODE, 5, 7, "KRA's shortcode");
+    const accountReference = textField('paymentRegistrationNumber', p.paymentRegistrationNumber, 1, 30);
+    const call = { operation: 'tax.remit', commandId: 'PayTaxToKRA', partyB, accountReference };
+    return this.sendB2b(
+      { ...call, path: '/mpesa/b2b/v1/remittax', defaultRemarks: 'Tax payment' },
       p,
-      digitsField('kraShortcode', p.kraShortcode ?? KRA_SHORTCODE, 5, 7, "KRA's shortcode"),
-      textField('paymentRegistrationNumber', p.paymentRegistrationNumber, 1, 30),
-      'Tax payment',
       options,
     );
   }

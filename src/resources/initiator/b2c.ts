@@ -1,27 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DarajaValidationError } from '../../core/errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
+import { B2C_COMMAND_IDS, B2C_MAX_AMOUNT, type B2cCommandId } from '../../core/limits.js';
 import { normalizePhoneNumber } from '../../core/utils/phone.js';
-import { oneOf, requireParams, textField, wholeShillings } from '../../core/utils/validate.js';
-import {
-  type InitiatorCallParams,
-  type InitiatorResponse,
-  initiatorBasics,
-  type OperationsContext,
-  REMARKS_MAX,
-  sendAndAccept,
-} from './shared.js';
-
-/** B2C command ids: what kind of payment to send. */
-export type B2cCommandId = 'BusinessPayment' | 'SalaryPayment' | 'PromotionPayment';
-/** Every {@link B2cCommandId}. */
-export const B2C_COMMAND_IDS: readonly B2cCommandId[] = [
-  'BusinessPayment',
-  'SalaryPayment',
-  'PromotionPayment',
-];
-/** Largest single B2C payment, in shillings (M-Pesa's per-transaction limit). */
-export const B2C_MAX_AMOUNT = 250_000;
+import { matching, oneOf, requireParams, wholeShillings } from '../../core/utils/validate.js';
+import { type InitiatorCallParams, InitiatorResource, type InitiatorResponse } from './shared.js';
 
 /** Input of {@link B2c.pay}. */
 export interface B2cPayParams extends InitiatorCallParams {
@@ -51,19 +33,14 @@ export interface B2cPayResponse extends InitiatorResponse {
 }
 
 const KEY = /^[\w.:-]{1,100}$/;
+const KEY_FIX =
+  'must be 1 to 100 letters, digits, "_", "-", "." or ":" (e.g. a UUID); it is your idempotency key.';
 
 /**
  * B2C: pay a customer from your organisation's shortcode (salaries, refunds, promotions). Use it as
  * `daraja.b2c`.
  */
-export class B2c {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class B2c extends InitiatorResource {
   /**
    * Send money to a customer (`POST /mpesa/b2c/v3/paymentrequest`). The answer only says Daraja accepted
    * the request; the result (receipt, or a failure such as `2001` for a bad credential) arrives on the
@@ -97,36 +74,16 @@ export class B2c {
    * ```
    */
   async pay(params: B2cPayParams, options: RequestOptions = {}): Promise<B2cPayResponse> {
-    const ctx = this.#ctx;
-    const p = requireParams(params, '{ phoneNumber, amount }');
-    const basics = initiatorBasics(ctx, p, 'Payment');
-    const phoneNumber = normalizePhoneNumber(p.phoneNumber, 'phoneNumber');
-    const amount = wholeShillings('amount', p.amount, B2C_MAX_AMOUNT);
-    const commandId = oneOf('commandId', p.commandId ?? 'BusinessPayment', B2C_COMMAND_IDS);
-    const occasion = textField('occasion', p.occasion, 1, REMARKS_MAX, true);
-    const key = p.originatorConversationId ?? randomUUID();
-    if (typeof key !== 'string' || !KEY.test(key))
-      throw new DarajaValidationError(
-        'originatorConversationId',
-        'must be 1 to 100 letters, digits, "_", "-", "." or ":" (e.g. a UUID); it is your idempotency key.',
-      );
-
-    const body = {
-      OriginatorConversationID: key,
-      InitiatorName: basics.initiator,
-      SecurityCredential: basics.credential,
-      CommandID: commandId,
-      Amount: String(amount),
-      PartyA: basics.partyA,
-      PartyB: phoneNumber,
-      Remarks: basics.remarks,
-      QueueTimeOutURL: basics.queueTimeoutUrl,
-      ResultURL: basics.resultUrl,
-      ...(occasion === undefined ? {} : { Occassion: occasion }),
-    };
-    ctx.log.debug('b2c payment sending', { phoneNumber, amount, commandId, originatorConversationId: key });
-    const accepted = await sendAndAccept(
-      ctx,
+    const { body, phoneNumber, amount } = this.#payRequest(params);
+    const key = body.OriginatorConversationID;
+    const commandId = body.CommandID;
+    this.ctx.log.debug('b2c payment sending', {
+      phoneNumber,
+      amount,
+      commandId,
+      originatorConversationId: key,
+    });
+    const accepted = await this.accept(
       {
         operation: 'b2c.pay',
         path: '/mpesa/b2c/v3/paymentrequest',
@@ -138,5 +95,35 @@ export class B2c {
       options,
     );
     return { ...accepted, phoneNumber, amount };
+  }
+
+  /** Validate a payment's parameters and build its body. */
+  #payRequest(params: B2cPayParams) {
+    const p = requireParams(params, '{ phoneNumber, amount }');
+    const basics = this.basics(p, 'Payment');
+    const phoneNumber = normalizePhoneNumber(p.phoneNumber, 'phoneNumber');
+    const amount = wholeShillings('amount', p.amount, B2C_MAX_AMOUNT);
+    const commandId = oneOf('commandId', p.commandId ?? 'BusinessPayment', B2C_COMMAND_IDS);
+    const occasion = this.occasion(p, 'Occassion');
+    const key = matching(
+      'originatorConversationId',
+      p.originatorConversationId ?? randomUUID(),
+      KEY,
+      KEY_FIX,
+    );
+    const body = {
+      OriginatorConversationID: key,
+      InitiatorName: basics.initiator,
+      SecurityCredential: basics.credential,
+      CommandID: commandId,
+      Amount: String(amount),
+      PartyA: basics.partyA,
+      PartyB: phoneNumber,
+      Remarks: basics.remarks,
+      QueueTimeOutURL: basics.queueTimeoutUrl,
+      ResultURL: basics.resultUrl,
+      ...occasion,
+    };
+    return { body, phoneNumber, amount };
   }
 }

@@ -1,15 +1,17 @@
 import * as z from 'zod/mini';
-import { DarajaApiError, DarajaValidationError } from '../../core/errors.js';
+import { toRefusalError } from '../../core/http/api-errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
+import { QR_TRANSACTION_CODES, type QrTransactionCode, STK_MAX_AMOUNT } from '../../core/limits.js';
+import { ApiResource } from '../../core/resource.js';
 import { normalizePhoneNumber } from '../../core/utils/phone.js';
-import { digitsField, oneOf, requireParams, textField, wholeShillings } from '../../core/utils/validate.js';
-import type { OperationsContext } from '../initiator/shared.js';
-
-/**
- * Dynamic QR transaction codes: `BG` buy goods (till), `WA` agent withdrawal, `PB` PayBill, `SM` send
- * money to a phone number, `SB` send to a business.
- */
-export type QrTransactionCode = 'BG' | 'WA' | 'PB' | 'SM' | 'SB';
+import {
+  digitsField,
+  oneOf,
+  requireParams,
+  textField,
+  wholeNumber,
+  wholeShillings,
+} from '../../core/utils/validate.js';
 
 /** Input of {@link Qr.generate}. */
 export interface QrGenerateParams {
@@ -47,14 +49,7 @@ const QrSchema = z.object({
 });
 
 /** Dynamic QR codes customers scan with the M-Pesa app. Use it as `daraja.qr`. */
-export class Qr {
-  readonly #ctx: OperationsContext;
-
-  /** @internal */
-  constructor(context: OperationsContext) {
-    this.#ctx = context;
-  }
-
+export class Qr extends ApiResource {
   /**
    * Generate a dynamic M-Pesa QR code (`POST /mpesa/qrcode/v1/generate`). Generating a code moves no
    * money, so the call is retried like a query.
@@ -73,55 +68,53 @@ export class Qr {
    * ```
    */
   async generate(params: QrGenerateParams, options: RequestOptions = {}): Promise<QrGenerateResponse> {
-    const p = requireParams(params, '{ merchantName, refNo, amount, trxCode, creditPartyIdentifier }');
-    const trxCode = oneOf('trxCode', p.trxCode, ['BG', 'WA', 'PB', 'SM', 'SB'] as const);
-    const size = p.size ?? 300;
-    if (!Number.isInteger(size) || size < 50 || size > 2000)
-      throw new DarajaValidationError('size', 'must be a whole number of pixels from 50 to 2000, e.g. 300.');
-    const body = {
-      MerchantName: textField('merchantName', p.merchantName, 1, 100),
-      RefNo: textField('refNo', p.refNo, 1, 100),
-      Amount: wholeShillings('amount', p.amount, 250_000),
-      TrxCode: trxCode,
-      CPI:
-        trxCode === 'SM'
-          ? normalizePhoneNumber(p.creditPartyIdentifier, 'creditPartyIdentifier')
-          : digitsField(
-              'creditPartyIdentifier',
-              p.creditPartyIdentifier,
-              5,
-              8,
-              'the till, PayBill or agent number',
-            ),
-      Size: String(size),
-    };
-    const response = await this.#ctx.transport.send(
-      {
-        operation: 'qr.generate',
-        method: 'POST',
-        path: '/mpesa/qrcode/v1/generate',
-        body,
-        auth: 'bearer',
-        moneyMoving: false,
-      },
-      options,
+    const body = qrBody(
+      requireParams(params, '{ merchantName, refNo, amount, trxCode, creditPartyIdentifier }'),
     );
+    const spec = { operation: 'qr.generate', path: '/mpesa/qrcode/v1/generate', body, moneyMoving: false };
+    const response = await this.post(spec, options);
     const data = QrSchema.safeParse(response.body).data;
+    const responseCode = data?.ResponseCode === undefined ? undefined : String(data.ResponseCode);
     if (!data?.QRCode) {
-      throw new DarajaApiError({
-        operation: 'qr.generate',
-        status: response.status,
-        requestId: data?.RequestID,
-        errorCode: data?.ResponseCode === undefined ? undefined : String(data.ResponseCode),
-        errorMessage: data?.ResponseDescription ?? 'Daraja answered without a QRCode.',
-        body: typeof response.body === 'string' ? response.body.slice(0, 2048) : response.body,
-      });
+      const errorMessage = data?.ResponseDescription ?? 'Daraja answered without a QRCode.';
+      const fields = { requestId: data?.RequestID, errorCode: responseCode, errorMessage };
+      const kept = typeof response.body === 'string' ? response.body.slice(0, 2048) : response.body;
+      throw toRefusalError(spec.operation, response.status, fields, kept);
     }
     return {
       qrCode: data.QRCode,
       requestId: data.RequestID ?? '',
-      responseCode: data.ResponseCode === undefined ? '' : String(data.ResponseCode),
+      responseCode: responseCode ?? '',
       responseDescription: data.ResponseDescription ?? '',
     };
   }
+}
+
+/** Validate the parameters of a QR code and build the request body. */
+function qrBody(p: QrGenerateParams) {
+  const trxCode = oneOf('trxCode', p.trxCode, QR_TRANSACTION_CODES);
+  const size = wholeNumber(
+    'size',
+    p.size ?? 300,
+    50,
+    2000,
+    'must be a whole number of pixels from 50 to 2000, e.g. 300.',
+  );
+  return {
+    MerchantName: textField('merchantName', p.merchantName, 1, 100),
+    RefNo: textField('refNo', p.refNo, 1, 100),
+    Amount: wholeShillings('amount', p.amount, STK_MAX_AMOUNT),
+    TrxCode: trxCode,
+    CPI:
+      trxCode === 'SM'
+        ? normalizePhoneNumber(p.creditPartyIdentifier, 'creditPartyIdentifier')
+        : digitsField(
+            'creditPartyIdentifier',
+            p.creditPartyIdentifier,
+            5,
+            8,
+            'the till, PayBill or agent number',
+          ),
+    Size: String(size),
+  };
 }

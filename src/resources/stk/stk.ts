@@ -1,31 +1,30 @@
 import * as z from 'zod/mini';
+import { readErrorEnvelope, toRefusalError } from '../../core/http/api-errors.js';
+import type { RequestOptions } from '../../core/http/transport.js';
 import {
-  DarajaApiError,
-  DarajaConfigError,
-  DarajaUnknownOutcomeError,
-  DarajaValidationError,
-} from '../../core/errors.js';
-import { readErrorEnvelope } from '../../core/http/api-errors.js';
-import type { RequestOptions, Transport } from '../../core/http/transport.js';
-import type { Log } from '../../core/logger.js';
+  STK_ACCOUNT_REFERENCE_MAX,
+  STK_TRANSACTION_DESC_MAX,
+  STK_TRANSACTION_TYPES,
+  type StkTransactionType,
+} from '../../core/limits.js';
 import type { PaymentStatus } from '../../core/payment-status.js';
+import { ApiResource, type PostSpec, requireSettings } from '../../core/resource.js';
 import { stkPassword } from '../../core/utils/password.js';
 import { normalizePhoneNumber } from '../../core/utils/phone.js';
 import { darajaTimestamp } from '../../core/utils/timestamp.js';
-import { validateCallbackUrl } from '../../core/utils/url.js';
+import {
+  matching,
+  oneOf,
+  requireParams,
+  urlField,
+  validateAmount,
+  validateText,
+} from '../../core/utils/validate.js';
 import { describeStkResultCode } from './result-codes.js';
 
-/** Lipa na M-Pesa transaction types: PayBill or Buy Goods (till). */
-export type StkTransactionType = 'CustomerPayBillOnline' | 'CustomerBuyGoodsOnline';
-
-/** Smallest STK push amount Daraja accepts, in shillings. */
-export const STK_MIN_AMOUNT = 1;
-/** Largest amount of a single M-Pesa transaction, in shillings. */
-export const STK_MAX_AMOUNT = 250_000;
-/** Longest `AccountReference` Daraja accepts. */
-export const STK_ACCOUNT_REFERENCE_MAX = 12;
-/** Longest `TransactionDesc` Daraja accepts. */
-export const STK_TRANSACTION_DESC_MAX = 13;
+// Kept here for the payment flow and `daraja doctor`, which import them from this module.
+export { STK_MAX_AMOUNT, STK_MIN_AMOUNT, type StkTransactionType } from '../../core/limits.js';
+export { hasControlCharacter, validateAmount, validateText } from '../../core/utils/validate.js';
 
 /** Input of {@link Stk.push}. */
 export interface StkPushParams {
@@ -68,8 +67,17 @@ export interface StkPushResponse {
   timestamp: string;
 }
 
-/** The result of {@link Stk.query}. */
-export interface StkQueryResult {
+/** Input of {@link Stk.query}. */
+export interface StkQueryParams {
+  /** The id of the push to query: {@link StkPushResponse.checkoutRequestId}. */
+  checkoutRequestId: string;
+}
+
+/**
+ * Daraja's answer to {@link Stk.query}: the state of the push when asked (`pending` until the customer
+ * answers), not the callback.
+ */
+export interface StkQueryResponse {
   /**
    * `pending` while Daraja has no final answer ("The transaction is being processed", `ResultCode 4999`
    * "still under processing", or a result code not in the catalogue), else the final status.
@@ -94,19 +102,8 @@ export interface StkQueryResult {
   raw: unknown;
 }
 
-/** @internal What the STK resource needs from its client. */
-export interface StkContext {
-  transport: Transport;
-  log: Log;
-  production: boolean;
-  /** The client talks to Safaricom's own hosts: callback URLs must be reachable from the internet. */
-  publicCallbacks?: boolean;
-  shortcode: string | undefined;
-  passkey: string | undefined;
-  callbackUrl: string | undefined;
-  transactionType: StkTransactionType;
-  tillNumber: string | undefined;
-}
+/** @deprecated Use {@link StkQueryResponse}. */
+export type StkQueryResult = StkQueryResponse;
 
 const PushResponseSchema = z.object({
   MerchantRequestID: z.string(),
@@ -127,19 +124,20 @@ const QueryResponseSchema = z.object({
 
 const BEING_PROCESSED = /being processed/i;
 const CHECKOUT_ID = /^[\w.-]{1,100}$/;
+const CHECKOUT_ID_FIX = 'pass the CheckoutRequestID returned by stk.push (e.g. "ws_CO_191220191020363925").';
+const TILL_FIX =
+  'Buy Goods needs the till number (5 to 8 digits) as PartyB; the shortcode is the store number. Pass `tillNumber`.';
+const NO_CALLBACK_URL =
+  'no callback URL: pass `callbackUrl` to stk.push() or new Daraja(), or set MPESA_CALLBACK_URL.';
+const PUSH_UNREADABLE = '[daraja] stk.push: Daraja answered 2xx without a CheckoutRequestID.';
+const QUERY_UNREADABLE =
+  '[daraja] stk.query: Daraja answered 2xx with a body that is not an STK query result.';
 
 /**
  * M-Pesa Express (STK push): send a payment prompt to a customer's phone and query its result.
  * Use it as `daraja.stk`.
  */
-export class Stk {
-  readonly #ctx: StkContext;
-
-  /** @internal */
-  constructor(context: StkContext) {
-    this.#ctx = context;
-  }
-
+export class Stk extends ApiResource {
   /**
    * Send an STK push: the customer gets a prompt to enter their M-Pesa PIN. The result arrives later,
    * on the callback URL (see `parseStkCallback`), or by {@link Stk.query}.
@@ -162,43 +160,128 @@ export class Stk {
    * ```
    */
   async push(params: StkPushParams, options: RequestOptions = {}): Promise<StkPushResponse> {
-    const ctx = this.#ctx;
-    const { shortcode, passkey } = requireStkConfig(ctx);
-    if (typeof params !== 'object' || params === null) {
-      throw new DarajaValidationError('params', 'pass an object: { phoneNumber, amount, accountReference }.');
+    const { body, fields } = this.#pushRequest(params);
+    const { phoneNumber, amount } = fields;
+    this.ctx.log.debug('stk push sending', { phoneNumber, amount, ...fields.logged });
+    const spec = { operation: 'stk.push', path: '/mpesa/stkpush/v1/processrequest', body, moneyMoving: true };
+    const response = await this.post(spec, options);
+    const parsed = PushResponseSchema.safeParse(response.body);
+    // A 2xx we cannot read: the prompt may well be on the phone.
+    if (!parsed.success)
+      return this.unreadable(spec, response.status, '[unreadable STK push answer]', PUSH_UNREADABLE);
+    const data = parsed.data;
+    const responseCode = String(data.ResponseCode);
+    if (responseCode !== '0') {
+      const errorMessage = readErrorEnvelope(response.body).errorMessage;
+      const fields = { requestId: data.MerchantRequestID, errorCode: responseCode, errorMessage };
+      throw toRefusalError('stk.push', response.status, fields, response.body);
     }
-    const { phoneNumber, amount, accountReference, transactionDesc } = normalizeStkFields(params);
-    const callbackUrl = params.callbackUrl ?? ctx.callbackUrl;
-    if (callbackUrl === undefined) {
-      throw new DarajaConfigError([
-        {
-          field: 'callbackUrl',
-          message:
-            'no callback URL: pass `callbackUrl` to stk.push() or new Daraja(), or set MPESA_CALLBACK_URL.',
-        },
-      ]);
-    }
-    const urlProblem = validateCallbackUrl(callbackUrl, ctx.production, ctx.publicCallbacks === true);
-    if (urlProblem) throw new DarajaValidationError('callbackUrl', urlProblem);
-    const transactionType = params.transactionType ?? ctx.transactionType;
-    if (transactionType !== 'CustomerPayBillOnline' && transactionType !== 'CustomerBuyGoodsOnline') {
-      throw new DarajaValidationError(
-        'transactionType',
-        'use "CustomerPayBillOnline" (PayBill) or "CustomerBuyGoodsOnline" (till / Buy Goods).',
-      );
-    }
-    let partyB = shortcode;
-    if (transactionType === 'CustomerBuyGoodsOnline') {
-      const till = params.tillNumber ?? ctx.tillNumber;
-      if (till === undefined || !/^\d{5,8}$/.test(String(till).trim())) {
-        throw new DarajaValidationError(
-          'tillNumber',
-          'Buy Goods needs the till number (5 to 8 digits) as PartyB; the shortcode is the store number. Pass `tillNumber`.',
-        );
-      }
-      partyB = String(till).trim();
-    }
+    const result: StkPushResponse = {
+      merchantRequestId: data.MerchantRequestID,
+      checkoutRequestId: data.CheckoutRequestID,
+      responseCode,
+      responseDescription: data.ResponseDescription ?? '',
+      customerMessage: data.CustomerMessage ?? '',
+      phoneNumber,
+      amount,
+      timestamp: body.Timestamp,
+    };
+    const { checkoutRequestId, merchantRequestId } = result;
+    this.ctx.log.info('stk push accepted', { checkoutRequestId, merchantRequestId, phoneNumber, amount });
+    return result;
+  }
 
+  /**
+   * Ask Daraja for the result of an STK push. "The transaction is being processed" (the customer has not
+   * answered yet), `ResultCode 4999` ("still under processing") and any result code not in the catalogue
+   * are a `pending` result with `final: false`, not an error and never a failure. Safe to repeat: retried
+   * with backoff on network errors, 429 and gateway 5xx.
+   *
+   * @param params - `{ checkoutRequestId }`, from {@link StkPushResponse.checkoutRequestId}.
+   * @param options - Per-call timeout and abort signal.
+   * @returns The status (`pending`, `completed`, `cancelled`, `timeout`, `failed`) and result details.
+   * @throws {@link DarajaNotFoundError} when Daraja does not know the id, {@link DarajaApiError} for other
+   * error answers, {@link DarajaNetworkError} / {@link DarajaTimeoutError} after the retries.
+   *
+   * @example
+   * ```ts
+   * const result = await daraja.stk.query({ checkoutRequestId: 'ws_CO_191220191020363925' });
+   * if (result.status === 'completed') { ... }
+   * ```
+   */
+  query(params: StkQueryParams, options?: RequestOptions): Promise<StkQueryResponse>;
+  /**
+   * The same query by the bare id.
+   *
+   * @deprecated Pass `{ checkoutRequestId }`, like every other method takes its parameters.
+   * @param checkoutRequestId - From {@link StkPushResponse.checkoutRequestId}.
+   * @param options - Per-call timeout and abort signal.
+   */
+  query(checkoutRequestId: string, options?: RequestOptions): Promise<StkQueryResponse>;
+  async query(params: StkQueryParams | string, options: RequestOptions = {}): Promise<StkQueryResponse> {
+    const { shortcode, passkey } = this.#stkSettings();
+    const id = typeof params === 'object' && params !== null ? params.checkoutRequestId : params;
+    const checkoutRequestId = matching('checkoutRequestId', id, CHECKOUT_ID, CHECKOUT_ID_FIX);
+    const timestamp = darajaTimestamp();
+    const Password = stkPassword(shortcode, passkey, timestamp);
+    const spec: PostSpec = {
+      operation: 'stk.query',
+      path: '/mpesa/stkpushquery/v1/query',
+      body: {
+        BusinessShortCode: shortcode,
+        Password,
+        Timestamp: timestamp,
+        CheckoutRequestID: checkoutRequestId,
+      },
+      moneyMoving: false,
+      isExpectedError: (status, body) =>
+        status >= 500 && BEING_PROCESSED.test(readErrorEnvelope(body).errorMessage ?? ''),
+    };
+    const response = await this.post(spec, options);
+    if (response.status >= 400) {
+      this.ctx.log.debug('stk query pending', { checkoutRequestId });
+      return beingProcessed(checkoutRequestId, response.body);
+    }
+    const parsed = QueryResponseSchema.safeParse(response.body);
+    if (!parsed.success) return this.unreadable(spec, response.status, response.body, QUERY_UNREADABLE);
+    const answer = readQueryAnswer(checkoutRequestId, parsed.data, response.body);
+    if (answer.resultCode !== undefined) {
+      const { resultCode, status, final } = answer;
+      this.ctx.log.info('stk query result', { checkoutRequestId, resultCode, status, final });
+    }
+    return answer;
+  }
+
+  /** The shortcode and passkey every STK call needs. */
+  #stkSettings(): { shortcode: string; passkey: string } {
+    const { shortcode, passkey } = this.ctx;
+    requireSettings([
+      ['shortcode', !shortcode, 'missing: pass `shortcode` to new Daraja() or set MPESA_SHORTCODE.'],
+      ['passkey', !passkey, 'missing: pass `passkey` to new Daraja() or set MPESA_PASSKEY.'],
+    ]);
+    return { shortcode: shortcode!, passkey: passkey! };
+  }
+
+  /** Validate a push's parameters against the client's settings and build its body. */
+  #pushRequest(params: StkPushParams) {
+    const ctx = this.ctx;
+    const { shortcode, passkey } = this.#stkSettings();
+    const p = requireParams(params, '{ phoneNumber, amount, accountReference }');
+    const { phoneNumber, amount, accountReference, transactionDesc } = normalizeStkFields(p);
+    const callbackUrl = p.callbackUrl ?? ctx.callbackUrl;
+    requireSettings([['callbackUrl', callbackUrl === undefined, NO_CALLBACK_URL]]);
+    const CallBackURL = urlField('callbackUrl', callbackUrl, ctx.production, ctx.darajaHost);
+    const transactionType = oneOf(
+      'transactionType',
+      p.transactionType ?? ctx.transactionType,
+      STK_TRANSACTION_TYPES,
+      'use "CustomerPayBillOnline" (PayBill) or "CustomerBuyGoodsOnline" (till / Buy Goods).',
+    );
+    const till = p.tillNumber ?? ctx.tillNumber;
+    const partyB =
+      transactionType === 'CustomerBuyGoodsOnline'
+        ? matching('tillNumber', till === undefined ? '' : String(till).trim(), /^\d{5,8}$/, TILL_FIX)
+        : shortcode;
     const timestamp = darajaTimestamp();
     const body = {
       BusinessShortCode: Number(shortcode),
@@ -209,181 +292,61 @@ export class Stk {
       PartyA: phoneNumber,
       PartyB: partyB,
       PhoneNumber: phoneNumber,
-      CallBackURL: callbackUrl,
+      CallBackURL,
       AccountReference: accountReference,
       TransactionDesc: transactionDesc,
     };
-    ctx.log.debug('stk push sending', { phoneNumber, amount, accountReference, transactionType });
-    const response = await ctx.transport.send(
-      {
-        operation: 'stk.push',
-        method: 'POST',
-        path: '/mpesa/stkpush/v1/processrequest',
-        body,
-        auth: 'bearer',
-        moneyMoving: true,
-      },
-      options,
-    );
-
-    const parsed = PushResponseSchema.safeParse(response.body);
-    if (!parsed.success) {
-      // A 2xx we cannot read: the prompt may well be on the phone.
-      const cause = new DarajaApiError(
-        { operation: 'stk.push', status: response.status, body: '[unreadable STK push answer]' },
-        '[daraja] stk.push: Daraja answered 2xx without a CheckoutRequestID.',
-      );
-      ctx.log.error('outcome unknown; not resending', { operation: 'stk.push', status: response.status });
-      throw new DarajaUnknownOutcomeError('stk.push', cause);
-    }
-    const data = parsed.data;
-    const responseCode = String(data.ResponseCode);
-    if (responseCode !== '0') {
-      const env = readErrorEnvelope(response.body);
-      throw new DarajaApiError({
-        operation: 'stk.push',
-        status: response.status,
-        requestId: data.MerchantRequestID,
-        errorCode: responseCode,
-        errorMessage: env.errorMessage,
-        body: response.body,
-      });
-    }
-    const result: StkPushResponse = {
-      merchantRequestId: data.MerchantRequestID,
-      checkoutRequestId: data.CheckoutRequestID,
-      responseCode,
-      responseDescription: data.ResponseDescription ?? '',
-      customerMessage: data.CustomerMessage ?? '',
-      phoneNumber,
-      amount,
-      timestamp,
-    };
-    ctx.log.info('stk push accepted', {
-      checkoutRequestId: result.checkoutRequestId,
-      merchantRequestId: result.merchantRequestId,
-      phoneNumber,
-      amount,
-    });
-    return result;
-  }
-
-  /**
-   * Ask Daraja for the result of an STK push. "The transaction is being processed" (the customer has not
-   * answered yet), `ResultCode 4999` ("still under processing") and any result code not in the catalogue
-   * are a `pending` result with `final: false`, not an error and never a failure. Safe to repeat: retried
-   * with backoff on network errors, 429 and gateway 5xx.
-   *
-   * @param checkoutRequestId - From {@link StkPushResponse.checkoutRequestId}.
-   * @param options - Per-call timeout and abort signal.
-   * @returns The status (`pending`, `completed`, `cancelled`, `timeout`, `failed`) and result details.
-   * @throws {@link DarajaNotFoundError} when Daraja does not know the id, {@link DarajaApiError} for other
-   * error answers, {@link DarajaNetworkError} / {@link DarajaTimeoutError} after the retries.
-   *
-   * @example
-   * ```ts
-   * const result = await daraja.stk.query('ws_CO_191220191020363925');
-   * if (result.status === 'completed') { ... }
-   * ```
-   */
-  async query(checkoutRequestId: string, options: RequestOptions = {}): Promise<StkQueryResult> {
-    const ctx = this.#ctx;
-    const { shortcode, passkey } = requireStkConfig(ctx);
-    if (typeof checkoutRequestId !== 'string' || !CHECKOUT_ID.test(checkoutRequestId)) {
-      throw new DarajaValidationError(
-        'checkoutRequestId',
-        'pass the CheckoutRequestID returned by stk.push (e.g. "ws_CO_191220191020363925").',
-      );
-    }
-    const timestamp = darajaTimestamp();
-    const response = await ctx.transport.send(
-      {
-        operation: 'stk.query',
-        method: 'POST',
-        path: '/mpesa/stkpushquery/v1/query',
-        body: {
-          BusinessShortCode: shortcode,
-          Password: stkPassword(shortcode, passkey, timestamp),
-          Timestamp: timestamp,
-          CheckoutRequestID: checkoutRequestId,
-        },
-        auth: 'bearer',
-        moneyMoving: false,
-        isExpectedError: (status, body) =>
-          status >= 500 && BEING_PROCESSED.test(readErrorEnvelope(body).errorMessage ?? ''),
-      },
-      options,
-    );
-
-    if (response.status >= 400) {
-      const env = readErrorEnvelope(response.body);
-      ctx.log.debug('stk query pending', { checkoutRequestId });
-      return {
-        status: 'pending',
-        final: false,
-        checkoutRequestId,
-        merchantRequestId: undefined,
-        resultCode: undefined,
-        resultDesc: env.errorMessage ?? 'The transaction is being processed',
-        meaning: 'The customer has not answered the prompt yet.',
-        raw: response.body,
-      };
-    }
-
-    const parsed = QueryResponseSchema.safeParse(response.body);
-    if (!parsed.success) {
-      throw new DarajaApiError(
-        { operation: 'stk.query', status: response.status, body: response.body },
-        '[daraja] stk.query: Daraja answered 2xx with a body that is not an STK query result.',
-      );
-    }
-    const data = parsed.data;
-    if (data.ResultCode === undefined || String(data.ResultCode).trim() === '') {
-      return {
-        status: 'pending',
-        final: false,
-        checkoutRequestId,
-        merchantRequestId: data.MerchantRequestID,
-        resultCode: undefined,
-        resultDesc: data.ResultDesc ?? data.ResponseDescription ?? 'No result yet',
-        meaning: 'Daraja has no final result yet.',
-        raw: response.body,
-      };
-    }
-    const info = describeStkResultCode(data.ResultCode);
-    ctx.log.info('stk query result', {
-      checkoutRequestId,
-      resultCode: info.code,
-      status: info.status,
-      final: info.final,
-    });
-    return {
-      status: info.status,
-      final: info.final,
-      checkoutRequestId: data.CheckoutRequestID ?? checkoutRequestId,
-      merchantRequestId: data.MerchantRequestID,
-      resultCode: info.code,
-      resultDesc: data.ResultDesc ?? info.meaning,
-      meaning: info.meaning,
-      raw: response.body,
-    };
+    return { body, fields: { phoneNumber, amount, logged: { accountReference, transactionType } } };
   }
 }
 
-function requireStkConfig(ctx: StkContext): { shortcode: string; passkey: string } {
-  const issues = [];
-  if (!ctx.shortcode)
-    issues.push({
-      field: 'shortcode',
-      message: 'missing: pass `shortcode` to new Daraja() or set MPESA_SHORTCODE.',
-    });
-  if (!ctx.passkey)
-    issues.push({
-      field: 'passkey',
-      message: 'missing: pass `passkey` to new Daraja() or set MPESA_PASSKEY.',
-    });
-  if (issues.length > 0) throw new DarajaConfigError(issues);
-  return { shortcode: ctx.shortcode!, passkey: ctx.passkey! };
+/** The answer of a query Daraja turned away because the customer has not answered the prompt yet. */
+function beingProcessed(checkoutRequestId: string, raw: unknown): StkQueryResponse {
+  return {
+    status: 'pending',
+    final: false,
+    checkoutRequestId,
+    merchantRequestId: undefined,
+    resultCode: undefined,
+    resultDesc: readErrorEnvelope(raw).errorMessage ?? 'The transaction is being processed',
+    meaning: 'The customer has not answered the prompt yet.',
+    raw,
+  };
+}
+
+/** Read a 2xx query answer: pending without a `ResultCode`, else what the catalogue says of the code. */
+function readQueryAnswer(
+  checkoutRequestId: string,
+  data: z.infer<typeof QueryResponseSchema>,
+  raw: unknown,
+): StkQueryResponse {
+  const merchantRequestId = data.MerchantRequestID;
+  if (data.ResultCode === undefined || String(data.ResultCode).trim() === '') {
+    const resultDesc = data.ResultDesc ?? data.ResponseDescription ?? 'No result yet';
+    const meaning = 'Daraja has no final result yet.';
+    const resultCode = undefined;
+    return {
+      status: 'pending',
+      final: false,
+      checkoutRequestId,
+      merchantRequestId,
+      resultCode,
+      resultDesc,
+      meaning,
+      raw,
+    };
+  }
+  const info = describeStkResultCode(data.ResultCode);
+  return {
+    status: info.status,
+    final: info.final,
+    checkoutRequestId: data.CheckoutRequestID ?? checkoutRequestId,
+    merchantRequestId,
+    resultCode: info.code,
+    resultDesc: data.ResultDesc ?? info.meaning,
+    meaning: info.meaning,
+    raw,
+  };
 }
 
 /**
@@ -408,67 +371,4 @@ export function normalizeStkFields(
       validateText('transactionDesc', params.transactionDesc ?? 'Payment', STK_TRANSACTION_DESC_MAX, false) ||
       'Payment',
   };
-}
-
-/**
- * Check an STK amount: a whole number of shillings from 1 to 250,000.
- *
- * @internal
- */
-export function validateAmount(amount: unknown, field = 'amount'): number {
-  if (typeof amount !== 'number' || !Number.isFinite(amount)) {
-    throw new DarajaValidationError(field, `must be a number of shillings, got ${typeof amount}.`);
-  }
-  if (!Number.isInteger(amount)) {
-    throw new DarajaValidationError(
-      field,
-      `must be a whole number of shillings (M-Pesa has no cents), got ${amount}. Round it, e.g. Math.ceil(${amount}).`,
-    );
-  }
-  if (amount < STK_MIN_AMOUNT || amount > STK_MAX_AMOUNT) {
-    throw new DarajaValidationError(
-      field,
-      `must be between ${STK_MIN_AMOUNT} and ${STK_MAX_AMOUNT.toLocaleString('en-US')} shillings, got ${amount}.`,
-    );
-  }
-  return amount;
-}
-
-// C0 controls and DEL: never meaningful in these fields, and PostgreSQL refuses NUL in text.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
-/** @internal Does `text` hold a C0 control character or DEL? */
-export function hasControlCharacter(text: string): boolean {
-  return CONTROL_CHARACTER.test(text);
-}
-
-/** @internal Check a text field's type, length and characters (no control characters); returns it trimmed. */
-export function validateText(field: string, value: unknown, max: number, required: boolean): string {
-  if (typeof value !== 'string') {
-    throw new DarajaValidationError(
-      field,
-      `must be a string of at most ${max} characters, got ${typeof value}.`,
-    );
-  }
-  const text = value.trim();
-  if (hasControlCharacter(text)) {
-    throw new DarajaValidationError(
-      field,
-      'must not contain control characters (such as a NUL byte, tab or line break). Remove them.',
-    );
-  }
-  if (required && text.length === 0) {
-    throw new DarajaValidationError(
-      field,
-      `is required: 1 to ${max} characters (shown on the customer's prompt).`,
-    );
-  }
-  if (text.length > max) {
-    throw new DarajaValidationError(
-      field,
-      `is ${text.length} characters; Daraja allows at most ${max}. Shorten it.`,
-    );
-  }
-  return text;
 }
