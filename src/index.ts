@@ -189,7 +189,7 @@ export { encryptSecurityCredential } from './resources/initiator/credential.js';
 export type { InitiatorCallParams, InitiatorResponse } from './resources/initiator/shared.js';
 export type { QrGenerateParams, QrGenerateResponse } from './resources/qr/qr.js';
 export { Qr } from './resources/qr/qr.js';
-export type { ResultCodeEntry, ResultCodeInfo } from './resources/stk/result-codes.js';
+export type { ResultCodeEntry, ResultCodeInfo, ResultCodeMeaning } from './resources/stk/result-codes.js';
 export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './resources/stk/result-codes.js';
 export type {
   StkPushParams,

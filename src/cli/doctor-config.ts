@@ -5,17 +5,11 @@ import {
   type DarajaEnvironment,
   type DarajaOptions,
 } from '../client.js';
+import { SANDBOX_PASSKEY, SANDBOX_SHORTCODE } from '../client-checks.js';
 import { type DarajaConfigIssue, isDarajaConfigError } from '../core/errors.js';
 import { isSecretKey, maskPhoneNumbersInText } from '../core/utils/mask.js';
 import { checkCallbackUrl, isLocalHost, showUrl } from './url-check.js';
 import { VARIABLE_HELP } from './variable-help.js';
-
-/**
- * Safaricom's public sandbox shortcode and passkey, as the Daraja portal's test credentials page gives
- * them: never right in production.
- */
-const SANDBOX_SHORTCODE = '174379';
-const SANDBOX_PASSKEY = 'bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919';
 
 /** @internal The state of one environment variable. */
 export type VariableStatus = 'ok' | 'warning' | 'missing' | 'invalid' | 'unset';

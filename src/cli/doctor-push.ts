@@ -95,9 +95,12 @@ async function waitForFinalStatus(
     push.queries += 1;
     const elapsed = () => formatMs(Date.now() - acceptedAt);
     try {
-      const result = await daraja.stk.query(checkoutRequestId, {
-        timeoutMs: Math.max(1_000, Math.min(DOCTOR_DEFAULTS.requestTimeoutMs, deadline - Date.now())),
-      });
+      const result = await daraja.stk.query(
+        { checkoutRequestId: checkoutRequestId },
+        {
+          timeoutMs: Math.max(1_000, Math.min(DOCTOR_DEFAULTS.requestTimeoutMs, deadline - Date.now())),
+        },
+      );
       lastError = undefined;
       if (result.status !== 'pending') {
         push.status = result.status;

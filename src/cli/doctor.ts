@@ -1,7 +1,7 @@
 import type { DarajaOptions } from '../client.js';
+import { STK_MAX_AMOUNT, STK_MIN_AMOUNT } from '../core/limits.js';
 import { maskPhoneNumber } from '../core/utils/mask.js';
 import { VERSION } from '../core/version.js';
-import { STK_MAX_AMOUNT, STK_MIN_AMOUNT } from '../resources/stk/stk.js';
 import { parseFlags, UsageError, wholeNumberFlag } from './args.js';
 import type { CallbackProbeResult } from './callback-probe.js';
 import {

@@ -1,3 +1,4 @@
+import { sleep } from '../core/http/retry.js';
 /** How many STK queries the payment flow may send: `limit` per `intervalMs`, at most `burst` at once. */
 export interface QueryBudget {
   /** Queries per interval. */
@@ -80,7 +81,7 @@ export class QueryLimiter {
       const wait =
         now < this.#blockedUntil ? this.#blockedUntil - now : Math.ceil((1 - this.#tokens) / this.#perMs);
       if (now + wait > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(1, wait)));
+      await sleep(Math.max(1, wait));
     }
   }
 

@@ -255,7 +255,7 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
  *   accountReference: 'INV-1',
  * });
  * await sim.idle(); // the callback has been delivered
- * (await daraja.stk.query(checkoutRequestId)).status; // 'cancelled'
+ * (await daraja.stk.query({ checkoutRequestId: checkoutRequestId })).status; // 'cancelled'
  * await sim.close();
  * ```
  */

@@ -211,7 +211,14 @@ describe('the layer rule (ARCHITECTURE.md) is enforced by lint', () => {
   it("names in src/ stay unique, as the rule's patterns need: no two folders share a name, nor the files it names", () => {
     // `**/stk/**` means "through the folder src/resources/stk" only while no other folder is called `stk`; the
     // same for the files the rule names (`**/client.js`, `**/errors.js`…).
-    const ruleFiles = new Set(['client.ts', 'errors.ts', 'logger.ts', 'version.ts', 'payment-status.ts', 'resource.ts']);
+    const ruleFiles = new Set([
+      'client.ts',
+      'errors.ts',
+      'logger.ts',
+      'version.ts',
+      'payment-status.ts',
+      'resource.ts',
+    ]);
     const seen = new Map<string, string>();
     const clashes: string[] = [];
     const walk = (dir: string) => {

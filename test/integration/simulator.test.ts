@@ -154,7 +154,7 @@ describe('STK push, query and callbacks by the phone-number rule', () => {
       customerMessage: 'Success. Request accepted for processing',
     });
     expect(push.checkoutRequestId).toMatch(/^ws_CO_\d{14}\d+$/);
-    expect((await daraja.stk.query(push.checkoutRequestId)).status).toBe('pending');
+    expect((await daraja.stk.query({ checkoutRequestId: push.checkoutRequestId })).status).toBe('pending');
 
     const [received] = await receiver.waitFor(1);
     expect(received!.headers['content-type']).toMatch(/^application\/json/);
@@ -164,7 +164,7 @@ describe('STK push, query and callbacks by the phone-number rule', () => {
     expect(cb.ResultCode).toBe(code);
     expect(cb.ResultDesc).toBe(expected[code]!.desc);
 
-    const result = await daraja.stk.query(push.checkoutRequestId);
+    const result = await daraja.stk.query({ checkoutRequestId: push.checkoutRequestId });
     expect(result.status).toBe(expected[code]!.status);
     expect(result.resultCode).toBe(String(code));
     expect(result.resultDesc).toBe(expected[code]!.desc);
@@ -215,7 +215,7 @@ describe('STK push, query and callbacks by the phone-number rule', () => {
       accountReference: 'A',
     });
     await sim.idle();
-    expect((await daraja.stk.query(checkoutRequestId)).status).toBe('completed');
+    expect((await daraja.stk.query({ checkoutRequestId: checkoutRequestId })).status).toBe('completed');
     expect(sim.transaction(checkoutRequestId)).toMatchObject({
       status: 'completed',
       resultCode: 0,
@@ -263,7 +263,7 @@ describe('STK push, query and callbacks by the phone-number rule', () => {
       timeout: 2000,
       interval: 5,
     });
-    expect((await daraja.stk.query(checkoutRequestId)).status).toBe('completed');
+    expect((await daraja.stk.query({ checkoutRequestId: checkoutRequestId })).status).toBe('completed');
     expect(receiver.received).toHaveLength(0);
     const [late] = await receiver.waitFor(1);
     const decidedAt = sim.transaction(checkoutRequestId)!.decidedAt!.getTime();
@@ -292,13 +292,13 @@ describe('choosing outcomes from the test', () => {
       accountReference: 'A',
     });
     await sim.idle(); // nothing is scheduled: it waits for the test
-    expect((await daraja.stk.query(checkoutRequestId)).status).toBe('pending');
+    expect((await daraja.stk.query({ checkoutRequestId: checkoutRequestId })).status).toBe('pending');
     expect(sim.transaction(checkoutRequestId)).toMatchObject({ status: 'pending', outcome: undefined });
     expect(receiver.received).toHaveLength(0);
 
     const decided = sim.resolve(checkoutRequestId, 'wrong-pin');
     expect(decided).toMatchObject({ status: 'failed', resultCode: 2001 });
-    const query = await daraja.stk.query(checkoutRequestId);
+    const query = await daraja.stk.query({ checkoutRequestId: checkoutRequestId });
     expect(query).toMatchObject({ status: 'failed', resultCode: '2001' });
     const [cb] = await receiver.waitFor(1);
     expect(stkCallbackOf(cb!.body)).toMatchObject({
@@ -317,7 +317,7 @@ describe('choosing outcomes from the test', () => {
       accountReference: 'A',
     });
     await sim.idle();
-    expect((await daraja.stk.query(checkoutRequestId)).status).toBe('timeout');
+    expect((await daraja.stk.query({ checkoutRequestId: checkoutRequestId })).status).toBe('timeout');
     expect(stkCallbackOf(receiver.received[0]!.body).ResultCode).toBe(1037);
   });
 
@@ -345,7 +345,7 @@ describe('choosing outcomes from the test', () => {
     await sim.idle();
     expect(sim.transaction(first.checkoutRequestId)).toMatchObject({ status: 'failed', resultCode: 1 });
     expect(sim.transaction(second.checkoutRequestId)?.status).toBe('pending');
-    expect(await daraja.stk.query(third.checkoutRequestId)).toMatchObject({
+    expect(await daraja.stk.query({ checkoutRequestId: third.checkoutRequestId })).toMatchObject({
       status: 'failed',
       resultCode: '17',
     });
@@ -416,13 +416,17 @@ describe('errors the SDK sees', () => {
       errorMessage: '[MerchantValidate] - Wrong credentials',
     });
     expect((error as Error).message).toMatch(/MPESA_PASSKEY/);
-    await expect(daraja.stk.query('ws_CO_123')).rejects.toMatchObject({ errorCode: '500.001.1001' });
+    await expect(daraja.stk.query({ checkoutRequestId: 'ws_CO_123' })).rejects.toMatchObject({
+      errorCode: '500.001.1001',
+    });
     expect(sim.transactions).toHaveLength(0);
   });
 
   it('an unknown CheckoutRequestID: DarajaNotFoundError', async () => {
     const { daraja } = await simulator();
-    const error = await daraja.stk.query('ws_CO_0101202000000012345678').catch((e: unknown) => e);
+    const error = await daraja.stk
+      .query({ checkoutRequestId: 'ws_CO_0101202000000012345678' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DarajaNotFoundError);
     expect(error).toMatchObject({ status: 500, errorMessage: 'The transaction does not Exist' });
   });
@@ -433,7 +437,7 @@ describe('the request log', () => {
     const { sim, daraja } = await simulator();
     const before = Date.now();
     const push = await daraja.stk.push({ phoneNumber: '0712345678', amount: 10, accountReference: 'LOG' });
-    await daraja.stk.query(push.checkoutRequestId);
+    await daraja.stk.query({ checkoutRequestId: push.checkoutRequestId });
     const [oauth, pushed, queried] = sim.requests;
     expect(oauth).toMatchObject({
       operation: 'oauth',
@@ -547,7 +551,7 @@ describe('callback delivery failures', () => {
       ]);
       expect(captured.some((l) => l.includes('sim: callback delivery failed'))).toBe(true);
       // Still serving, and the results stand.
-      expect((await daraja.stk.query(a.checkoutRequestId)).status).toBe('completed');
+      expect((await daraja.stk.query({ checkoutRequestId: a.checkoutRequestId })).status).toBe('completed');
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);

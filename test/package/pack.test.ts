@@ -82,7 +82,7 @@ const d = new m.Daraja({ consumerKey: sim.consumerKey, consumerSecret: sim.consu
   passkey: sim.passkey, callbackUrl: 'http://127.0.0.1:9/cb', baseUrl: sim.url });
 const r = await d.stk.push({ phoneNumber: '0712345601', amount: 1, accountReference: 'PKG' });
 await sim.idle();
-const q = await d.stk.query(r.checkoutRequestId);
+const q = await d.stk.query({ checkoutRequestId: r.checkoutRequestId });
 await sim.close();
 console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim.requests.length }));
 `;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DarajaApiError } from '../errors.js';
+import { toUnreadableAnswerError } from '../http/api-errors.js';
 import type { RequestOptions, TokenSource, Transport } from '../http/transport.js';
 import type { Log } from '../logger.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
@@ -106,12 +106,10 @@ export class TokenManager implements TokenSource {
       !Number.isFinite(expiresInSeconds) ||
       expiresInSeconds <= 0
     ) {
-      throw new DarajaApiError(
-        {
-          operation: 'oauth',
-          status,
-          body: typeof body === 'object' ? '[OAuth answer without a usable token]' : '',
-        },
+      throw toUnreadableAnswerError(
+        { operation: 'oauth', moneyMoving: false },
+        status,
+        typeof body === 'object' ? '[OAuth answer without a usable token]' : '',
         '[daraja] oauth: Daraja answered without a usable access_token / expires_in. Check baseUrl points at Daraja.',
       );
     }

@@ -1,3 +1,4 @@
+import { sleep } from '../../core/http/retry.js';
 import type { FulfilmentClaim, Payment } from '../types.js';
 import { errorText, type FlowContext, type FulfilmentOutcome, HOUR, PAYMENT_ID } from './context.js';
 
@@ -90,7 +91,7 @@ export async function runFulfilment(
         });
         return 'failed';
       }
-      await new Promise((resolve) => setTimeout(resolve, 200 * 4 ** attempt));
+      await sleep(200 * 4 ** attempt);
     }
   }
   ctx.log.info('payment fulfilled', { paymentId: payment.id });

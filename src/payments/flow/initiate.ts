@@ -8,7 +8,8 @@ import {
   isDarajaValidationError,
 } from '../../core/errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
-import { normalizeStkFields, validateText } from '../../resources/stk/stk.js';
+import { validateText } from '../../core/utils/validate.js';
+import { normalizeStkFields } from '../../resources/stk/stk.js';
 import type { JournalEntry } from '../journal.js';
 import { callbackToken } from '../security.js';
 import type { Payment } from '../types.js';

@@ -1,6 +1,6 @@
 import { isDarajaApiError } from '../../core/errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
-import type { StkQueryResult } from '../../resources/stk/stk.js';
+import type { StkQueryResponse } from '../../resources/stk/stk.js';
 import { type FlowContext, MINUTE } from './context.js';
 
 /** Is this error Daraja's gateway rate-limiting us (429, spike arrest, quota)? */
@@ -24,9 +24,9 @@ export async function queryStatus(
   checkoutRequestId: string,
   quiet = false,
   requestOptions?: RequestOptions,
-): Promise<StkQueryResult | undefined> {
+): Promise<StkQueryResponse | undefined> {
   try {
-    return await ctx.o.daraja.stk.query(checkoutRequestId, requestOptions);
+    return await ctx.o.daraja.stk.query({ checkoutRequestId: checkoutRequestId }, requestOptions);
   } catch (error) {
     if (isRateLimited(error)) {
       ctx.limiter?.block(MINUTE);

@@ -1,6 +1,6 @@
 import type { PaymentStatus } from '../../core/payment-status.js';
 import { parseStkCallback, type StkCallbackResult } from '../../inbound/stk-callback.js';
-import type { StkQueryResult } from '../../resources/stk/stk.js';
+import type { StkQueryResponse } from '../../resources/stk/stk.js';
 import type { Payment, PaymentTransition, ReceiptEnrichment, SettledBy } from '../types.js';
 import type { FlowContext, FulfilmentOutcome, Processed } from './context.js';
 import { fulfil } from './fulfil.js';
@@ -55,7 +55,7 @@ export function giveUp(why: string): PaymentTransition {
 export async function settleFromQuery(
   ctx: FlowContext,
   paymentId: string,
-  result: StkQueryResult,
+  result: StkQueryResponse,
   by: SettledBy,
   resultDesc?: string,
 ): Promise<{ payment: Payment | undefined; applied: boolean; fulfilment: FulfilmentOutcome }> {

@@ -1,5 +1,5 @@
 import type { RequestOptions } from '../../core/http/transport.js';
-import { hasControlCharacter } from '../../resources/stk/stk.js';
+import { hasControlCharacter } from '../../core/utils/validate.js';
 import type { Payment } from '../types.js';
 import { type FlowContext, PAYMENT_ID } from './context.js';
 import { fulfil } from './fulfil.js';

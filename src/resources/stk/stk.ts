@@ -24,7 +24,6 @@ import { describeStkResultCode } from './result-codes.js';
 
 // Kept here for the payment flow and `daraja doctor`, which import them from this module.
 export { STK_MAX_AMOUNT, STK_MIN_AMOUNT, type StkTransactionType } from '../../core/limits.js';
-export { hasControlCharacter, validateAmount, validateText } from '../../core/utils/validate.js';
 
 /** Input of {@link Stk.push}. */
 export interface StkPushParams {
