@@ -208,6 +208,29 @@ describe('the layer rule (ARCHITECTURE.md) is enforced by lint', () => {
     }
   });
 
+  it('a file over 400 lines or a function over 80 fails lint in src/ (the sizes of ARCHITECTURE.md)', () => {
+    const body = (n: number) => Array.from({ length: n }, (_, i) => `  total += ${i};`).join('\n');
+    const longFunction = `export function probe(): number {\n  let total = 0;\n${body(85)}\n  return total;\n}\n`;
+    const shortFunctions = Array.from(
+      { length: 41 },
+      (_, i) => `export function probe${i}(): number {\n  let total = 0;\n${body(6)}\n  return total;\n}\n`,
+    );
+    const fn = `src/core/utils/${PROBE}_long_function.ts`;
+    const file = `src/core/utils/${PROBE}_long_file.ts`;
+    const fine = `src/core/utils/${PROBE}_fine.ts`;
+    const diagnostics = withProbes(
+      { [fn]: longFunction, [file]: shortFunctions.join(''), [fine]: shortFunctions.slice(0, 3).join('') },
+      () => lint([fn, file, fine]),
+    );
+    expect(diagnostics.filter((d) => d.file === fn).map((d) => d.rule)).toEqual([
+      'lint/complexity/noExcessiveLinesPerFunction',
+    ]);
+    expect(diagnostics.filter((d) => d.file === file).map((d) => d.rule)).toEqual([
+      'lint/style/noExcessiveLinesPerFile',
+    ]);
+    expect(diagnostics.filter((d) => d.file === fine)).toEqual([]);
+  });
+
   it("names in src/ stay unique, as the rule's patterns need: no two folders share a name, nor the files it names", () => {
     // `**/stk/**` means "through the folder src/resources/stk" only while no other folder is called `stk`; the
     // same for the files the rule names (`**/client.js`, `**/errors.js`…).
