@@ -108,6 +108,7 @@ export type {
   CallbackRetryLater,
   CallbackUrlParams,
   InitiateParams,
+  InitiateResponse,
   InitiateResult,
   PaymentFlow,
   PaymentFlowOptions,

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CALLBACK_ACK,
   createPaymentFlow,
-  type InitiateResult,
+  type InitiateResponse,
   type Payment,
   type PaymentFlow,
   type PaymentFlowOptions,
@@ -96,7 +96,7 @@ async function stopApp(app: Harness): Promise<void> {
 
 /** Initiate payments (store up), and have the simulator's customers pay them, with no callback sent. */
 async function paidPayments(app: Harness, count: number, tag: string) {
-  const results: InitiateResult[] = [];
+  const results: InitiateResponse[] = [];
   for (let i = 0; i < count; i += 5) {
     // Five checkouts at a time, as customers come.
     const batch = Array.from({ length: Math.min(5, count - i) }, (_, k) =>

@@ -40,6 +40,7 @@ import type {
   CallbackRequest,
   CallbackResponse,
   InitiateParams,
+  InitiateResponse,
   InitiateResult,
   PaymentFlow,
   ReconcileSummary,
@@ -57,6 +58,7 @@ export {
   type CallbackRetryLater,
   type CallbackUrlParams,
   type InitiateParams,
+  type InitiateResponse,
   type InitiateResult,
   type PaymentFlow,
   type ReconcileSummary,
@@ -100,7 +102,7 @@ class Flow implements PaymentFlow {
     return callbackUrlFor(this.#ctx, paymentId);
   }
 
-  initiate(params: InitiateParams, requestOptions?: RequestOptions): Promise<InitiateResult> {
+  initiate(params: InitiateParams, requestOptions?: RequestOptions): Promise<InitiateResponse> {
     return initiate(this.#ctx, params, requestOptions);
   }
 

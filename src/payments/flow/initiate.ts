@@ -15,7 +15,7 @@ import { callbackToken } from '../security.js';
 import type { Payment } from '../types.js';
 import { errorText, type FlowContext, TIMED_OUT, withDeadline } from './context.js';
 import { afterSettled } from './settle.js';
-import { CALLBACK_URL_PARAMS, type InitiateParams, type InitiateResult } from './types.js';
+import { CALLBACK_URL_PARAMS, type InitiateParams, type InitiateResponse } from './types.js';
 import { warnSchema } from './warnings.js';
 
 /** {@link PaymentFlow.callbackUrlFor}: the callback URL with the payment's id and token. */
@@ -36,7 +36,7 @@ export async function initiate(
   ctx: FlowContext,
   params: InitiateParams,
   requestOptions?: RequestOptions,
-): Promise<InitiateResult> {
+): Promise<InitiateResponse> {
   if (typeof params !== 'object' || params === null) {
     throw new DarajaValidationError('params', 'pass { ownerId, amount, phoneNumber, accountReference }.');
   }
@@ -103,7 +103,7 @@ async function pushFailed(
   id: string,
   payment: Payment,
   error: unknown,
-): Promise<InitiateResult> {
+): Promise<InitiateResponse> {
   if (isDarajaUnknownOutcomeError(error)) {
     ctx.log.warn('push outcome unknown; payment stays pending and is not resent', { paymentId: id });
     return {

@@ -68,8 +68,8 @@ export interface InitiateParams {
   idempotencyKey?: string;
 }
 
-/** The result of {@link PaymentFlow.initiate}. */
-export interface InitiateResult {
+/** What {@link PaymentFlow.initiate} returns at once: the payment and the answer to its push. */
+export interface InitiateResponse {
   /**
    * - `sent`: Daraja accepted the push; the prompt is on its way.
    * - `rejected`: Daraja refused the push (or it never left); the payment is `failed` with the reason.
@@ -84,6 +84,9 @@ export interface InitiateResult {
   /** The error behind `rejected` or `unknown`. */
   error?: DarajaError;
 }
+
+/** @deprecated Use {@link InitiateResponse}: the immediate answer of `initiate` ends in `Response`, as Daraja's do. */
+export type InitiateResult = InitiateResponse;
 
 /**
  * What {@link PaymentFlow.handleCallback} needs from the HTTP request. Every field but `body` also takes
@@ -179,7 +182,7 @@ export interface PaymentFlow {
    * `migrate()` was never called (nothing is sent). A missing table is a setup step, not an outage: it is
    * never retried or journaled as one.
    */
-  initiate(params: InitiateParams, requestOptions?: RequestOptions): Promise<InitiateResult>;
+  initiate(params: InitiateParams, requestOptions?: RequestOptions): Promise<InitiateResponse>;
   /**
    * Handle a callback request. Never throws. Answers HTTP 200 with `{"ResultCode":0,"ResultDesc":"Accepted"}`
    * once the callback is durable (recorded in the store within the deadline, or else in a durable
