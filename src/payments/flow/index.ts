@@ -41,7 +41,6 @@ import type {
   CallbackResponse,
   InitiateParams,
   InitiateResponse,
-  InitiateResult,
   PaymentFlow,
   ReconcileSummary,
 } from './types.js';
