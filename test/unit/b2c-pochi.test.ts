@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DarajaConfigError,
+  DarajaDuplicateError,
+  DarajaUnknownOutcomeError,
+  DarajaValidationError,
+  isDarajaDuplicateError,
+  POCHI_MIN_AMOUNT,
+} from '../../src/index.js';
+import {
+  B2C_SHORTCODE,
+  DOC_SECURITY_CREDENTIALS,
+  INITIATOR_NAME,
+  QUEUE_TIMEOUT_URL,
+  RESULT_URL,
+  SECURITY_CREDENTIAL,
+} from '../fixtures/constants.js';
+import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
+import { type Answer, endpoint } from '../helpers/endpoint.js';
+import { captured } from '../helpers/logger.js';
+import { darajaMock, useMsw } from '../helpers/msw.js';
+
+// Business to Pochi (`daraja.b2c.payToPochi`): B2C's v3 body on its own path, with the same idempotency
+// key. The samples are Safaricom's Business to Pochi page (request, acknowledgement, duplicate error).
+const PATH = '/mpesa/b2pochi/v1/paymentrequest';
+const mock = darajaMock();
+const server = useMsw(...mock.handlers);
+
+const DOC_RESPONSE = {
+  ConversationID: 'AG_20240706_20106e9209f64bebd05b',
+  OriginatorConversationID: '600997_Test_32et3241ed8yu',
+  ResponseCode: '0',
+  ResponseDescription: 'Accept the service request successfully.',
+};
+const DUPLICATE: Answer = {
+  status: 500,
+  json: {
+    requestId: '1c5b-4ba8-815c-ac45c57a3db01469899',
+    errorCode: '500.002.1001',
+    errorMessage: 'Duplicate OriginatorConversationID.',
+  },
+};
+
+function route(...answers: Answer[]) {
+  const e = endpoint(PATH, ...answers);
+  server.use(e.handler);
+  return e;
+}
+
+const client = makeInitiatorClient;
+
+describe('b2c.payToPochi request', () => {
+  it('reproduces the documented sample field for field, on the b2pochi path', async () => {
+    const e = route({ json: DOC_RESPONSE });
+    const daraja = client({
+      initiatorName: 'testapi',
+      securityCredential: DOC_SECURITY_CREDENTIALS[0],
+      initiatorShortcode: undefined,
+      resultUrl: undefined,
+      queueTimeoutUrl: undefined,
+    });
+    const response = await daraja.b2c.payToPochi({
+      originatorConversationId: '600997_Test_32et3241ed8yu',
+      amount: 10,
+      shortcode: '600992',
+      phoneNumber: '254708374149',
+      remarks: 'remarked',
+      queueTimeoutUrl: 'https://mydomain.com/path',
+      resultUrl: 'https://mydomain.com/path',
+      occasion: 'ChristmasPay',
+    });
+    expect(e.bodies).toEqual([
+      {
+        OriginatorConversationID: '600997_Test_32et3241ed8yu',
+        InitiatorName: 'testapi',
+        SecurityCredential: 'RC6E9WDxXR4b9X2c6z3gp0oC5Th ==',
+        CommandID: 'BusinessPayToPochi',
+        Amount: '10',
+        PartyA: '600992',
+        PartyB: '254708374149',
+        Remarks: 'remarked',
+        QueueTimeOutURL: 'https://mydomain.com/path',
+        ResultURL: 'https://mydomain.com/path',
+        Occassion: 'ChristmasPay',
+      },
+    ]);
+    expect(response).toEqual({
+      conversationId: 'AG_20240706_20106e9209f64bebd05b',
+      originatorConversationId: '600997_Test_32et3241ed8yu',
+      responseCode: '0',
+      responseDescription: 'Accept the service request successfully.',
+      phoneNumber: '254708374149',
+      amount: 10,
+    });
+  });
+
+  it('generates a UUID key, takes defaults from the client, always sends BusinessPayToPochi', async () => {
+    const e = route({ json: { ...DOC_RESPONSE, OriginatorConversationID: undefined } });
+    const response = await client().b2c.payToPochi({
+      phoneNumber: '0712 345 678',
+      amount: 250_000,
+      // Not a parameter of payToPochi: a caller who passes one anyway still sends BusinessPayToPochi.
+      ...({ commandId: 'SalaryPayment' } as object),
+    });
+    const body = e.bodies[0]!;
+    expect(body['OriginatorConversationID']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(response.originatorConversationId).toBe(body['OriginatorConversationID']);
+    expect(body).toEqual({
+      OriginatorConversationID: body['OriginatorConversationID'],
+      InitiatorName: INITIATOR_NAME,
+      SecurityCredential: SECURITY_CREDENTIAL,
+      CommandID: 'BusinessPayToPochi',
+      Amount: '250000',
+      PartyA: B2C_SHORTCODE,
+      PartyB: '254712345678',
+      Remarks: 'Payment',
+      QueueTimeOutURL: QUEUE_TIMEOUT_URL,
+      ResultURL: RESULT_URL,
+    });
+  });
+});
+
+describe('b2c.payToPochi validation (nothing is sent)', () => {
+  const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+    ['below the KES 10 minimum', { amount: POCHI_MIN_AMOUNT - 1 }, 'amount', /between 10 and 250,000/],
+    ['zero', { amount: 0 }, 'amount', /between 10 and 250,000/],
+    ['over the limit', { amount: 250_001 }, 'amount', /between 10 and 250,000/],
+    ['cents', { amount: 10.5 }, 'amount', /whole number/],
+    ['no amount', { amount: undefined }, 'amount', /number of shillings/],
+    ['bad phone', { phoneNumber: '0812345678' }, 'phoneNumber', /Kenyan mobile/],
+    ['short remarks', { remarks: 'x' }, 'remarks', /2 to 100/],
+    ['long occasion', { occasion: 'x'.repeat(101) }, 'occasion', /1 to 100/],
+    [
+      'bad key',
+      { originatorConversationId: 'has spaces in it' },
+      'originatorConversationId',
+      /idempotency key/,
+    ],
+    ['bad shortcode', { shortcode: '12' }, 'shortcode', /5 to 7 digits/],
+    ['http result URL in production', { resultUrl: 'http://x.example.com/r' }, 'resultUrl', /https/],
+  ];
+  it.each(cases)('rejects %s', async (_name, override, field, message) => {
+    const e = route({ json: DOC_RESPONSE });
+    const daraja = client({ environment: 'production', baseUrl: 'https://sandbox.safaricom.co.ke' });
+    const error = await rejection(
+      daraja.b2c.payToPochi({ phoneNumber: '0712345678', amount: 100, ...override } as never),
+    );
+    expect(error).toBeInstanceOf(DarajaValidationError);
+    expect(error).toMatchObject({ field });
+    expect(error.message).toMatch(message);
+    expect(e.bodies).toHaveLength(0);
+  });
+
+  it('rejects a call without params, and names every missing client setting in one config error', async () => {
+    const e = route({ json: DOC_RESPONSE });
+    expect(await rejection(client().b2c.payToPochi(undefined as never))).toMatchObject({ field: 'params' });
+    const error = (await rejection(
+      makeClient().b2c.payToPochi({ phoneNumber: '0712345678', amount: 10 }),
+    )) as DarajaConfigError;
+    expect(error).toBeInstanceOf(DarajaConfigError);
+    expect(error.issues.map((i) => i.field)).toEqual([
+      'initiatorName',
+      'initiatorPassword',
+      'shortcode',
+      'resultUrl',
+      'queueTimeoutUrl',
+    ]);
+    expect(e.bodies).toHaveLength(0);
+  });
+});
+
+describe('b2c.payToPochi idempotency (money-moving, as b2c.pay)', () => {
+  it('retries a timed-out payment with the same OriginatorConversationID and surfaces the duplicate answer', async () => {
+    const e = route({ hang: 1_000 }, DUPLICATE);
+    const error = await rejection(
+      client({ timeoutMs: 100 }).b2c.payToPochi({
+        phoneNumber: '0712345678',
+        amount: 100,
+        originatorConversationId: 'pochi-42',
+      }),
+    );
+    expect(e.bodies).toHaveLength(2);
+    expect(e.bodies[1]).toEqual(e.bodies[0]); // the very same request, credential included
+    expect(e.bodies[0]?.['OriginatorConversationID']).toBe('pochi-42');
+    expect(error).toBeInstanceOf(DarajaDuplicateError);
+    expect(isDarajaDuplicateError(error)).toBe(true);
+    expect(error).toMatchObject({
+      idempotencyKey: 'pochi-42',
+      status: 500,
+      errorCode: '500.002.1001',
+      errorMessage: 'Duplicate OriginatorConversationID.',
+      operation: 'b2c.payToPochi',
+    });
+  });
+
+  it('retries after a dropped connection or a gateway 503, and succeeds with the same key', async () => {
+    const e = route({ error: true }, { text: '<html>503</html>', status: 503 }, { json: DOC_RESPONSE });
+    const response = await client().b2c.payToPochi({
+      phoneNumber: '0712345678',
+      amount: 100,
+      originatorConversationId: 'k-7',
+    });
+    expect(e.bodies.map((b) => b['OriginatorConversationID'])).toEqual(['k-7', 'k-7', 'k-7']);
+    expect(response.responseCode).toBe('0');
+  });
+
+  it('gives up with an unknown outcome after maxRetries ambiguous attempts, saying a same-key retry is safe', async () => {
+    const e = route({ hang: 1_000 });
+    const error = await rejection(
+      client({ timeoutMs: 50, maxRetries: 2 }).b2c.payToPochi({
+        phoneNumber: '0712345678',
+        amount: 100,
+        originatorConversationId: 'k-9',
+      }),
+    );
+    expect(error).toBeInstanceOf(DarajaUnknownOutcomeError);
+    expect(error.message).toMatch(/b2c\.payToPochi with originatorConversationId "k-9" is safe/);
+    expect(e.bodies.map((b) => b['OriginatorConversationID'])).toEqual(['k-9', 'k-9', 'k-9']);
+  });
+
+  it('does not retry a business rejection (the documented "Invalid amount")', async () => {
+    const e = route({
+      status: 400,
+      json: { requestId: 'r', errorCode: '401.001', errorMessage: 'Bad Request - Invalid amount' },
+    });
+    const error = await rejection(client().b2c.payToPochi({ phoneNumber: '0712345678', amount: 100 }));
+    expect(error).toMatchObject({
+      name: 'DarajaApiError',
+      errorCode: '401.001',
+      operation: 'b2c.payToPochi',
+    });
+    expect(e.bodies).toHaveLength(1);
+  });
+
+  it('logs the retry with the key and a masked phone number, never the credential', async () => {
+    const before = captured.length;
+    route({ error: true }, { json: DOC_RESPONSE });
+    await client().b2c.payToPochi({
+      phoneNumber: '0712345678',
+      amount: 100,
+      originatorConversationId: 'k-log',
+    });
+    const lines = captured.slice(before).join('\n');
+    expect(lines).toMatch(/b2c pochi payment sending/);
+    expect(lines).toMatch(/retrying[\s\S]*k-log/);
+    expect(lines).toContain('2547****5678');
+    expect(lines).not.toContain(SECURITY_CREDENTIAL);
+  });
+});
