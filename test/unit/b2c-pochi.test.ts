@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createResultHandler, parseB2cResult } from '../../src/inbound/index.js';
 import {
   DarajaConfigError,
   DarajaDuplicateError,
   DarajaUnknownOutcomeError,
   DarajaValidationError,
+  describeResultCode,
   isDarajaDuplicateError,
   POCHI_MIN_AMOUNT,
 } from '../../src/index.js';
@@ -21,7 +23,8 @@ import { captured } from '../helpers/logger.js';
 import { darajaMock, useMsw } from '../helpers/msw.js';
 
 // Business to Pochi (`daraja.b2c.payToPochi`): B2C's v3 body on its own path, with the same idempotency
-// key. The samples are Safaricom's Business to Pochi page (request, acknowledgement, duplicate error).
+// key, and its result in B2C's shape. The samples are Safaricom's Business to Pochi page (request,
+// acknowledgement, duplicate error, success and failure results) and one real sandbox result (8006).
 const PATH = '/mpesa/b2pochi/v1/paymentrequest';
 const mock = darajaMock();
 const server = useMsw(...mock.handlers);
@@ -247,5 +250,144 @@ describe('b2c.payToPochi idempotency (money-moving, as b2c.pay)', () => {
     expect(lines).toMatch(/retrying[\s\S]*k-log/);
     expect(lines).toContain('2547****5678');
     expect(lines).not.toContain(SECURITY_CREDENTIAL);
+  });
+});
+
+// The result samples: Safaricom's success (PartyB and the public name replaced with 254708374149 - JOHN
+// DOE) and failure, and a real sandbox result whose ResultParameter is a single object.
+const QUEUE_ITEM = {
+  Key: 'QueueTimeoutURL',
+  Value: 'https://internalsandbox.safaricom.co.ke/mpesa/b2cresults/v1/submit',
+};
+const POCHI_SUCCESS = {
+  Result: {
+    ResultType: 0,
+    ResultCode: 0,
+    ResultDesc: 'The service request is processed successfully.',
+    OriginatorConversationID: '53e3-4aa8-9fe0-8fb5e4092cdd3533373',
+    ConversationID: 'AG_20240706_2010364430d9bbdaf872',
+    TransactionID: 'SG632NMUAB',
+    ResultParameters: {
+      ResultParameter: [
+        { Key: 'TransactionAmount', Value: 10 },
+        { Key: 'TransactionReceipt', Value: 'SG632NMUAB' },
+        { Key: 'ReceiverPartyPublicName', Value: '254708374149 - JOHN DOE' },
+        { Key: 'TransactionCompletedDateTime', Value: '06.07.2024 22:48:52' },
+        { Key: 'B2CUtilityAccountAvailableFunds', Value: 8959269.6 },
+        { Key: 'B2CWorkingAccountAvailableFunds', Value: 1199371.0 },
+        { Key: 'B2CRecipientIsRegisteredCustomer', Value: 'Y' },
+        { Key: 'B2CChargesPaidAccountAvailableFunds', Value: -1980.0 },
+      ],
+    },
+    ReferenceData: { ReferenceItem: QUEUE_ITEM },
+  },
+};
+const POCHI_FAILURE = {
+  Result: {
+    ResultType: 0,
+    ResultCode: 2001,
+    ResultDesc: 'The initiator information is invalid.',
+    OriginatorConversationID: '53e3-4aa8-9fe0-8fb5e4092cdd3544366',
+    ConversationID: 'AG_20240707_201062f6f6f5804f7a33',
+    TransactionID: 'SG722NMVXQ',
+    ReferenceData: { ReferenceItem: QUEUE_ITEM },
+  },
+};
+const POCHI_SANDBOX_LOCKED = {
+  Result: {
+    ResultType: 0,
+    ResultCode: 8006,
+    ResultDesc: 'The security credential is locked.',
+    OriginatorConversationID: '<redacted-id>',
+    ConversationID: 'AG_REDACTED',
+    TransactionID: 'XXXXXXXXXX',
+    ResultParameters: { ResultParameter: { Key: 'CreditPartyName', Value: '<redacted>' } },
+    ReferenceData: { ReferenceItem: { Key: 'QueueTimeoutURL', Value: 'https://example.com/b2c/timeout' } },
+  },
+};
+
+describe('Business to Pochi results (parseB2cResult: the same Result as B2C)', () => {
+  it('documented success: amount, receipt, receiver, the dd.MM.yyyy date in Nairobi time, funds', () => {
+    expect(parseB2cResult(POCHI_SUCCESS)).toMatchObject({
+      success: true,
+      resultCode: '0',
+      resultType: 0,
+      meaning: 'Processed successfully.',
+      originatorConversationId: '53e3-4aa8-9fe0-8fb5e4092cdd3533373',
+      conversationId: 'AG_20240706_2010364430d9bbdaf872',
+      transactionId: 'SG632NMUAB',
+      amount: 10,
+      receiptNumber: 'SG632NMUAB',
+      receiver: { identifier: '254708374149', name: 'JOHN DOE', phoneNumber: '254708374149' },
+      completedAt: new Date('2024-07-06T19:48:52Z'),
+      utilityAccountAvailableFunds: 8959269.6,
+      workingAccountAvailableFunds: 1199371,
+      chargesPaidAccountAvailableFunds: -1980,
+      recipientIsRegisteredCustomer: true,
+      referenceData: [{ key: 'QueueTimeoutURL', value: QUEUE_ITEM.Value }],
+    });
+  });
+
+  it('documented failure: no ResultParameters, 2001 explained from the B2C catalogue', () => {
+    const result = parseB2cResult(POCHI_FAILURE);
+    expect(result).toMatchObject({
+      success: false,
+      resultCode: '2001',
+      resultDesc: 'The initiator information is invalid.',
+      transactionId: 'SG722NMVXQ',
+      parameters: [],
+      amount: undefined,
+      receiptNumber: undefined,
+      receiver: undefined,
+      completedAt: undefined,
+      recipientIsRegisteredCustomer: undefined,
+    });
+    expect(result.meaning).toMatch(/initiator information is invalid/);
+  });
+
+  it('real sandbox result: 8006 with a single-object ResultParameter (CreditPartyName)', () => {
+    const result = parseB2cResult(POCHI_SANDBOX_LOCKED);
+    expect(result).toMatchObject({
+      success: false,
+      resultCode: '8006',
+      originatorConversationId: '<redacted-id>',
+      transactionId: 'XXXXXXXXXX',
+      parameters: [{ key: 'CreditPartyName', value: '<redacted>' }],
+      values: { CreditPartyName: '<redacted>' },
+      amount: undefined,
+      receiver: undefined,
+    });
+    expect(result.meaning).toMatch(/security credential is locked/);
+  });
+
+  it('knows every result code of the Business to Pochi page in the B2C catalogue', () => {
+    const codes = [
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '8',
+      '11',
+      '21',
+      '2001',
+      '2006',
+      '2028',
+      '2040',
+      '8006',
+      'SFC_IC0003',
+    ];
+    for (const code of codes) expect(describeResultCode(code, 'b2c'), code).toMatchObject({ known: true });
+    expect(describeResultCode(1, 'b2c').meaning).toMatch(/Utility account/);
+  });
+
+  it("createResultHandler({ kind: 'b2c' }) takes each sample and acknowledges it", async () => {
+    const received: unknown[] = [];
+    const handler = createResultHandler({ kind: 'b2c', onResult: (r) => received.push(r.resultCode) });
+    for (const body of [POCHI_SUCCESS, POCHI_FAILURE, POCHI_SANDBOX_LOCKED]) {
+      const ack = await handler.handle({ body: JSON.stringify(body) });
+      expect(ack).toMatchObject({ status: 200, body: { ResultCode: 0, ResultDesc: 'Accepted' } });
+    }
+    expect(received).toEqual(['0', '2001', '8006']);
   });
 });
