@@ -237,6 +237,25 @@ describe('b2c.payToPochi idempotency (money-moving, as b2c.pay)', () => {
     expect(e.bodies).toHaveLength(1);
   });
 
+  it("the sandbox's 401.002.01 on this path: replayed once with a new token, then an error about the product", async () => {
+    const invalidToken: Answer = {
+      status: 401,
+      json: {
+        requestId: 'r',
+        errorCode: '401.002.01',
+        errorMessage: 'Error Occurred - Invalid Access Token - ',
+      },
+    };
+    const e = route(invalidToken, invalidToken);
+    const error = await rejection(
+      client().b2c.payToPochi({ phoneNumber: '0712345678', amount: 100, originatorConversationId: 'k-401' }),
+    );
+    expect(e.bodies.map((b) => b['OriginatorConversationID'])).toEqual(['k-401', 'k-401']);
+    expect(error).not.toBeInstanceOf(DarajaUnknownOutcomeError);
+    expect(error).toMatchObject({ errorCode: '401.002.01', operation: 'b2c.payToPochi' });
+    expect(error.message).toMatch(/API product enabled/);
+  });
+
   it('logs the retry with the key and a masked phone number, never the credential', async () => {
     const before = captured.length;
     route({ error: true }, { json: DOC_RESPONSE });
