@@ -69,6 +69,7 @@ export {
   C2B_BILL_REF_MAX,
   IDENTIFIER_TYPES,
   KRA_SHORTCODE,
+  POCHI_MIN_AMOUNT,
   REMARKS_MAX,
   STK_ACCOUNT_REFERENCE_MAX,
   STK_MAX_AMOUNT,
@@ -182,7 +183,12 @@ export type {
   TaxRemitParams,
 } from './resources/initiator/b2b.js';
 export { B2b, Tax } from './resources/initiator/b2b.js';
-export type { B2cPayParams, B2cPayResponse } from './resources/initiator/b2c.js';
+export type {
+  B2cPayParams,
+  B2cPayResponse,
+  B2cPayToPochiParams,
+  B2cPayToPochiResponse,
+} from './resources/initiator/b2c.js';
 export { B2c } from './resources/initiator/b2c.js';
 export type { InitiatorOptions } from './resources/initiator/config.js';
 export type { DarajaCertificate } from './resources/initiator/credential.js';

@@ -12,6 +12,12 @@ export const STK_ACCOUNT_REFERENCE_MAX = 12;
 export const STK_TRANSACTION_DESC_MAX = 13;
 /** Largest single B2C payment, in shillings (M-Pesa's per-transaction limit). */
 export const B2C_MAX_AMOUNT = 250_000;
+/**
+ * Smallest Business to Pochi payment, in shillings. Safaricom's Business to Pochi FAQ (10) states a KES 10
+ * minimum and a KES 250,000 maximum ({@link B2C_MAX_AMOUNT}) per transaction; both are from the portal's
+ * text, not seen enforced by Daraja.
+ */
+export const POCHI_MIN_AMOUNT = 10;
 /** Longest C2B `BillRefNumber` (the account number a customer types). */
 export const C2B_BILL_REF_MAX = 20;
 /** Longest B2B `AccountReference` Daraja accepts. */

@@ -19,7 +19,7 @@ import {
 export interface ResultKinds {
   /** Any initiator result, untyped parameters ({@link parseResult}). */
   result: DarajaResult;
-  /** A B2C payment ({@link parseB2cResult}). */
+  /** A B2C or Business to Pochi payment ({@link parseB2cResult}). */
   b2c: B2cResult;
   /** A B2B or tax remittance ({@link parseB2bResult}). */
   b2b: B2bResult;

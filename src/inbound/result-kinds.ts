@@ -5,7 +5,7 @@ import type { DarajaResult } from './result.js';
 import { envelope } from './result.js';
 import { type AccountBalance, type PublicName, parameterReaders, parsePublicName } from './result-values.js';
 
-/** A B2C payment's result. */
+/** A B2C payment's result, or a Business to Pochi payment's (Daraja sends both in the same shape). */
 export interface B2cResult extends DarajaResult {
   /** `TransactionAmount`, in shillings. */
   amount: number | undefined;
@@ -105,8 +105,12 @@ export interface ReversalResult extends DarajaResult {
 
 /**
  * Parse a B2C payment result: amount, receipt, receiver, completion time (from `dd.MM.yyyy HH:mm:ss`,
- * Nairobi time) and the B2C account funds. Failures (e.g. `2001`) have no parameters: those fields are
- * then `undefined`.
+ * Nairobi time) and the B2C account funds. Failures (e.g. `2001`) have no parameters, or only one such
+ * as `CreditPartyName` (kept in `values`): those fields are then `undefined`.
+ *
+ * It also parses the result of a Business to Pochi payment (`b2c.payToPochi()`): Safaricom documents the
+ * same `Result` as B2C's, with the same parameters and the B2C result codes, and a real sandbox result
+ * arrived in that shape.
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The typed result.

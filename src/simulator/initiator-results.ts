@@ -73,7 +73,8 @@ export class InitiatorBooks {
     if (state.partyA !== this.#initiatorShortcode) return fail(21);
     if (forced === 'insufficient-funds') return fail(1);
     if (forced === 'initiator-invalid') return fail(2001);
-    if (forced === 'unregistered-customer' && state.operation === 'b2c.pay') return fail(2040);
+    const toCustomer = state.operation === 'b2c.pay' || state.operation === 'b2c.payToPochi';
+    if (forced === 'unregistered-customer' && toCustomer) return fail(2040);
     if (typeof forced === 'object') {
       const code = String(forced.resultCode);
       if (code !== '0') return fail(code, forced.resultDesc);
@@ -81,6 +82,9 @@ export class InitiatorBooks {
     switch (state.operation) {
       case 'b2c.pay':
         return this.#payCustomer(state, now, fail);
+      case 'b2c.payToPochi':
+        // Business to Pochi's minimum is KES 10 (its FAQ); its result codes list 2 for "below the minimum".
+        return state.amount! < 10 ? fail(2) : this.#payCustomer(state, now, fail);
       case 'b2b.payBill':
       case 'b2b.buyGoods':
       case 'tax.remit':
@@ -279,6 +283,7 @@ function debitAccountType(entry: SimulatedLedgerEntry): string {
 
 const SHAPES: Record<SimulatedOperationName, ResultShape> = {
   'b2c.pay': 'b2c',
+  'b2c.payToPochi': 'b2c',
   'b2b.payBill': 'b2b',
   'b2b.buyGoods': 'b2b',
   'tax.remit': 'b2b',

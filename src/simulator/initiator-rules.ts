@@ -11,13 +11,24 @@ const optionalText = (field: string): FieldRule => ({ field, check: checks.lengt
 const shortcode = (field: string, max = 7): FieldRule => ({ field, check: checks.digits(5, max) });
 const receipt = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9]{1,20}$/.test(v.trim());
 
-/** @internal B2C (v1, and v3 with its own `OriginatorConversationID`). */
-export function b2cRules(v3: boolean): FieldRule[] {
+const B2C_COMMANDS = ['BusinessPayment', 'SalaryPayment', 'PromotionPayment'];
+
+/**
+ * @internal
+ * Which B2C body: v1, v3 (with its own `OriginatorConversationID`), or Business to Pochi's. Pochi's is the
+ * v3 body on its own path; its portal table lists `BusinessPayToPochi` and, as "other supported
+ * values", B2C's commands. Its `OriginatorConversationID`s share B2C's duplicate check.
+ */
+export type B2cPath = 'v1' | 'v3' | 'pochi';
+
+/** @internal The fields of a B2C or Business to Pochi request. */
+export function b2cRules(path: B2cPath): FieldRule[] {
+  const commands = path === 'pochi' ? ['BusinessPayToPochi', ...B2C_COMMANDS] : B2C_COMMANDS;
   return [
-    ...(v3 ? [{ field: 'OriginatorConversationID', check: checks.length(1, 100) }] : []),
+    ...(path !== 'v1' ? [{ field: 'OriginatorConversationID', check: checks.length(1, 100) }] : []),
     { field: 'InitiatorName', check: checks.nonEmpty },
     { field: 'SecurityCredential', check: checks.nonEmpty },
-    { field: 'CommandID', check: checks.oneOf(['BusinessPayment', 'SalaryPayment', 'PromotionPayment']) },
+    { field: 'CommandID', check: checks.oneOf(commands) },
     { field: 'Amount', check: checks.wholeAmount(1, 250_000) },
     shortcode('PartyA'),
     { field: 'PartyB', check: checks.msisdn },

@@ -5,6 +5,7 @@ import * as ids from './ids.js';
 import { InitiatorBooks, resultOf } from './initiator-results.js';
 import {
   type Accepting,
+  type B2cPath,
   BALANCE_RULES,
   b2bRules,
   b2cRules,
@@ -38,6 +39,7 @@ import { digitsOf, type FieldRule, type JsonBody, numberOf, readFields, textOf }
 /** The initiator operations the simulator serves, named as the SDK names them. */
 export type SimulatedOperationName =
   | 'b2c.pay'
+  | 'b2c.payToPochi'
   | 'b2b.payBill'
   | 'b2b.buyGoods'
   | 'tax.remit'
@@ -179,8 +181,9 @@ export class InitiatorSimulation {
     const b2b = b2bRules(['BusinessPayBill', 'BusinessBuyGoods'], 8);
     const tax = b2bRules(['PayTaxToKRA'], 7);
     return [
-      post('/mpesa/b2c/v3/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, true)),
-      post('/mpesa/b2c/v1/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, false)),
+      post('/mpesa/b2c/v3/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, 'v3')),
+      post('/mpesa/b2c/v1/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, 'v1')),
+      post('/mpesa/b2pochi/v1/paymentrequest', 'b2c.payToPochi', (r) => this.#b2c(r, 'pochi')),
       post('/mpesa/b2b/v1/paymentrequest', 'b2b.payBill', (r) => this.#b2b(r, b2b, false)),
       post('/mpesa/b2b/v1/remittax', 'tax.remit', (r) => this.#b2b(r, tax, true)),
       post('/mpesa/transactionstatus/v1/query', 'transactions.status', (r) =>
@@ -216,19 +219,20 @@ export class InitiatorSimulation {
     return ok(acceptedBody(this.#accept(read.body, fields), description));
   }
 
-  #b2c(request: RouteRequest, v3: boolean): RouteResponse {
-    const read = this.#read(request, b2cRules(v3));
+  #b2c(request: RouteRequest, path: B2cPath): RouteResponse {
+    const read = this.#read(request, b2cRules(path));
     if ('error' in read) return read.error;
     const { body } = read;
-    const key = v3 ? textOf(body['OriginatorConversationID'])! : ids.originatorConversationId();
+    const operation = path === 'pochi' ? 'b2c.payToPochi' : 'b2c.pay';
+    const key = path === 'v1' ? ids.originatorConversationId() : textOf(body['OriginatorConversationID'])!;
     if (this.#originatorIds.has(key)) {
-      this.#config.log.warn('sim: b2c.pay refused: duplicate OriginatorConversationID', {
+      this.#config.log.warn(`sim: ${operation} refused: duplicate OriginatorConversationID`, {
         originatorConversationId: key,
       });
       return errorEnvelope(500, '500.002.1001', 'Duplicate OriginatorConversationID.');
     }
     const state = this.#accept(body, {
-      operation: 'b2c.pay',
+      operation,
       originatorConversationId: key,
       initiator: body['InitiatorName'],
       partyA: digitsOf(body['PartyA'])!,
@@ -309,12 +313,11 @@ export class InitiatorSimulation {
   #rule(state: SimulatedOperation): ResolvedResultOutcome {
     const { resultRule } = this.#config;
     if (resultRule) return resolveResultOutcome(resultRule(snapshot(state)));
-    const value =
-      state.operation === 'b2c.pay'
-        ? state.partyB
-        : state.operation === 'account.balance' || state.operation === 'transactions.status'
-          ? undefined
-          : state.amount;
+    const value = state.operation.startsWith('b2c.')
+      ? state.partyB
+      : state.operation === 'account.balance' || state.operation === 'transactions.status'
+        ? undefined
+        : state.amount;
     return resolveResultOutcome(value === undefined ? 'success' : resultOutcomeFor(value));
   }
 

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DarajaDuplicateError,
   DarajaUnknownOutcomeError,
+  DarajaValidationError,
   encryptSecurityCredential,
   isDarajaDuplicateError,
 } from '../../src/index.js';
@@ -62,6 +63,21 @@ function clientFor(sim: Simulator, overrides: Parameters<typeof makeClient>[0] =
 }
 const resultUrl = (kind: string) => receiver.url(`/${kind}/result`);
 
+/** POST a raw JSON body to the simulator with a fresh access token, as a client other than the SDK would. */
+async function rawPost(sim: Simulator, path: string, body: unknown): Promise<Response> {
+  const oauth = await fetch(`${sim.url}/oauth/v1/generate?grant_type=client_credentials`, {
+    headers: {
+      authorization: `Basic ${Buffer.from(`${CONSUMER_KEY}:${CONSUMER_SECRET}`).toString('base64')}`,
+    },
+  });
+  const { access_token } = (await oauth.json()) as { access_token: string };
+  return fetch(`${sim.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
 beforeAll(async () => {
   receiver = await startResultReceiver();
 });
@@ -72,129 +88,163 @@ afterEach(async () => {
 });
 afterAll(() => receiver.close());
 
+type Client = ReturnType<typeof clientFor>;
+type Pay = (
+  daraja: Client,
+  params: { phoneNumber: string; amount: number; [k: string]: unknown },
+) => Promise<unknown>;
+/** B2C's payment and Business to Pochi (B2C's body on /mpesa/b2pochi/v1/paymentrequest): one behaviour. */
+const PAYMENTS: Array<[operation: string, path: string, pay: Pay]> = [
+  ['b2c.pay', '/mpesa/b2c/v3/paymentrequest', (daraja, params) => daraja.b2c.pay(params)],
+  ['b2c.payToPochi', '/mpesa/b2pochi/v1/paymentrequest', (daraja, params) => daraja.b2c.payToPochi(params)],
+];
+
 describe('B2C', () => {
-  it('accepts a payment like Daraja and POSTs a result that parses into a typed B2cResult', async () => {
-    const sim = await simulator();
-    const daraja = clientFor(sim, { resultUrl: resultUrl('b2c') });
-    const results = receiver.results('b2c');
-    const accepted = await daraja.b2c.pay({
-      phoneNumber: '0712345678',
-      amount: 1500,
-      originatorConversationId: 'payout-1001',
-      occasion: 'Refund',
-    });
-    expect(accepted).toMatchObject({
-      originatorConversationId: 'payout-1001',
-      conversationId: expect.stringMatching(/^AG_\d{8}_[0-9a-f]{20}$/),
-      responseCode: '0',
-      responseDescription: 'Accept the service request successfully.',
-    });
-    expect(sim.operation('payout-1001')).toMatchObject({ status: 'pending', credentialValid: true });
-    await sim.idle();
+  it.each(PAYMENTS)(
+    '%s: accepts a payment like Daraja and POSTs a result that parses into a typed B2cResult',
+    async (operation, path, pay) => {
+      const sim = await simulator();
+      const daraja = clientFor(sim, { resultUrl: resultUrl('b2c') });
+      const results = receiver.results('b2c');
+      const accepted = (await pay(daraja, {
+        phoneNumber: '0712345678',
+        amount: 1500,
+        originatorConversationId: 'payout-1001',
+        occasion: 'Refund',
+      })) as Awaited<ReturnType<Client['b2c']['pay']>>;
+      expect(accepted).toMatchObject({
+        originatorConversationId: 'payout-1001',
+        conversationId: expect.stringMatching(/^AG_\d{8}_[0-9a-f]{20}$/),
+        responseCode: '0',
+        responseDescription: 'Accept the service request successfully.',
+      });
+      expect(sim.operation('payout-1001')).toMatchObject({ status: 'pending', credentialValid: true });
+      await sim.idle();
 
-    expect(results).toHaveLength(1);
-    const result = results[0]!;
-    expect(result).toMatchObject({
-      success: true,
-      resultCode: '0',
-      resultType: 0,
-      originatorConversationId: 'payout-1001',
-      conversationId: accepted.conversationId,
-      amount: 1500,
-      receiver: { identifier: '254712345678', name: 'JOHN DOE', phoneNumber: '254712345678' },
-      recipientIsRegisteredCustomer: true,
-      utilityAccountAvailableFunds: 1_000_000 - 1500,
-      workingAccountAvailableFunds: 500_000,
-      chargesPaidAccountAvailableFunds: 0,
-    });
-    expect(result.receiptNumber).toMatch(/^[A-Z][A-Z0-9]{9}$/);
-    expect(result.transactionId).toBe(result.receiptNumber);
-    expect(Math.abs(result.completedAt!.getTime() - Date.now())).toBeLessThan(5000);
-    expect(result.referenceData).toEqual([
-      { key: 'QueueTimeoutURL', value: 'https://internalsandbox.safaricom.co.ke/mpesa/b2cresults/v1/submit' },
-    ]);
+      expect(results).toHaveLength(1);
+      const result = results[0]!;
+      expect(result).toMatchObject({
+        success: true,
+        resultCode: '0',
+        resultType: 0,
+        originatorConversationId: 'payout-1001',
+        conversationId: accepted.conversationId,
+        amount: 1500,
+        receiver: { identifier: '254712345678', name: 'JOHN DOE', phoneNumber: '254712345678' },
+        recipientIsRegisteredCustomer: true,
+        utilityAccountAvailableFunds: 1_000_000 - 1500,
+        workingAccountAvailableFunds: 500_000,
+        chargesPaidAccountAvailableFunds: 0,
+      });
+      expect(result.receiptNumber).toMatch(/^[A-Z][A-Z0-9]{9}$/);
+      expect(result.transactionId).toBe(result.receiptNumber);
+      expect(Math.abs(result.completedAt!.getTime() - Date.now())).toBeLessThan(5000);
+      expect(result.referenceData).toEqual([
+        {
+          key: 'QueueTimeoutURL',
+          value: 'https://internalsandbox.safaricom.co.ke/mpesa/b2cresults/v1/submit',
+        },
+      ]);
 
-    // The wire format of Daraja's sample: numbers where it has numbers, the dd.MM.yyyy date, Occassion.
-    const body = receiver.received[0]!.body as { Result: Record<string, unknown> };
-    expect(body.Result['ResultCode']).toBe(0);
-    const params = (body.Result['ResultParameters'] as { ResultParameter: { Key: string; Value: unknown }[] })
-      .ResultParameter;
-    expect(params.map((p) => p.Key)).toEqual([
-      'TransactionAmount',
-      'TransactionReceipt',
-      'ReceiverPartyPublicName',
-      'TransactionCompletedDateTime',
-      'B2CUtilityAccountAvailableFunds',
-      'B2CWorkingAccountAvailableFunds',
-      'B2CRecipientIsRegisteredCustomer',
-      'B2CChargesPaidAccountAvailableFunds',
-    ]);
-    expect(params[3]!.Value).toMatch(/^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}$/);
-    expect(sim.requests.find((r) => r.operation === 'b2c.pay')!.body).toMatchObject({
-      OriginatorConversationID: 'payout-1001',
-      SecurityCredential: '[redacted]',
-      Occassion: 'Refund',
-    });
-    expect(sim.ledger).toEqual([
-      expect.objectContaining({ kind: 'b2c', receipt: result.receiptNumber, amount: 1500 }),
-    ]);
-  });
+      // The wire format of Daraja's sample: numbers where it has numbers, the dd.MM.yyyy date, Occassion.
+      const body = receiver.received[0]!.body as { Result: Record<string, unknown> };
+      expect(body.Result['ResultCode']).toBe(0);
+      const params = (
+        body.Result['ResultParameters'] as { ResultParameter: { Key: string; Value: unknown }[] }
+      ).ResultParameter;
+      expect(params.map((p) => p.Key)).toEqual([
+        'TransactionAmount',
+        'TransactionReceipt',
+        'ReceiverPartyPublicName',
+        'TransactionCompletedDateTime',
+        'B2CUtilityAccountAvailableFunds',
+        'B2CWorkingAccountAvailableFunds',
+        'B2CRecipientIsRegisteredCustomer',
+        'B2CChargesPaidAccountAvailableFunds',
+      ]);
+      expect(params[3]!.Value).toMatch(/^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}$/);
+      expect(sim.operation('payout-1001')).toMatchObject({
+        operation,
+        commandId: operation === 'b2c.pay' ? 'BusinessPayment' : 'BusinessPayToPochi',
+      });
+      expect(sim.requests.find((r) => r.operation === operation)).toMatchObject({ path, status: 200 });
+      expect(sim.requests.find((r) => r.operation === operation)!.body).toMatchObject({
+        OriginatorConversationID: 'payout-1001',
+        SecurityCredential: '[redacted]',
+        Occassion: 'Refund',
+      });
+      expect(sim.ledger).toEqual([
+        expect.objectContaining({ kind: 'b2c', receipt: result.receiptNumber, amount: 1500 }),
+      ]);
+    },
+  );
 
-  it('item 3: a retry with the same OriginatorConversationID is rejected as a duplicate and surfaced as DarajaDuplicateError', async () => {
-    const sim = await simulator();
-    // The first attempt reaches the simulator, which accepts the payment but holds its answer for 1 s;
-    // the client gives up after 300 ms and retries with the same body and id (B2C is idempotent by key).
-    const daraja = clientFor(sim, { resultUrl: resultUrl('b2c'), timeoutMs: 300 });
-    const results = receiver.results('b2c');
-    sim.delayResponses(1000);
-    const error = await daraja.b2c
-      .pay({ phoneNumber: '0712345678', amount: 700, originatorConversationId: 'payout-42' })
-      .catch((e: unknown) => e);
+  it.each(PAYMENTS)(
+    'item 3 (%s): a retry with the same OriginatorConversationID is rejected as a duplicate and surfaced as DarajaDuplicateError',
+    async (operation, _path, pay) => {
+      const sim = await simulator();
+      // The first attempt reaches the simulator, which accepts the payment but holds its answer for 1 s;
+      // the client gives up after 300 ms and retries with the same body and id (B2C is idempotent by key).
+      const daraja = clientFor(sim, { resultUrl: resultUrl('b2c'), timeoutMs: 300 });
+      const results = receiver.results('b2c');
+      sim.delayResponses(1000);
+      const error = await pay(daraja, {
+        phoneNumber: '0712345678',
+        amount: 700,
+        originatorConversationId: 'payout-42',
+      }).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(DarajaDuplicateError);
-    expect(isDarajaDuplicateError(error)).toBe(true);
-    const duplicate = error as DarajaDuplicateError;
-    expect(duplicate.idempotencyKey).toBe('payout-42');
-    expect(duplicate).toMatchObject({
-      status: 500,
-      errorCode: '500.002.1001',
-      errorMessage: 'Duplicate OriginatorConversationID.',
-    });
-    await sim.idle();
+      expect(error).toBeInstanceOf(DarajaDuplicateError);
+      expect(isDarajaDuplicateError(error)).toBe(true);
+      const duplicate = error as DarajaDuplicateError;
+      expect(duplicate.idempotencyKey).toBe('payout-42');
+      expect(duplicate).toMatchObject({
+        status: 500,
+        errorCode: '500.002.1001',
+        errorMessage: 'Duplicate OriginatorConversationID.',
+      });
+      await sim.idle();
 
-    // The simulator saw both requests, answered the second with Daraja's envelope, and paid once.
-    const attempts = sim.requests
-      .filter((r) => r.operation === 'b2c.pay')
-      .sort((a, b) => a.time.getTime() - b.time.getTime());
-    expect(attempts.map((r) => r.status)).toEqual([200, 500]);
-    expect(
-      attempts.map((r) => (r.body as { OriginatorConversationID: string }).OriginatorConversationID),
-    ).toEqual(['payout-42', 'payout-42']);
-    expect(attempts[1]!.response).toEqual({
-      requestId: expect.any(String),
-      errorCode: '500.002.1001',
-      errorMessage: 'Duplicate OriginatorConversationID.',
-    });
-    expect(sim.operations).toHaveLength(1);
-    expect(sim.ledger.filter((e) => e.kind === 'b2c')).toHaveLength(1);
-    expect(results.map((r) => [r.originatorConversationId, r.success])).toEqual([['payout-42', true]]);
-  });
+      // The simulator saw both requests, answered the second with Daraja's envelope, and paid once.
+      const attempts = sim.requests
+        .filter((r) => r.operation === operation)
+        .sort((a, b) => a.time.getTime() - b.time.getTime());
+      expect(attempts.map((r) => r.status)).toEqual([200, 500]);
+      expect(
+        attempts.map((r) => (r.body as { OriginatorConversationID: string }).OriginatorConversationID),
+      ).toEqual(['payout-42', 'payout-42']);
+      expect(attempts[1]!.response).toEqual({
+        requestId: expect.any(String),
+        errorCode: '500.002.1001',
+        errorMessage: 'Duplicate OriginatorConversationID.',
+      });
+      expect(sim.operations).toHaveLength(1);
+      expect(sim.ledger.filter((e) => e.kind === 'b2c')).toHaveLength(1);
+      expect(results.map((r) => [r.originatorConversationId, r.success])).toEqual([['payout-42', true]]);
+    },
+  );
 
-  it('a second b2c.pay with the same id, later, is refused the same way; a new id pays', async () => {
-    const sim = await simulator();
-    const daraja = clientFor(sim);
-    await daraja.b2c.pay({ phoneNumber: '0712345678', amount: 10, originatorConversationId: 'once' });
-    const again = await daraja.b2c
-      .pay({ phoneNumber: '0712345678', amount: 10, originatorConversationId: 'once' })
-      .catch((e: unknown) => e);
-    expect(again).toBeInstanceOf(DarajaDuplicateError);
-    await daraja.b2c.pay({ phoneNumber: '0712345678', amount: 10, originatorConversationId: 'twice' });
-    await sim.idle();
-    expect(sim.operations.map((o) => [o.originatorConversationId, o.status])).toEqual([
-      ['once', 'completed'],
-      ['twice', 'completed'],
-    ]);
-  });
+  it.each(PAYMENTS)(
+    'a second %s with the same id, later, is refused the same way; a new id pays',
+    async (operation, _path, pay) => {
+      const sim = await simulator();
+      const daraja = clientFor(sim);
+      await pay(daraja, { phoneNumber: '0712345678', amount: 10, originatorConversationId: 'once' });
+      const again = await pay(daraja, {
+        phoneNumber: '0712345678',
+        amount: 10,
+        originatorConversationId: 'once',
+      }).catch((e: unknown) => e);
+      expect(again).toBeInstanceOf(DarajaDuplicateError);
+      expect(again).toMatchObject({ operation });
+      await pay(daraja, { phoneNumber: '0712345678', amount: 10, originatorConversationId: 'twice' });
+      await sim.idle();
+      expect(sim.operations.map((o) => [o.originatorConversationId, o.status])).toEqual([
+        ['once', 'completed'],
+        ['twice', 'completed'],
+      ]);
+    },
+  );
 
   it('all attempts held: DarajaUnknownOutcomeError, and calling again with the same id is still safe', async () => {
     const sim = await simulator();
@@ -215,27 +265,17 @@ describe('B2C', () => {
   it('the legacy v1 path accepts a payment without an OriginatorConversationID and makes one up', async () => {
     const sim = await simulator();
     const results = receiver.results('b2c');
-    const oauth = await fetch(`${sim.url}/oauth/v1/generate?grant_type=client_credentials`, {
-      headers: {
-        authorization: `Basic ${Buffer.from(`${CONSUMER_KEY}:${CONSUMER_SECRET}`).toString('base64')}`,
-      },
-    });
-    const { access_token } = (await oauth.json()) as { access_token: string };
-    const answer = await fetch(`${sim.url}/mpesa/b2c/v1/paymentrequest`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        InitiatorName: INITIATOR_NAME,
-        SecurityCredential: sim.securityCredential(),
-        CommandID: 'SalaryPayment',
-        Amount: 100,
-        PartyA: B2C_SHORTCODE,
-        PartyB: '254712345678',
-        Remarks: 'Salary',
-        QueueTimeOutURL: receiver.url('/timeout'),
-        ResultURL: resultUrl('b2c'),
-        Occasion: 'June',
-      }),
+    const answer = await rawPost(sim, '/mpesa/b2c/v1/paymentrequest', {
+      InitiatorName: INITIATOR_NAME,
+      SecurityCredential: sim.securityCredential(),
+      CommandID: 'SalaryPayment',
+      Amount: 100,
+      PartyA: B2C_SHORTCODE,
+      PartyB: '254712345678',
+      Remarks: 'Salary',
+      QueueTimeOutURL: receiver.url('/timeout'),
+      ResultURL: resultUrl('b2c'),
+      Occasion: 'June',
     });
     expect(answer.status).toBe(200);
     const body = (await answer.json()) as Record<string, string>;
@@ -251,6 +291,46 @@ describe('B2C', () => {
       success: true,
       originatorConversationId: body['OriginatorConversationID'],
     });
+  });
+
+  it('Business to Pochi: the BusinessPayToPochi command; a B2C id and a Pochi id share one duplicate check', async () => {
+    const sim = await simulator();
+    const daraja = clientFor(sim);
+    await daraja.b2c.pay({ phoneNumber: '0712345678', amount: 10, originatorConversationId: 'shared' });
+    const again = await daraja.b2c
+      .payToPochi({ phoneNumber: '0712345678', amount: 10, originatorConversationId: 'shared' })
+      .catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(DarajaDuplicateError);
+    await daraja.b2c.payToPochi({ phoneNumber: '0712345603', amount: 50, originatorConversationId: 'short' });
+    await sim.idle();
+    // The phone-number rule of B2C: a number ending in 03 is short of funds (1, the Utility account).
+    expect(sim.operation('short')).toMatchObject({ commandId: 'BusinessPayToPochi', resultCode: '1' });
+  });
+
+  it('Business to Pochi under KES 10: the SDK refuses it; sent raw, it is accepted and fails with result 2', async () => {
+    const sim = await simulator();
+    const results = receiver.results('b2c');
+    const daraja = clientFor(sim);
+    const refused = await daraja.b2c
+      .payToPochi({ phoneNumber: '0712345678', amount: 5 })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DarajaValidationError);
+    const answer = await rawPost(sim, '/mpesa/b2pochi/v1/paymentrequest', {
+      OriginatorConversationID: 'below-minimum',
+      InitiatorName: INITIATOR_NAME,
+      SecurityCredential: sim.securityCredential(),
+      CommandID: 'BusinessPayToPochi',
+      Amount: '5',
+      PartyA: B2C_SHORTCODE,
+      PartyB: '254712345678',
+      Remarks: 'remarked',
+      QueueTimeOutURL: receiver.url('/timeout'),
+      ResultURL: resultUrl('b2c'),
+    });
+    expect(answer.status).toBe(200);
+    await sim.idle();
+    expect(results.map((r) => [r.originatorConversationId, r.resultCode])).toEqual([['below-minimum', '2']]);
+    expect(sim.ledger).toEqual([]);
   });
 });
 

@@ -67,6 +67,21 @@ const B2C_FAILURE = {
     },
   },
 };
+// A real Business to Pochi result from the sandbox (redactions as published): unlike the documented
+// failure, it has ResultParameters, as a single object. The documented Pochi success and failure are the
+// two B2C samples above (the page shows the same bodies).
+const POCHI_SANDBOX_LOCKED = {
+  Result: {
+    ResultType: 0,
+    ResultCode: 8006,
+    ResultDesc: 'The security credential is locked.',
+    OriginatorConversationID: '<redacted-id>',
+    ConversationID: 'AG_REDACTED',
+    TransactionID: 'XXXXXXXXXX',
+    ResultParameters: { ResultParameter: { Key: 'CreditPartyName', Value: '<redacted>' } },
+    ReferenceData: { ReferenceItem: { Key: 'QueueTimeoutURL', Value: 'https://example.com/b2c/timeout' } },
+  },
+};
 const STATUS = {
   Result: {
     ConversationID: 'AG_20180223_0000493344ae97d86f75',
@@ -236,6 +251,21 @@ describe('documented result samples', () => {
       parameters: [],
     });
     expect(r.meaning).toMatch(/initiator information is invalid[\s\S]*certificate/);
+  });
+
+  it('Business to Pochi, real sandbox result: 8006 with CreditPartyName as a single-object parameter', () => {
+    const r = parseB2cResult(POCHI_SANDBOX_LOCKED);
+    expect(r).toMatchObject({
+      resultCode: '8006',
+      success: false,
+      originatorConversationId: '<redacted-id>',
+      transactionId: 'XXXXXXXXXX',
+      parameters: [{ key: 'CreditPartyName', value: '<redacted>' }],
+      values: { CreditPartyName: '<redacted>' },
+      amount: undefined,
+      receiver: undefined,
+    });
+    expect(r.meaning).toMatch(/security credential is locked/);
   });
 
   it('transaction status: duplicated DebitPartyName, Key-only items, no ResultType first', () => {
@@ -494,6 +524,7 @@ describe('helpers', () => {
 
 describe('result-code catalogues', () => {
   it('hold the B2C, reversal and generic codes of the reference', () => {
+    // The B2C codes are also every code of the Business to Pochi page.
     for (const code of [
       '0',
       '1',

@@ -228,6 +228,7 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
       'b2b.buyGoods': 'Business To Business',
       'b2b.payBill': 'Business To Business',
       'b2c.pay': 'Business To Customer',
+      'b2c.payToPochi': 'Business To Pochi',
       'c2b.registerUrls': 'Customer To Business',
       'c2b.simulate': 'Customer To Business',
       oauth: 'Authorization',

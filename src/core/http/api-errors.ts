@@ -112,6 +112,7 @@ const PRODUCTS: Readonly<Record<string, string>> = {
   'c2b.registerUrls': 'Customer To Business',
   'c2b.simulate': 'Customer To Business',
   'b2c.pay': 'Business To Customer',
+  'b2c.payToPochi': 'Business To Pochi',
   'b2b.payBill': 'Business To Business',
   'b2b.buyGoods': 'Business To Business',
   'tax.remit': 'Tax Remittance',

@@ -18,10 +18,15 @@ export function requireParams<T>(params: T, shape: string): T & object {
 
 /**
  * @internal
- * A whole number of shillings from 1 to `max`. Daraja has no cents, and a float here is almost always a
- * bug (e.g. a price in cents, or a tax computed without rounding).
+ * A whole number of shillings from `min` (1 unless given) to `max`. Daraja has no cents, and a float here
+ * is almost always a bug (e.g. a price in cents, or a tax computed without rounding).
  */
-export function wholeShillings(field: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+export function wholeShillings(
+  field: string,
+  value: unknown,
+  max = Number.MAX_SAFE_INTEGER,
+  min = 1,
+): number {
   if (typeof value !== 'number' || !Number.isFinite(value))
     invalid(field, `must be a number of shillings, got ${typeof value}.`);
   if (!Number.isInteger(value))
@@ -29,8 +34,8 @@ export function wholeShillings(field: string, value: unknown, max = Number.MAX_S
       field,
       `must be a whole number of shillings (M-Pesa has no cents), got ${value}. Round it, e.g. Math.ceil(${value}).`,
     );
-  if (value < 1 || value > max)
-    invalid(field, `must be between 1 and ${max.toLocaleString('en-US')} shillings, got ${value}.`);
+  if (value < min || value > max)
+    invalid(field, `must be between ${min} and ${max.toLocaleString('en-US')} shillings, got ${value}.`);
   return value;
 }
 
