@@ -59,9 +59,20 @@ export const CATEGORIES = [
   ['C2B validation and confirmation', ['inbound/c2b-payload.ts']],
   ['Answers to Daraja', ['inbound/ack.ts']],
   // daraja-sdk/simulator
-  ['Simulator', ['simulator/simulator.ts', 'simulator/server.ts']],
+  [
+    'Simulator',
+    [
+      'simulator/simulator.ts',
+      'simulator/simulator-api.ts',
+      'simulator/options.ts',
+      'simulator/server.ts',
+      'simulator/config-error.ts',
+      'simulator/log.ts',
+      'simulator/engine.ts',
+    ],
+  ],
   ['Outcomes', ['simulator/outcomes.ts', 'simulator/result-outcomes.ts']],
-  ['Quirks', ['simulator/quirks.ts']],
+  ['Quirks', ['simulator/quirks.ts', 'simulator/quirk-options.ts', 'simulator/quirk-answers.ts']],
   ['Recorded state', ['simulator/']],
   // daraja-sdk/testing
   ['Store conformance', ['testing/conformance.ts']],

@@ -18,7 +18,7 @@ const SHOTS = join(root, '.log-capture', 'browser');
 // meanings: none may reach the page.
 const simulatorTexts = [
   ...readFileSync(join(root, 'src/simulator/outcomes.ts'), 'utf8').matchAll(/desc: '([^']+)'/g),
-  ...readFileSync(join(root, 'src/simulator/stk.ts'), 'utf8').matchAll(/_ACCEPTED = '([^']+)'/g),
+  ...readFileSync(join(root, 'src/wire/stk.ts'), 'utf8').matchAll(/_ACCEPTED = '([^']+)'/g),
 ].map((m) => m[1]!);
 const RAW_TEXTS = [
   ...simulatorTexts,

@@ -168,7 +168,7 @@ describe.skipIf(!hasTypedoc)(
           ['Simulator', expect.arrayContaining(['createSimulator', 'Simulator', 'SimulatorOptions'])],
           ['Outcomes', expect.arrayContaining(['stkOutcomeForPhoneNumber', 'resultOutcomeFor'])],
           ['Quirks', expect.arrayContaining(['SimulatorQuirks', 'SIMULATOR_QUIRK_PRESETS'])],
-          ['Recorded state', expect.arrayContaining(['SimulatedStkTransaction', 'SimulatedLedgerEntry'])],
+          ['Recorded state', expect.arrayContaining(['SimulatedC2bPayment', 'SimulatedLedgerEntry'])],
         ]),
       );
       const results = categories(moduleNode('daraja-sdk/results'));
