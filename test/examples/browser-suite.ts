@@ -14,11 +14,12 @@ import { type FRAMEWORKS, startExample } from '../helpers/example-apps.js';
 const root = resolve(import.meta.dirname, '../..');
 const SHOTS = join(root, '.log-capture', 'browser');
 
-// Every ResultDesc the simulator sends (its outcome table and its push/query answers), and the catalogue's
+// Every ResultDesc the simulator sends (its outcome table, its result texts and its push/query answers), and the catalogue's
 // meanings: none may reach the page.
 const simulatorTexts = [
   ...readFileSync(join(root, 'src/simulator/outcomes.ts'), 'utf8').matchAll(/desc: '([^']+)'/g),
   ...readFileSync(join(root, 'src/wire/stk.ts'), 'utf8').matchAll(/_ACCEPTED = '([^']+)'/g),
+  ...readFileSync(join(root, 'src/simulator/result-texts.ts'), 'utf8').matchAll(/^ {2}'\d+': '([^']+)',$/gm),
 ].map((m) => m[1]!);
 const RAW_TEXTS = [
   ...simulatorTexts,
