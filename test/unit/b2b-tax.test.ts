@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { DarajaTimeoutError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
 import { DOC_SECURITY_CREDENTIALS } from '../fixtures/constants.js';
 import { makeInitiatorClient, rejection } from '../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
 const B2B = '/mpesa/b2b/v1/paymentrequest';
 const TAX = '/mpesa/b2b/v1/remittax';
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
 function route(path: string, ...answers: Answer[]) {

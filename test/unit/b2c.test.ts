@@ -16,12 +16,11 @@ import {
   SECURITY_CREDENTIAL,
 } from '../fixtures/constants.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { type Answer, endpoint } from '../helpers/endpoint.js';
+import { type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 import { captured } from '../helpers/logger.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
 
 const PATH = '/mpesa/b2c/v3/paymentrequest';
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
 const DOC_RESPONSE = {

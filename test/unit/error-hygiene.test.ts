@@ -15,8 +15,8 @@ import {
   TOKEN_PREFIX,
 } from '../fixtures/constants.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
+import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 import { errorLeaks, errorRenderings } from '../helpers/leak-scan.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
 
 /** No credential, token or personal data anywhere in the error, and only plain errors in its cause chain. */
 function expectNoSecrets(error: unknown): void {
@@ -38,7 +38,7 @@ function causes(error: unknown): unknown[] {
   return out;
 }
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 const push = { phoneNumber: '0712345678', amount: 10, accountReference: 'A1' };
 

@@ -11,9 +11,9 @@ import {
 } from '../../src/index.js';
 import { SANDBOX } from '../fixtures/constants.js';
 import { makeClient } from '../helpers/client.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 const QUERY = `${SANDBOX}/mpesa/stkpushquery/v1/query`;
 const ID = 'ws_CO_13012021093521236557';

@@ -10,9 +10,9 @@ import {
 } from '../../src/index.js';
 import { SANDBOX, TOKEN_PREFIX } from '../fixtures/constants.js';
 import { makeClient } from '../helpers/client.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 const query = (d = makeClient()) => d.stk.query('ws_CO_191220191020363925');
 
@@ -86,7 +86,7 @@ describe('token management', () => {
     await query(makeClient({ tokenCache: cache }));
     await query(makeClient({ tokenCache: cache })); // same key: shared
     expect(mock.state.oauthCalls).toBe(1);
-    const other = darajaMock('http://127.0.0.1:9999');
+    const other = fakeDaraja({ base: 'http://127.0.0.1:9999' });
     server.use(...other.handlers);
     await makeClient({ tokenCache: cache, baseUrl: 'http://127.0.0.1:9999' }).stk.query('ws_CO_1');
     expect(other.state.oauthCalls).toBe(1); // another environment: its own token

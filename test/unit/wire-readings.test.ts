@@ -12,12 +12,11 @@ import { darajaProductFor, readErrorEnvelope, toApiError } from '../../src/http/
 import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../src/http/retry.js';
 import { SANDBOX } from '../fixtures/constants.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
 // What real Daraja was observed to send (daraja-api.md §21), read the way the traffic means it.
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 afterEach(() => {
   mock.state.oauthCalls = 0;
