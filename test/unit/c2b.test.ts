@@ -107,7 +107,7 @@ describe('c2b.registerUrls', () => {
   });
 });
 
-// Answers captured from real Daraja in older shapes (daraja-api.md §21), still possible.
+// Answers real Daraja was seen to send in older shapes, still possible.
 describe('c2b answers without a ResponseCode and gateway faults', () => {
   const oauthBefore = () => mock.state.oauthCalls;
 

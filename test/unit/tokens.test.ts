@@ -158,7 +158,7 @@ describe('token management', () => {
     },
   );
 
-  // daraja-api.md §21: "no apiproduct match found" means the app lacks the API product; a new token
+  // Daraja's "no apiproduct match found" means the app lacks the API product; a new token
   // gets the same answer, so it must not cost an OAuth refresh and a replay.
   it.each([
     ['401.003.01', 401, { errorCode: '401.003.01', errorMessage: 'no apiproduct match found' }],

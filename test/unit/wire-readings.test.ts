@@ -14,7 +14,7 @@ import { SANDBOX } from '../fixtures/constants.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
 import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
-// What real Daraja was observed to send (daraja-api.md §21), read the way the traffic means it.
+// What real Daraja was observed to send, read the way the traffic means it.
 
 const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
