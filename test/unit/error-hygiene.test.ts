@@ -14,6 +14,7 @@ import {
   SECURITY_CREDENTIAL,
   TOKEN_PREFIX,
 } from '../fixtures/constants.js';
+import { HTML_500 } from '../fixtures/daraja-errors.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
 import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 import { errorLeaks, errorRenderings } from '../helpers/leak-scan.js';
@@ -104,7 +105,7 @@ describe('thrown errors carry no secret (msw)', () => {
       http.get(
         `${SANDBOX}/oauth/v1/generate`,
         () =>
-          new HttpResponse('<html><body><h1>500 Internal Server Error</h1></body></html>', {
+          new HttpResponse(HTML_500, {
             status: 500,
             headers: { 'content-type': 'text/html' },
           }),

@@ -9,6 +9,7 @@ import {
   type TokenCache,
 } from '../../src/index.js';
 import { SANDBOX, TOKEN_PREFIX } from '../fixtures/constants.js';
+import { NO_API_PRODUCT } from '../fixtures/daraja-errors.js';
 import { makeClient } from '../helpers/client.js';
 import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
@@ -212,10 +213,7 @@ describe('token management', () => {
     server.use(
       http.post(`${SANDBOX}/mpesa/stkpush/v1/processrequest`, () => {
         calls += 1;
-        return HttpResponse.json(
-          { requestId: 'r', errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
-          { status: 401 },
-        );
+        return HttpResponse.json(NO_API_PRODUCT, { status: 401 });
       }),
     );
     const error = await d.stk

@@ -11,6 +11,7 @@ import {
 import { darajaProductFor, readErrorEnvelope, toApiError } from '../../src/http/api-errors.js';
 import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../src/http/retry.js';
 import { SANDBOX } from '../fixtures/constants.js';
+import { NO_API_PRODUCT } from '../fixtures/daraja-errors.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
 import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
@@ -257,7 +258,7 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
   ])('%s at %s: one call, no OAuth refresh, product %j', async (_op, path, product, call) => {
     const e = route(path, {
       status: 401,
-      json: { requestId: 'r', errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
+      json: NO_API_PRODUCT,
     });
     const error = await rejection(call(makeInitiatorClient({ maxRetries: 3 })));
     expect(error).toBeInstanceOf(DarajaProductNotEnabledError);
@@ -269,12 +270,7 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
 
   it('an OAuth answer with that code stays an authentication error', async () => {
     server.use(
-      http.get(`${SANDBOX}/oauth/v1/generate`, () =>
-        HttpResponse.json(
-          { requestId: 'r', errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
-          { status: 401 },
-        ),
-      ),
+      http.get(`${SANDBOX}/oauth/v1/generate`, () => HttpResponse.json(NO_API_PRODUCT, { status: 401 })),
     );
     const error = await rejection(makeClient({ maxRetries: 0 }).verifyCredentials());
     expect(error).toMatchObject({ name: 'DarajaAuthError', operation: 'oauth' });
