@@ -13,7 +13,7 @@ import {
 
 // The one fake Daraja of the unit tests: msw handlers for OAuth, STK push and STK query with counters,
 // modes and the bodies they saw, and `endpoint()` for any other endpoint with scripted answers. Tests
-// that need real sockets serve these same handlers over node:http (test/helpers/local-daraja.ts). The
+// that need real sockets serve the same routes over node:http (test/helpers/local-daraja.ts). The
 // full simulator (src/simulator) is the real-HTTP Daraja of the integration tests.
 
 /** Start an msw server for this test file; any request without a handler fails the test. */
@@ -50,7 +50,14 @@ export interface FakeDarajaOptions {
   anyCredentials?: boolean;
 }
 
-/** A stateful fake of Daraja's OAuth, STK push and STK query endpoints, as msw handlers. */
+/** One endpoint of the fake: its method, its path and how it answers a request. */
+export interface FakeRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  answer: (request: Request) => Promise<Response>;
+}
+
+/** A stateful fake of Daraja's OAuth, STK push and STK query endpoints: routes, and msw handlers of them. */
 export function fakeDaraja(options: FakeDarajaOptions = {}) {
   const base = options.base ?? SANDBOX;
   const state = {
@@ -80,7 +87,7 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
     return auth.startsWith('Bearer ') && state.validTokens.has(auth.slice(7));
   };
 
-  const oauth = http.get(`${base}/oauth/v1/generate`, async ({ request }) => {
+  const oauth = async (request: Request) => {
     state.oauthCalls += 1;
     const token = `${TOKEN_PREFIX}${state.oauthCalls}`;
     if (state.oauthDelayMs > 0) await delay(state.oauthDelayMs);
@@ -90,9 +97,9 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
       return new HttpResponse(null, { status: 400 });
     state.validTokens.add(token);
     return HttpResponse.json({ access_token: token, expires_in: state.expiresIn });
-  });
+  };
 
-  const push = http.post(`${base}/mpesa/stkpush/v1/processrequest`, async ({ request }) => {
+  const push = async (request: Request) => {
     state.pushCalls += 1;
     const n = state.pushCalls;
     if (!bearerOk(request)) return invalidToken();
@@ -120,9 +127,9 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
       ResponseDescription: 'Success. Request accepted for processing',
       CustomerMessage: 'Success. Request accepted for processing',
     });
-  });
+  };
 
-  const query = http.post(`${base}/mpesa/stkpushquery/v1/query`, async ({ request }) => {
+  const query = async (request: Request) => {
     state.queryCalls += 1;
     if (!bearerOk(request)) return invalidToken();
     const body = (await request.json()) as Record<string, unknown>;
@@ -134,15 +141,25 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
       return HttpResponse.json({ ...TRANSACTION_NOT_EXIST, requestId: id }, { status: 500 });
     if (answer === 'error') return new HttpResponse('<html>bad gateway</html>', { status: 502 });
     return HttpResponse.json({ ...buildStkQueryResponse(id, answer), MerchantRequestID: '22205-34066-1' });
-  });
+  };
 
+  /** The fake's routes: msw serves them in-process, test/helpers/local-daraja.ts over node:http. */
+  const routes: FakeRoute[] = [
+    { method: 'GET', path: '/oauth/v1/generate', answer: oauth },
+    { method: 'POST', path: '/mpesa/stkpush/v1/processrequest', answer: push },
+    { method: 'POST', path: '/mpesa/stkpushquery/v1/query', answer: query },
+  ];
+  const handlers = routes.map(({ method, path, answer }) =>
+    (method === 'GET' ? http.get : http.post)(`${base}${path}`, ({ request }) => answer(request)),
+  );
   return {
     base,
     state,
-    handlers: [oauth, push, query],
-    oauth,
-    push,
-    query,
+    routes,
+    handlers,
+    oauth: handlers[0]!,
+    push: handlers[1]!,
+    query: handlers[2]!,
     /** Let every push held by `hang` end (as a dropped connection). */
     release() {
       for (const resolve of hanging) resolve();
