@@ -57,10 +57,9 @@ export interface FakeRoute {
   answer: (request: Request) => Promise<Response>;
 }
 
-/** A stateful fake of Daraja's OAuth, STK push and STK query endpoints: routes, and msw handlers of them. */
-export function fakeDaraja(options: FakeDarajaOptions = {}) {
-  const base = options.base ?? SANDBOX;
-  const state = {
+/** What the fake knows: its counters, the bodies it saw, its modes and its scripted answers. */
+function newState() {
+  return {
     oauthCalls: 0,
     pushCalls: 0,
     queryCalls: 0,
@@ -77,32 +76,40 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
     pushMode: 'ok' as PushMode,
     /** The answer to the STK query of each CheckoutRequestID. */
     answers: new Map<string, QueryAnswer>(),
+    /** The pushes `hang` holds, each ended by `release()`. */
+    hanging: new Set<() => void>(),
   };
-  const hanging = new Set<() => void>();
-  const expectedBasic = `Basic ${Buffer.from(`${CONSUMER_KEY}:${CONSUMER_SECRET}`).toString('base64')}`;
-  const invalidToken = () => HttpResponse.json(INVALID_ACCESS_TOKEN, { status: 404 });
-  const bearerOk = (request: Request) => {
-    const auth = request.headers.get('authorization') ?? '';
-    state.authHeaders.push(auth);
-    return auth.startsWith('Bearer ') && state.validTokens.has(auth.slice(7));
-  };
+}
+type FakeState = ReturnType<typeof newState>;
 
-  const oauth = async (request: Request) => {
+const EXPECTED_BASIC = `Basic ${Buffer.from(`${CONSUMER_KEY}:${CONSUMER_SECRET}`).toString('base64')}`;
+const invalidToken = () => HttpResponse.json(INVALID_ACCESS_TOKEN, { status: 404 });
+
+function bearerOk(state: FakeState, request: Request) {
+  const auth = request.headers.get('authorization') ?? '';
+  state.authHeaders.push(auth);
+  return auth.startsWith('Bearer ') && state.validTokens.has(auth.slice(7));
+}
+
+function oauthRoute(state: FakeState, options: FakeDarajaOptions) {
+  return async (request: Request) => {
     state.oauthCalls += 1;
     const token = `${TOKEN_PREFIX}${state.oauthCalls}`;
     if (state.oauthDelayMs > 0) await delay(state.oauthDelayMs);
     if (new URL(request.url).searchParams.get('grant_type') !== 'client_credentials')
       return HttpResponse.json(INVALID_GRANT_TYPE, { status: 400 });
-    if (!options.anyCredentials && request.headers.get('authorization') !== expectedBasic)
+    if (!options.anyCredentials && request.headers.get('authorization') !== EXPECTED_BASIC)
       return new HttpResponse(null, { status: 400 });
     state.validTokens.add(token);
     return HttpResponse.json({ access_token: token, expires_in: state.expiresIn });
   };
+}
 
-  const push = async (request: Request) => {
+function pushRoute(state: FakeState, options: FakeDarajaOptions) {
+  return async (request: Request) => {
     state.pushCalls += 1;
     const n = state.pushCalls;
-    if (!bearerOk(request)) return invalidToken();
+    if (!bearerOk(state, request)) return invalidToken();
     state.pushBodies.push((await request.json()) as Record<string, unknown>);
     switch (state.pushMode) {
       case 'reject':
@@ -110,7 +117,7 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
       case 'html-500':
         return new HttpResponse(HTML_500, { status: 500, headers: { 'content-type': 'text/html' } });
       case 'hang':
-        await new Promise<void>((resolve) => hanging.add(resolve));
+        await new Promise<void>((resolve) => state.hanging.add(resolve));
         return HttpResponse.error();
       case 'drop':
       case 'reset-after-body':
@@ -128,10 +135,12 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
       CustomerMessage: 'Success. Request accepted for processing',
     });
   };
+}
 
-  const query = async (request: Request) => {
+function queryRoute(state: FakeState, options: FakeDarajaOptions) {
+  return async (request: Request) => {
     state.queryCalls += 1;
-    if (!bearerOk(request)) return invalidToken();
+    if (!bearerOk(state, request)) return invalidToken();
     const body = (await request.json()) as Record<string, unknown>;
     state.queryBodies.push(body);
     const id = body['CheckoutRequestID'] as string;
@@ -142,12 +151,17 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
     if (answer === 'error') return new HttpResponse('<html>bad gateway</html>', { status: 502 });
     return HttpResponse.json({ ...buildStkQueryResponse(id, answer), MerchantRequestID: '22205-34066-1' });
   };
+}
 
+/** A stateful fake of Daraja's OAuth, STK push and STK query endpoints: routes, and msw handlers of them. */
+export function fakeDaraja(options: FakeDarajaOptions = {}) {
+  const base = options.base ?? SANDBOX;
+  const state = newState();
   /** The fake's routes: msw serves them in-process, test/helpers/local-daraja.ts over node:http. */
   const routes: FakeRoute[] = [
-    { method: 'GET', path: '/oauth/v1/generate', answer: oauth },
-    { method: 'POST', path: '/mpesa/stkpush/v1/processrequest', answer: push },
-    { method: 'POST', path: '/mpesa/stkpushquery/v1/query', answer: query },
+    { method: 'GET', path: '/oauth/v1/generate', answer: oauthRoute(state, options) },
+    { method: 'POST', path: '/mpesa/stkpush/v1/processrequest', answer: pushRoute(state, options) },
+    { method: 'POST', path: '/mpesa/stkpushquery/v1/query', answer: queryRoute(state, options) },
   ];
   const handlers = routes.map(({ method, path, answer }) =>
     (method === 'GET' ? http.get : http.post)(`${base}${path}`, ({ request }) => answer(request)),
@@ -162,8 +176,8 @@ export function fakeDaraja(options: FakeDarajaOptions = {}) {
     query: handlers[2]!,
     /** Let every push held by `hang` end (as a dropped connection). */
     release() {
-      for (const resolve of hanging) resolve();
-      hanging.clear();
+      for (const resolve of state.hanging) resolve();
+      state.hanging.clear();
     },
   };
 }
