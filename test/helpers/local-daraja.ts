@@ -1,71 +1,37 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { TOKEN_PREFIX } from '../fixtures/constants.js';
-
-/** How the local server answers STK push: normally, never, or by dropping the connection. */
-export type PushMode = 'ok' | 'hang' | 'reset-after-body' | 'html-500';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { RESOURCE_NOT_FOUND } from '../fixtures/daraja-errors.js';
+import { type FakeRoute, fakeDaraja } from './fake-daraja.js';
 
 /**
- * A minimal Daraja over real HTTP (node:http), for tests that need real sockets: OAuth and STK push
- * with counters. (The full simulator lives in `daraja-sdk/simulator`.)
+ * The fake Daraja of test/helpers/fake-daraja.ts over real HTTP (node:http), for tests that need real
+ * sockets: the same routes that its msw handlers call, with the same state, counters and push modes. A
+ * dropped answer (`HttpResponse.error()`) destroys the socket after the request was read. (The full
+ * simulator lives in `daraja-sdk/simulator`.)
  */
 export async function startLocalDaraja(options: { oauthDelayMs?: number; expiresIn?: number } = {}) {
-  const state = { oauthCalls: 0, pushCalls: 0, pushMode: 'ok' as PushMode, validTokens: new Set<string>() };
-  const sockets = new Set<import('node:net').Socket>();
-  const readBody = (req: IncomingMessage) =>
-    new Promise<string>((resolve) => {
-      let data = '';
-      req.on('data', (c: Buffer) => {
-        data += c;
-      });
-      req.on('end', () => resolve(data));
-    });
-  const json = (res: ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+  const daraja = fakeDaraja({ anyCredentials: true }); // the packed-package tests bring their own
+  daraja.state.oauthDelayMs = options.oauthDelayMs ?? 0;
+  daraja.state.expiresIn = String(options.expiresIn ?? 3599);
+  const server = await serveOverHttp(daraja.routes, daraja.base);
+  return {
+    state: daraja.state,
+    baseUrl: server.baseUrl,
+    close: () => {
+      daraja.release();
+      return server.close();
+    },
   };
+}
 
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'GET' && url.pathname === '/oauth/v1/generate') {
-      state.oauthCalls += 1;
-      const n = state.oauthCalls;
-      if (options.oauthDelayMs) await new Promise((r) => setTimeout(r, options.oauthDelayMs));
-      const token = `${TOKEN_PREFIX}${n}`;
-      state.validTokens.add(token);
-      return json(res, 200, { access_token: token, expires_in: String(options.expiresIn ?? 3599) });
-    }
-    if (req.method === 'POST' && url.pathname === '/mpesa/stkpush/v1/processrequest') {
-      const body = await readBody(req);
-      state.pushCalls += 1;
-      const auth = req.headers.authorization ?? '';
-      if (!state.validTokens.has(auth.replace(/^Bearer /, ''))) {
-        return json(res, 404, {
-          requestId: 'x',
-          errorCode: '404.001.03',
-          errorMessage: 'Invalid Access Token',
-        });
-      }
-      if (state.pushMode === 'hang') return; // never answer
-      if (state.pushMode === 'reset-after-body') {
-        req.socket.destroy(); // the request was fully written; the connection dies before an answer
-        return;
-      }
-      if (state.pushMode === 'html-500') {
-        res.writeHead(500, { 'content-type': 'text/html' });
-        return res.end('<html><body><h1>500 Internal Server Error</h1></body></html>');
-      }
-      const parsed = JSON.parse(body) as { PhoneNumber: string };
-      return json(res, 200, {
-        MerchantRequestID: `m-${state.pushCalls}`,
-        CheckoutRequestID: `ws_CO_${state.pushCalls}_${parsed.PhoneNumber.slice(-3)}`,
-        ResponseCode: '0',
-        ResponseDescription: 'Success. Request accepted for processing',
-        CustomerMessage: 'Success. Request accepted for processing',
-      });
-    }
-    json(res, 404, { errorCode: '404.002.01', errorMessage: 'Resource not found' });
+/**
+ * Serve the fake's routes on a local port, each request as a fetch `Request` on `base`. (Not through
+ * msw's handler matching: 1,000 concurrent pushes would pay about a millisecond each for it.)
+ */
+export async function serveOverHttp(routes: FakeRoute[], base: string) {
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    answer(routes, base, req, res).catch(() => req.socket.destroy());
   });
   server.on('connection', (s) => {
     sockets.add(s);
@@ -75,7 +41,6 @@ export async function startLocalDaraja(options: { oauthDelayMs?: number; expires
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    state,
     baseUrl: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
@@ -83,4 +48,37 @@ export async function startLocalDaraja(options: { oauthDelayMs?: number; expires
         server.close(() => resolve());
       }),
   };
+}
+
+async function answer(routes: FakeRoute[], base: string, req: IncomingMessage, res: ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name === 'host' || name === 'connection') continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const method = req.method ?? 'GET';
+  const request = new Request(new URL(req.url ?? '/', base), {
+    method,
+    headers,
+    body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks),
+  });
+  const { pathname } = new URL(request.url);
+  const route = routes.find((r) => r.method === method && r.path === pathname);
+  const response = await route?.answer(request);
+  if (res.destroyed) return;
+  if (response === undefined) {
+    const text = JSON.stringify(RESOURCE_NOT_FOUND);
+    res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
+  if (response.type === 'error') {
+    req.socket.destroy(); // the request was fully read; the connection dies before an answer
+    return;
+  }
+  const body = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, { ...Object.fromEntries(response.headers), 'content-length': body.length });
+  res.end(body);
 }

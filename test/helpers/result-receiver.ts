@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type C2bPayload,
@@ -23,16 +23,15 @@ export interface ReceiverAnswer {
   body: unknown;
 }
 
-/**
- * A merchant's server standing in for the URLs Daraja calls: every POST is recorded, then answered by the
- * route's handler. `results(kind)` mounts the SDK's `createResultHandler` on `/<kind>/result`, and `c2b()`
- * mounts C2B validation and confirmation routes built on `parseC2bPayload`, as an app would.
- */
-export async function startResultReceiver() {
-  const received: ReceivedPost[] = [];
-  const handlers = new Map<string, (body: unknown) => ReceiverAnswer | Promise<ReceiverAnswer>>();
-  const handlerErrors: unknown[] = [];
-  const server = createServer((req, res) => {
+type PostHandler = (body: unknown) => ReceiverAnswer | Promise<ReceiverAnswer>;
+
+/** The receiver's request listener: record each POST, then answer it with its path's handler. */
+function recordAndAnswer(
+  received: ReceivedPost[],
+  handlers: Map<string, PostHandler>,
+  handlerErrors: unknown[],
+) {
+  return (req: IncomingMessage, res: ServerResponse) => {
     let text = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
@@ -59,7 +58,19 @@ export async function startResultReceiver() {
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer.body));
     });
-  });
+  };
+}
+
+/**
+ * A merchant's server standing in for the URLs Daraja calls: every POST is recorded, then answered by the
+ * route's handler. `results(kind)` mounts the SDK's `createResultHandler` on `/<kind>/result`, and `c2b()`
+ * mounts C2B validation and confirmation routes built on `parseC2bPayload`, as an app would.
+ */
+export async function startResultReceiver() {
+  const received: ReceivedPost[] = [];
+  const handlers = new Map<string, PostHandler>();
+  const handlerErrors: unknown[] = [];
+  const server = createServer(recordAndAnswer(received, handlers, handlerErrors));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
@@ -71,7 +82,7 @@ export async function startResultReceiver() {
     handlerErrors,
     url: (path: string) => `${origin}${path}`,
     /** Answer POSTs to `path` with `handler`. */
-    on(path: string, handler: (body: unknown) => ReceiverAnswer | Promise<ReceiverAnswer>) {
+    on(path: string, handler: PostHandler) {
       handlers.set(path, handler);
     },
     /**

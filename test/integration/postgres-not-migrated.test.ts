@@ -5,12 +5,12 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DarajaConfigError } from '../../src/index.js';
 import { MIGRATIONS, PostgresPaymentStore, type SqlClient } from '../../src/postgres/index.js';
 import { migrationStatement } from '../../src/postgres/migrations.js';
+import { useMsw } from '../helpers/fake-daraja.js';
 import { callbackFor, initiateParams, makeFlow, scriptedDaraja } from '../helpers/flow.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
 import { DATABASE_URL } from '../helpers/stores.js';
 
 const daraja = scriptedDaraja();
-useMsw(darajaMock().oauth, ...daraja.handlers);
+useMsw(...daraja.handlers);
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -86,9 +86,9 @@ describe.each(DATABASES)('PostgresPaymentStore before migrate() on $name', ({ sk
   it.skipIf(skip)('initiate throws the clear error, and no push is sent', async () => {
     const store = new PostgresPaymentStore(await open());
     const { flow } = makeFlow({ store });
-    const pushes = daraja.state.pushes.length;
+    const pushes = daraja.state.pushBodies.length;
     expectMigrateError(await flow.initiate(initiateParams).catch((e: unknown) => e), '42P01');
-    expect(daraja.state.pushes.length).toBe(pushes);
+    expect(daraja.state.pushBodies.length).toBe(pushes);
   });
 });
 

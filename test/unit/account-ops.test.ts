@@ -3,14 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { DarajaApiError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
 import { B2C_SHORTCODE, DOC_SECURITY_CREDENTIALS } from '../fixtures/constants.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
 const STATUS = '/mpesa/transactionstatus/v1/query';
 const BALANCE = '/mpesa/accountbalance/v1/query';
 const REVERSAL = '/mpesa/reversal/v1/request';
 const QR = '/mpesa/qrcode/v1/generate';
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
 function route(path: string, ...answers: Answer[]) {

@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { DarajaTimeoutError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
 import { DOC_SECURITY_CREDENTIALS } from '../fixtures/constants.js';
 import { makeInitiatorClient, rejection } from '../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
 const B2B = '/mpesa/b2b/v1/paymentrequest';
 const TAX = '/mpesa/b2b/v1/remittax';
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
 function route(path: string, ...answers: Answer[]) {
@@ -19,7 +18,7 @@ function route(path: string, ...answers: Answer[]) {
 
 const client = makeInitiatorClient;
 
-// daraja-api.md §9, after the JSON fixes: "Command ID" → CommandID, no trailing comma. The URL values are
+// Safaricom's documented B2B request sample, after the JSON fixes: "Command ID" → CommandID, no trailing comma. The URL values are
 // reproduced exactly as documented (they look swapped in Safaricom's sample).
 const DOC_B2B = {
   Initiator: 'API_Usename',
@@ -143,7 +142,7 @@ describe('b2b.payBill and b2b.buyGoods', () => {
 
 describe('tax.remit', () => {
   it("reproduces Daraja's tax remittance sample field for field", async () => {
-    // Daraja's TaxRemittance page (same JSON fixes as §9): PartyB is KRA's shortcode, AccountReference the PRN.
+    // Daraja's TaxRemittance page (same JSON fixes as the B2B sample): PartyB is KRA's shortcode, AccountReference the PRN.
     const e = route(TAX, { json: ACCEPTED });
     await client({ initiatorName: 'TaxPayer', securityCredential: DOC_SECURITY_CREDENTIALS[1] }).tax.remit({
       amount: 239,

@@ -17,15 +17,14 @@ import {
   SECURITY_CREDENTIAL,
 } from '../fixtures/constants.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { type Answer, endpoint } from '../helpers/endpoint.js';
+import { type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 import { captured } from '../helpers/logger.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
 
 // B2C payments and Business to Pochi (`b2c.payToPochi`: B2C's v3 body on its own path, with the same
 // idempotency key). The samples are Safaricom's B2C v3 and Business to Pochi pages.
 const PATH = '/mpesa/b2c/v3/paymentrequest';
 const POCHI_PATH = '/mpesa/b2pochi/v1/paymentrequest';
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
 const DOC_RESPONSE = {

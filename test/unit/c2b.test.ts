@@ -3,10 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { DarajaApiError, DarajaProductNotEnabledError } from '../../src/core/errors.js';
 import { DarajaConfigError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
 import { makeClient, rejection } from '../helpers/client.js';
-import { type Answer, endpoint } from '../helpers/endpoint.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
 function route(path: string, ...answers: Answer[]) {
@@ -108,7 +107,7 @@ describe('c2b.registerUrls', () => {
   });
 });
 
-// Answers captured from real Daraja in older shapes (daraja-api.md §21), still possible.
+// Answers real Daraja was seen to send in older shapes, still possible.
 describe('c2b answers without a ResponseCode and gateway faults', () => {
   const oauthBefore = () => mock.state.oauthCalls;
 

@@ -16,12 +16,11 @@ import {
   SHORTCODE,
 } from '../fixtures/constants.js';
 import { makeClient, rejection } from '../helpers/client.js';
-import { endpoint } from '../helpers/endpoint.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
 const SIMULATOR = 'http://127.0.0.1:4010';
-const mock = darajaMock();
-const simulatorMock = darajaMock(SIMULATOR);
+const mock = fakeDaraja();
+const simulatorMock = fakeDaraja({ base: SIMULATOR });
 const server = useMsw(...mock.handlers, simulatorMock.oauth);
 
 const base = { consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET };

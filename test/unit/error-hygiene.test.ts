@@ -14,9 +14,10 @@ import {
   SECURITY_CREDENTIAL,
   TOKEN_PREFIX,
 } from '../fixtures/constants.js';
+import { HTML_500 } from '../fixtures/daraja-errors.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
+import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 import { errorLeaks, errorRenderings } from '../helpers/leak-scan.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
 
 /** No credential, token or personal data anywhere in the error, and only plain errors in its cause chain. */
 function expectNoSecrets(error: unknown): void {
@@ -38,7 +39,7 @@ function causes(error: unknown): unknown[] {
   return out;
 }
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 const push = { phoneNumber: '0712345678', amount: 10, accountReference: 'A1' };
 
@@ -104,7 +105,7 @@ describe('thrown errors carry no secret (msw)', () => {
       http.get(
         `${SANDBOX}/oauth/v1/generate`,
         () =>
-          new HttpResponse('<html><body><h1>500 Internal Server Error</h1></body></html>', {
+          new HttpResponse(HTML_500, {
             status: 500,
             headers: { 'content-type': 'text/html' },
           }),

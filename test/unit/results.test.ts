@@ -19,186 +19,17 @@ import {
   describeResultCode,
   REVERSAL_RESULT_CODES,
 } from '../../src/index.js';
+import {
+  ACCOUNT_BALANCE,
+  B2B,
+  B2C_FAILURE,
+  B2C_SUCCESS,
+  BALANCE_STRING,
+  POCHI_SANDBOX_LOCKED,
+  REVERSAL,
+  TRANSACTION_STATUS,
+} from '../fixtures/initiator-results.js';
 import { captured, testLogger } from '../helpers/logger.js';
-
-// The result samples Safaricom documents for B2C, B2B, transaction status, account balance and reversal
-// (valid JSON as documented).
-const B2C_SUCCESS = {
-  Result: {
-    ResultType: 0,
-    ResultCode: 0,
-    ResultDesc: 'The service request is processed successfully.',
-    OriginatorConversationID: '53e3-4aa8-9fe0-8fb5e4092cdd3533373',
-    ConversationID: 'AG_20240706_2010364430d9bbdaf872',
-    TransactionID: 'SG632NMUAB',
-    ResultParameters: {
-      ResultParameter: [
-        { Key: 'TransactionAmount', Value: 10 },
-        { Key: 'TransactionReceipt', Value: 'SG632NMUAB' },
-        { Key: 'ReceiverPartyPublicName', Value: '254705912645 - NICHOLAS JOHN SONGOK' },
-        { Key: 'TransactionCompletedDateTime', Value: '06.07.2024 22:48:52' },
-        { Key: 'B2CUtilityAccountAvailableFunds', Value: 8959269.6 },
-        { Key: 'B2CWorkingAccountAvailableFunds', Value: 1199371.0 },
-        { Key: 'B2CRecipientIsRegisteredCustomer', Value: 'Y' },
-        { Key: 'B2CChargesPaidAccountAvailableFunds', Value: -1980.0 },
-      ],
-    },
-    ReferenceData: {
-      ReferenceItem: {
-        Key: 'QueueTimeoutURL',
-        Value: 'https://internalsandbox.safaricom.co.ke/mpesa/b2cresults/v1/submit',
-      },
-    },
-  },
-};
-const B2C_FAILURE = {
-  Result: {
-    ResultType: 0,
-    ResultCode: 2001,
-    ResultDesc: 'The initiator information is invalid.',
-    OriginatorConversationID: '53e3-4aa8-9fe0-8fb5e4092cdd3544366',
-    ConversationID: 'AG_20240707_201062f6f6f5804f7a33',
-    TransactionID: 'SG722NMVXQ',
-    ReferenceData: {
-      ReferenceItem: {
-        Key: 'QueueTimeoutURL',
-        Value: 'https://internalsandbox.safaricom.co.ke/mpesa/b2cresults/v1/submit',
-      },
-    },
-  },
-};
-// A real Business to Pochi result from the sandbox (redactions as published): unlike the documented
-// failure, it has ResultParameters, as a single object. The documented Pochi success and failure are the
-// two B2C samples above (the page shows the same bodies).
-const POCHI_SANDBOX_LOCKED = {
-  Result: {
-    ResultType: 0,
-    ResultCode: 8006,
-    ResultDesc: 'The security credential is locked.',
-    OriginatorConversationID: '<redacted-id>',
-    ConversationID: 'AG_REDACTED',
-    TransactionID: 'XXXXXXXXXX',
-    ResultParameters: { ResultParameter: { Key: 'CreditPartyName', Value: '<redacted>' } },
-    ReferenceData: { ReferenceItem: { Key: 'QueueTimeoutURL', Value: 'https://example.com/b2c/timeout' } },
-  },
-};
-const STATUS = {
-  Result: {
-    ConversationID: 'AG_20180223_0000493344ae97d86f75',
-    OriginatorConversationID: '3213-416199-2',
-    ReferenceData: { ReferenceItem: { Key: 'Occasion' } },
-    ResultCode: 0,
-    ResultDesc: 'The service request is processed successfully.',
-    ResultParameters: {
-      ResultParameter: [
-        { Key: 'DebitPartyName', Value: '600310 - Safaricom333' },
-        { Key: 'DebitPartyName', Value: '254708374149 - John Doe' },
-        { Key: 'OriginatorConversationID', Value: '3211-416020-3' },
-        { Key: 'InitiatedTime', Value: '20180223054112' },
-        { Key: 'DebitAccountType', Value: 'Utility Account' },
-        { Key: 'DebitPartyCharges', Value: 'Fee For B2C Payment|KES|22.40' },
-        { Key: 'TransactionReason' },
-        { Key: 'ReasonType', Value: 'Business Payment to Customer via API' },
-        { Key: 'TransactionStatus', Value: 'Completed' },
-        { Key: 'FinalisedTime', Value: '20180223054112' },
-        { Key: 'Amount', Value: '300' },
-        { Key: 'ConversationID', Value: 'AG_20180223_000041b09c22e613d6c9' },
-        { Key: 'ReceiptNo', Value: 'MBN31H462N' },
-      ],
-    },
-    ResultType: 0,
-    TransactionID: 'MBN0000000',
-  },
-};
-const BALANCE_STRING =
-  'Working Account|KES|700000.00|700000.00|0.00|0.00&Float Account|KES|0.00|0.00|0.00|0.00&Utility Account|KES|228037.00|228037.00|0.00|0.00&Charges Paid Account|KES|-1540.00|-1540.00|0.00|0.00&Organization Settlement Account|KES|0.00|0.00|0.00|0.00';
-const BALANCE = {
-  Result: {
-    ResultType: '0',
-    ResultCode: '0',
-    ResultDesc: 'The service request is processed successfully',
-    OriginatorConversationID: '16917-22577599-3',
-    ConversationID: 'AG_20200206_00005e091a8ec6b9eac5',
-    TransactionID: 'OA90000000',
-    ResultParameters: {
-      ResultParameter: [
-        { Key: 'AccountBalance', Value: BALANCE_STRING },
-        { Key: 'BOCompletedTime', Value: '20200109125710' },
-      ],
-    },
-    ReferenceData: {
-      ReferenceItem: {
-        Key: 'QueueTimeoutURL',
-        Value: 'https://internalsandbox.safaricom.co.ke/mpesa/abresults/v1/submit',
-      },
-    },
-  },
-};
-const REVERSAL = {
-  Result: {
-    ResultType: 0,
-    ResultCode: 0,
-    ResultDesc: 'The service request is processed successfully.',
-    OriginatorConversationID: 'dad6-4c34-8787-c8cb963a496d1268232',
-    ConversationID: 'AG_20211114_201018edbbf9f1582eaa',
-    TransactionID: 'SKE52PAWR9',
-    ResultParameters: {
-      ResultParameter: [
-        { Key: 'DebitAccountBalance', Value: 'Utility Account|KES|7722179.62|7722179.62|0.00|0.00' },
-        { Key: 'Amount', Value: 1.0 },
-        { Key: 'TransCompletedTime', Value: 20211114132711 },
-        { Key: 'OriginalTransactionID', Value: 'SKC82PACB8' },
-        { Key: 'Charge', Value: 0.0 },
-        { Key: 'CreditPartyPublicName', Value: '254705912645 - NICHOLAS JOHN SONGOK' },
-        { Key: 'DebitPartyPublicName', Value: '600992 - Safaricom Daraja 992' },
-      ],
-    },
-    ReferenceData: {
-      ReferenceItem: {
-        Key: 'QueueTimeoutURL',
-        Value: 'https://internalsandbox.safaricom.co.ke/mpesa/reversalresults/v1/submit',
-      },
-    },
-  },
-};
-// B2B quirks of the documented samples: string codes, ReferenceItem as an array, both balance forms.
-const B2B = {
-  Result: {
-    ResultType: '0',
-    ResultCode: '0',
-    ResultDesc: 'The service request is processed successfully.',
-    OriginatorConversationID: '626f6ddf-ab37-4650-b882-b1de92ec9aa4',
-    ConversationID: '12345677dfdf89099B3',
-    TransactionID: 'QKA81LK5CY',
-    ResultParameters: {
-      ResultParameter: [
-        {
-          Key: 'DebitAccountBalance',
-          Value: '{Amount={CurrencyCode=KES, MinimumAmount=618683, BasicAmount=6186.83}}',
-        },
-        { Key: 'Amount', Value: '190.00' },
-        {
-          Key: 'DebitPartyAffectedAccountBalance',
-          Value: 'Working Account|KES|346568.83|6186.83|340382.00|0.00',
-        },
-        { Key: 'TransCompletedTime', Value: '20221110110717' },
-        { Key: 'DebitPartyCharges', Value: '' },
-        { Key: 'ReceiverPartyPublicName', Value: '000000– Biller Companty' },
-        { Key: 'Currency', Value: 'KES' },
-        {
-          Key: 'InitiatorAccountCurrentBalance',
-          Value: '{Amount={CurrencyCode=KES, MinimumAmount=618683, BasicAmount=6186.83}}',
-        },
-      ],
-    },
-    ReferenceData: {
-      ReferenceItem: [
-        { Key: 'BillReferenceNumber', Value: '19008' },
-        { Key: 'QueueTimeoutURL', Value: 'http://172.31.234.68:8888/Listener.php' },
-      ],
-    },
-  },
-};
 
 function callbackError(fn: () => unknown): DarajaCallbackError {
   try {
@@ -269,7 +100,7 @@ describe('documented result samples', () => {
   });
 
   it('transaction status: duplicated DebitPartyName, Key-only items, no ResultType first', () => {
-    const r = parseTransactionStatusResult(STATUS);
+    const r = parseTransactionStatusResult(TRANSACTION_STATUS);
     expect(r.debitParties.map((p) => [p.identifier, p.name, p.phoneNumber])).toEqual([
       ['600310', 'Safaricom333', undefined],
       ['254708374149', 'John Doe', '254708374149'],
@@ -298,7 +129,7 @@ describe('documented result samples', () => {
   });
 
   it('account balance: string codes and the balance string split into accounts', () => {
-    const r = parseAccountBalanceResult(BALANCE);
+    const r = parseAccountBalanceResult(ACCOUNT_BALANCE);
     expect(r).toMatchObject({ resultType: 0, resultCode: '0', success: true, transactionId: 'OA90000000' });
     expect(r.accounts.map((a) => [a.name, a.currency, a.availableBalance])).toEqual([
       ['Working Account', 'KES', 700000],
@@ -623,14 +454,16 @@ describe('createResultHandler', () => {
       onError,
       logger: testLogger,
     });
-    expect(await boom.handle({ body: BALANCE })).toEqual(ACK);
-    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'db down' }), { body: BALANCE });
+    expect(await boom.handle({ body: ACCOUNT_BALANCE })).toEqual(ACK);
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'db down' }), {
+      body: ACCOUNT_BALANCE,
+    });
     const silent = createResultHandler({
       onResult: () => {
         throw new Error('x');
       },
     });
-    expect(await silent.handle({ body: BALANCE })).toEqual(ACK);
+    expect(await silent.handle({ body: ACCOUNT_BALANCE })).toEqual(ACK);
   });
 
   it('returns a fresh ack each time', async () => {

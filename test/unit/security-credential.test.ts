@@ -17,9 +17,8 @@ import {
 } from '../fixtures/constants.js';
 import { generateCertificate, type TestCertificate } from '../helpers/certificate.js';
 import { makeClient } from '../helpers/client.js';
-import { ACCEPTED, endpoint } from '../helpers/endpoint.js';
+import { ACCEPTED, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 import { scanForLeaks } from '../helpers/leak-scan.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
 
 let cert: TestCertificate;
 let ecCert: TestCertificate;
@@ -56,7 +55,7 @@ function configError(fn: () => unknown): DarajaConfigError {
   throw new Error('expected a DarajaConfigError');
 }
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const b2c = endpoint('/mpesa/b2c/v3/paymentrequest', { json: ACCEPTED });
 useMsw(...mock.handlers, b2c.handler);
 

@@ -10,10 +10,10 @@ import {
 } from '../../src/index.js';
 import { CALLBACK_URL, PASSKEY, SANDBOX, SHORTCODE } from '../fixtures/constants.js';
 import { makeClient, rejection } from '../helpers/client.js';
+import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 import { captured } from '../helpers/logger.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 const PUSH = `${SANDBOX}/mpesa/stkpush/v1/processrequest`;
 const params = { phoneNumber: '0712 345 678', amount: 100, accountReference: 'PRO-42' };

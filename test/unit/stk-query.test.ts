@@ -10,10 +10,11 @@ import {
   stkResultStatus,
 } from '../../src/index.js';
 import { SANDBOX } from '../fixtures/constants.js';
+import { IN_FLIGHT_EMPTY, TRANSACTION_NOT_EXIST } from '../fixtures/daraja-errors.js';
 import { makeClient } from '../helpers/client.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 const QUERY = `${SANDBOX}/mpesa/stkpushquery/v1/query`;
 const ID = 'ws_CO_13012021093521236557';
@@ -117,7 +118,7 @@ describe('stk.query', () => {
         },
         200,
       ],
-      [{ requestId: 'r', errorCode: '500.001.1001', errorMessage: '' }, 200],
+      [IN_FLIGHT_EMPTY, 200],
     ];
     for (const [body, status] of inFlight) {
       answer(body, status);
@@ -144,10 +145,7 @@ describe('stk.query', () => {
   });
 
   it('gives a DarajaNotFoundError for "The transaction does not Exist", without retrying', async () => {
-    const calls = answer(
-      { requestId: 'r', errorCode: '500.001.1001', errorMessage: 'The transaction does not Exist' },
-      500,
-    );
+    const calls = answer(TRANSACTION_NOT_EXIST, 500);
     const e = await makeClient({ maxRetries: 3 })
       .stk.query(ID)
       .catch((x: unknown) => x);

@@ -9,10 +9,11 @@ import {
   type TokenCache,
 } from '../../src/index.js';
 import { SANDBOX, TOKEN_PREFIX } from '../fixtures/constants.js';
+import { NO_API_PRODUCT } from '../fixtures/daraja-errors.js';
 import { makeClient } from '../helpers/client.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 const query = (d = makeClient()) => d.stk.query('ws_CO_191220191020363925');
 
@@ -86,7 +87,7 @@ describe('token management', () => {
     await query(makeClient({ tokenCache: cache }));
     await query(makeClient({ tokenCache: cache })); // same key: shared
     expect(mock.state.oauthCalls).toBe(1);
-    const other = darajaMock('http://127.0.0.1:9999');
+    const other = fakeDaraja({ base: 'http://127.0.0.1:9999' });
     server.use(...other.handlers);
     await makeClient({ tokenCache: cache, baseUrl: 'http://127.0.0.1:9999' }).stk.query('ws_CO_1');
     expect(other.state.oauthCalls).toBe(1); // another environment: its own token
@@ -158,7 +159,7 @@ describe('token management', () => {
     },
   );
 
-  // daraja-api.md §21: "no apiproduct match found" means the app lacks the API product; a new token
+  // Daraja's "no apiproduct match found" means the app lacks the API product; a new token
   // gets the same answer, so it must not cost an OAuth refresh and a replay.
   it.each([
     ['401.003.01', 401, { errorCode: '401.003.01', errorMessage: 'no apiproduct match found' }],
@@ -212,10 +213,7 @@ describe('token management', () => {
     server.use(
       http.post(`${SANDBOX}/mpesa/stkpush/v1/processrequest`, () => {
         calls += 1;
-        return HttpResponse.json(
-          { requestId: 'r', errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
-          { status: 401 },
-        );
+        return HttpResponse.json(NO_API_PRODUCT, { status: 401 });
       }),
     );
     const error = await d.stk

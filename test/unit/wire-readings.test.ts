@@ -11,13 +11,13 @@ import {
 import { darajaProductFor, readErrorEnvelope, toApiError } from '../../src/core/http/api-errors.js';
 import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../src/core/http/retry.js';
 import { SANDBOX } from '../fixtures/constants.js';
+import { NO_API_PRODUCT } from '../fixtures/daraja-errors.js';
 import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint } from '../helpers/endpoint.js';
-import { darajaMock, useMsw } from '../helpers/msw.js';
+import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
 
 // What real Daraja was observed to send, read the way the traffic means it.
 
-const mock = darajaMock();
+const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 afterEach(() => {
   mock.state.oauthCalls = 0;
@@ -259,7 +259,7 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
   ])('%s at %s: one call, no OAuth refresh, product %j', async (_op, path, product, call) => {
     const e = route(path, {
       status: 401,
-      json: { requestId: 'r', errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
+      json: NO_API_PRODUCT,
     });
     const error = await rejection(call(makeInitiatorClient({ maxRetries: 3 })));
     expect(error).toBeInstanceOf(DarajaProductNotEnabledError);
@@ -271,12 +271,7 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
 
   it('an OAuth answer with that code stays an authentication error', async () => {
     server.use(
-      http.get(`${SANDBOX}/oauth/v1/generate`, () =>
-        HttpResponse.json(
-          { requestId: 'r', errorCode: '401.003.01', errorMessage: 'no apiproduct match found' },
-          { status: 401 },
-        ),
-      ),
+      http.get(`${SANDBOX}/oauth/v1/generate`, () => HttpResponse.json(NO_API_PRODUCT, { status: 401 })),
     );
     const error = await rejection(makeClient({ maxRetries: 0 }).verifyCredentials());
     expect(error).toMatchObject({ name: 'DarajaAuthError', operation: 'oauth' });

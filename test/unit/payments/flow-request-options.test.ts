@@ -2,14 +2,14 @@ import { delay, HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { DarajaNetworkError, DarajaTimeoutError, DarajaUnknownOutcomeError } from '../../../src/index.js';
 import { SANDBOX } from '../../fixtures/constants.js';
+import { useMsw } from '../../helpers/fake-daraja.js';
 import { initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
-import { darajaMock, useMsw } from '../../helpers/msw.js';
 
 // Per-call options (timeoutMs, signal) given to the flow reach the STK push and query it sends. The
 // client's own timeout is the default (seconds), so each slow answer below would hold the test for 2 s
 // if the options were dropped on the way.
 const daraja = scriptedDaraja();
-const server = useMsw(darajaMock().oauth, ...daraja.handlers);
+const server = useMsw(...daraja.handlers);
 const PUSH = `${SANDBOX}/mpesa/stkpush/v1/processrequest`;
 const QUERY = `${SANDBOX}/mpesa/stkpushquery/v1/query`;
 
@@ -67,11 +67,11 @@ describe('per-call request options on the flow', () => {
 
   it('initiate with a signal aborted before sending sends nothing and fails the payment', async () => {
     const { flow, store } = makeFlow();
-    const pushesBefore = daraja.state.pushes.length;
+    const pushesBefore = daraja.state.pushBodies.length;
     const result = await flow.initiate(initiateParams, { signal: AbortSignal.abort() });
     expect(result.outcome).toBe('rejected');
     expect((await store.get(result.payment.id))?.status).toBe('failed');
-    expect(daraja.state.pushes.length).toBe(pushesBefore);
+    expect(daraja.state.pushBodies.length).toBe(pushesBefore);
   });
 
   it('checkStatus and reconcile pass timeoutMs to the STK query', async () => {

@@ -13,12 +13,12 @@ import {
 import { buildStkPushResponse } from '../../../src/testing/index.js';
 import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP, SANDBOX } from '../../fixtures/constants.js';
 import { makeClient } from '../../helpers/client.js';
+import { useMsw } from '../../helpers/fake-daraja.js';
 import { callbackFor, initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
 import { captured } from '../../helpers/logger.js';
-import { darajaMock, useMsw } from '../../helpers/msw.js';
 
 const daraja = scriptedDaraja();
-const server = useMsw(darajaMock().oauth, ...daraja.handlers);
+const server = useMsw(...daraja.handlers);
 
 describe('createPaymentFlow options', () => {
   it('reports every problem at once', () => {
@@ -107,7 +107,7 @@ describe('initiate', () => {
   it('sends a per-payment callback URL with an unguessable token', async () => {
     const { flow } = makeFlow();
     const { payment } = await flow.initiate(initiateParams);
-    const url = new URL(String(daraja.state.pushes.at(-1)!['CallBackURL']));
+    const url = new URL(String(daraja.state.pushBodies.at(-1)!['CallBackURL']));
     expect(url.origin + url.pathname).toBe(FLOW_CALLBACK_URL);
     expect(url.searchParams.get('payment')).toBe(payment.id);
     expect(url.searchParams.get('token')).toMatch(/^[\w-]{43}$/);
@@ -116,7 +116,7 @@ describe('initiate', () => {
 
   it('validates input before writing or sending anything', async () => {
     const { flow, store } = makeFlow();
-    const before = daraja.state.pushes.length;
+    const before = daraja.state.pushBodies.length;
     for (const bad of [
       { amount: 10.5 },
       { phoneNumber: '0812345678' },
@@ -129,7 +129,7 @@ describe('initiate', () => {
         DarajaValidationError,
       );
     }
-    expect(daraja.state.pushes.length).toBe(before);
+    expect(daraja.state.pushBodies.length).toBe(before);
     expect(
       (await store.claimDuePending({ olderThanMs: -1e9, limit: 10, recheckMs: 1, maxRecheckMs: 1 })).payments,
     ).toEqual([]);
@@ -154,13 +154,13 @@ describe('initiate', () => {
     async (mode) => {
       const { flow, failed } = makeFlow();
       daraja.state.pushMode = mode;
-      const before = daraja.state.pushes.length;
+      const before = daraja.state.pushBodies.length;
       try {
         const r = await flow.initiate(initiateParams);
         expect(r.outcome).toBe('unknown');
         expect(r.error).toBeInstanceOf(DarajaUnknownOutcomeError);
         expect(r.payment).toMatchObject({ status: 'pending', checkoutRequestId: null });
-        expect(daraja.state.pushes.length).toBe(before + 1);
+        expect(daraja.state.pushBodies.length).toBe(before + 1);
         expect(failed).toEqual([]);
       } finally {
         daraja.state.pushMode = 'ok';
@@ -170,14 +170,14 @@ describe('initiate', () => {
 
   it('sends one prompt per idempotency key', async () => {
     const { flow } = makeFlow();
-    const before = daraja.state.pushes.length;
+    const before = daraja.state.pushBodies.length;
     const [a, b] = await Promise.all([
       flow.initiate({ ...initiateParams, idempotencyKey: 'checkout-form-1' }),
       flow.initiate({ ...initiateParams, idempotencyKey: 'checkout-form-1' }),
     ]);
     expect([a.outcome, b.outcome].sort()).toEqual(['existing', 'sent']);
     expect(a.payment.id).toBe(b.payment.id);
-    expect(daraja.state.pushes.length).toBe(before + 1);
+    expect(daraja.state.pushBodies.length).toBe(before + 1);
   });
 });
 
@@ -425,18 +425,18 @@ describe('checkStatus', () => {
     expect(settled).toMatchObject({ status: 'completed', settledBy: 'query', resultCode: '0' });
     expect(settled?.fulfilledAt).toBeInstanceOf(Date);
     expect(fulfilled).toHaveLength(1);
-    const queries = daraja.state.queries.length;
+    const queries = daraja.state.queryBodies.length;
     await flow.checkStatus(payment.id, { ownerId: 'user-1' });
-    expect(daraja.state.queries.length).toBe(queries); // final: no more queries
+    expect(daraja.state.queryBodies.length).toBe(queries); // final: no more queries
   });
 
   it('queries at most once per interval per payment', async () => {
     const { flow } = makeFlow({ statusQueryIntervalMs: 60_000 });
     const { payment } = await flow.initiate(initiateParams);
-    const before = daraja.state.queries.length;
+    const before = daraja.state.queryBodies.length;
     await Promise.all([1, 2, 3].map(() => flow.checkStatus(payment.id, { ownerId: 'user-1' })));
     await flow.checkStatus(payment.id, { ownerId: 'user-1' });
-    expect(daraja.state.queries.length - before).toBe(1);
+    expect(daraja.state.queryBodies.length - before).toBe(1);
   });
 
   it('keeps a payment pending when the query fails', async () => {
@@ -587,7 +587,7 @@ describe('late success (chain 2 of the money-safety issue)', () => {
     });
     const sent = await flow.initiate(initiateParams);
     expect(sent.outcome).toBe('sent'); // Daraja accepted the push
-    const checkoutRequestId = `ws_CO_TEST${String(daraja.state.seq).padStart(6, '0')}`; // Daraja's answer
+    const checkoutRequestId = daraja.state.checkoutIds.at(-1)!; // Daraja's answer
     expect((await memory.get(sent.payment.id))?.checkoutRequestId).toBeNull(); // its answer was not stored
 
     // The callback is lost. Fifteen minutes later reconcile gives up: a timeout the flow reached on its own.

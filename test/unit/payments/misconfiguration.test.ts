@@ -10,12 +10,12 @@ import {
   VERSION,
 } from '../../../src/index.js';
 import { CALLBACK_SECRET, SAFARICOM_IP } from '../../fixtures/constants.js';
+import { useMsw } from '../../helpers/fake-daraja.js';
 import { callbackFor, initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
 import { captured } from '../../helpers/logger.js';
-import { darajaMock, useMsw } from '../../helpers/msw.js';
 
 const daraja = scriptedDaraja();
-useMsw(darajaMock().oauth, ...daraja.handlers);
+useMsw(...daraja.handlers);
 
 afterEach(() => {
   vi.restoreAllMocks();

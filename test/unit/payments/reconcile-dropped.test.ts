@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryPaymentStore, stkResultStatus } from '../../../src/index.js';
-import { initiateParams, makeFlow, type QueryAnswer, scriptedDaraja } from '../../helpers/flow.js';
-import { darajaMock, useMsw } from '../../helpers/msw.js';
+import { type QueryAnswer, useMsw } from '../../helpers/fake-daraja.js';
+import { initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
 
 const daraja = scriptedDaraja();
-useMsw(darajaMock().oauth, ...daraja.handlers);
+useMsw(...daraja.handlers);
 
 describe('reconcile with every callback dropped', () => {
   it('brings 200 pending payments to the status Daraja reports, keeping "being processed" ones pending', async () => {
@@ -47,10 +47,10 @@ describe('reconcile with every callback dropped', () => {
     // Nothing is due again before the recheck interval; afterwards only the pending ones are queried.
     expect((await flow.reconcile({ olderThanMs: 60_000 })).checked).toBe(0);
     now = new Date(now.getTime() + 31_000);
-    const queries = daraja.state.queries.length;
+    const queries = daraja.state.queryBodies.length;
     const again = await flow.reconcile({ olderThanMs: 60_000, limit: 500 });
     expect(again.checked).toBe(25);
-    expect(daraja.state.queries.length - queries).toBe(25);
+    expect(daraja.state.queryBodies.length - queries).toBe(25);
     expect(fulfilled).toHaveLength(75);
   });
 });

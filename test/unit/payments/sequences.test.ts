@@ -11,9 +11,10 @@ import {
 } from '../../../src/index.js';
 import { buildStkCallback, buildStkQueryPendingError } from '../../../src/testing/index.js';
 import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP, SANDBOX } from '../../fixtures/constants.js';
+import { SPIKE_ARREST } from '../../fixtures/daraja-errors.js';
 import { makeClient } from '../../helpers/client.js';
+import { fakeDaraja, useMsw } from '../../helpers/fake-daraja.js';
 import { testLogger } from '../../helpers/logger.js';
-import { darajaMock, useMsw } from '../../helpers/msw.js';
 
 // Model-based sequences of everything that can happen to one payment, failures included: Daraja's
 // in-flight STK query answers (4999 at HTTP 200, 500.001.1001 with an empty message at HTTP 200, an early
@@ -110,15 +111,7 @@ function queryAnswer(id: string) {
         { status: 500 },
       );
     case '429':
-      return HttpResponse.json(
-        {
-          fault: {
-            faultstring: 'Spike arrest violation. Allowed rate : MessageRate{messagesPerPeriod=5}',
-            detail: { errorcode: 'policies.ratelimit.SpikeArrestViolation' },
-          },
-        },
-        { status: 429 },
-      );
+      return HttpResponse.json(SPIKE_ARREST, { status: 429 });
     default:
       if (!daraja.decided) return HttpResponse.json(buildStkQueryPendingError(id), { status: 500 });
       return HttpResponse.json({
@@ -133,7 +126,7 @@ function queryAnswer(id: string) {
 }
 
 useMsw(
-  darajaMock().oauth,
+  fakeDaraja().oauth,
   http.post(`${SANDBOX}/mpesa/stkpush/v1/processrequest`, () => {
     daraja.seq += 1;
     // Daraja accepted the push; with pushAnswerLost, its answer never reaches us.

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { type CallbackRequest, MemoryPaymentStore } from '../../../src/index.js';
 import { buildStkCallback } from '../../../src/testing/index.js';
 import { CALLBACK_SECRET, SAFARICOM_IP } from '../../fixtures/constants.js';
+import { useMsw } from '../../helpers/fake-daraja.js';
 import { callbackFor, initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
-import { darajaMock, useMsw } from '../../helpers/msw.js';
 
 const daraja = scriptedDaraja();
-useMsw(darajaMock().oauth, ...daraja.handlers);
+useMsw(...daraja.handlers);
 
 async function setup(overrides: Parameters<typeof makeFlow>[0] = {}) {
   const f = makeFlow({ store: new MemoryPaymentStore(), ...overrides });
@@ -257,11 +257,11 @@ describe('spoofed callbacks activate nothing and are kept with a reason', () => 
       const f = await setup();
       const id = f.payment.checkoutRequestId!;
       daraja.state.answers.set(id, 'pending');
-      const queries = daraja.state.queries.length;
+      const queries = daraja.state.queryBodies.length;
       const first = await f.flow.handleCallback(withPhone(f, phone, 'UNVERIFD01'));
       expect(first).toMatchObject({ status: 200, outcome: 'unconfirmed', reason: 'phone_unverifiable' });
       await first.afterAck;
-      expect(daraja.state.queries.length).toBe(queries + 1);
+      expect(daraja.state.queryBodies.length).toBe(queries + 1);
       expect((await f.store.get(f.payment.id))?.status).toBe('pending');
       expect(f.fulfilled).toEqual([]);
       // Daraja confirms: the next status check settles it, with the receipt of the callback kept earlier.
