@@ -63,7 +63,7 @@ export interface C2bResponse {
 
 /**
  * Older C2B answers with no `ResponseCode` are still definite (Daraja was seen to send them in sandbox and
- * production, 2019–2024; test/unit/c2b.test.ts replays them): register success
+ * production, 2019–2024; test/unit/resources/c2b/c2b.test.ts replays them): register success
  * `{"ConversationID":"","OriginatorCoversationID":"","ResponseDescription":"success"}`, simulate
  * acceptance "Accept the service request successfully.", and, at HTTP 200, "Validation and Confirmation
  * URLs are already registered": the URLs are registered, reported like `500.003.1001` "Urls are already

@@ -5,8 +5,8 @@ import {
   c2bConfirmationAck,
   c2bReject,
   parseC2bPayload,
-} from '../../src/inbound/index.js';
-import { DarajaCallbackError, DarajaValidationError } from '../../src/index.js';
+} from '../../../src/inbound/index.js';
+import { DarajaCallbackError, DarajaValidationError } from '../../../src/index.js';
 
 describe('C2B validation and confirmation payloads', () => {
   // A v2 payload as Daraja sends it (masked MSISDN): every value a string.

@@ -5,7 +5,7 @@ import {
   DarajaNetworkError,
   DarajaTimeoutError,
   DarajaUnknownOutcomeError,
-} from '../../src/core/errors.js';
+} from '../../../src/core/errors.js';
 import {
   CONSUMER_KEY,
   CONSUMER_SECRET,
@@ -13,11 +13,11 @@ import {
   SANDBOX,
   SECURITY_CREDENTIAL,
   TOKEN_PREFIX,
-} from '../fixtures/constants.js';
-import { HTML_500 } from '../fixtures/daraja-errors.js';
-import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
-import { errorLeaks, errorRenderings } from '../helpers/leak-scan.js';
+} from '../../fixtures/constants.js';
+import { HTML_500 } from '../../fixtures/daraja-errors.js';
+import { makeClient, makeInitiatorClient, rejection } from '../../helpers/client.js';
+import { fakeDaraja, useMsw } from '../../helpers/fake-daraja.js';
+import { errorLeaks, errorRenderings } from '../../helpers/leak-scan.js';
 
 /** No credential, token or personal data anywhere in the error, and only plain errors in its cause chain. */
 function expectNoSecrets(error: unknown): void {

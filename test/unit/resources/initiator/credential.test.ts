@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Daraja, DarajaConfigError, encryptSecurityCredential } from '../../src/index.js';
+import { Daraja, DarajaConfigError, encryptSecurityCredential } from '../../../../src/index.js';
 import {
   B2C_SHORTCODE,
   CONSUMER_KEY,
@@ -14,11 +14,11 @@ import {
   QUEUE_TIMEOUT_URL,
   RESULT_URL,
   SECURITY_CREDENTIAL,
-} from '../fixtures/constants.js';
-import { generateCertificate, type TestCertificate } from '../helpers/certificate.js';
-import { makeClient } from '../helpers/client.js';
-import { ACCEPTED, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
-import { scanForLeaks } from '../helpers/leak-scan.js';
+} from '../../../fixtures/constants.js';
+import { generateCertificate, type TestCertificate } from '../../../helpers/certificate.js';
+import { makeClient } from '../../../helpers/client.js';
+import { ACCEPTED, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
+import { scanForLeaks } from '../../../helpers/leak-scan.js';
 
 let cert: TestCertificate;
 let ecCert: TestCertificate;

@@ -1,9 +1,13 @@
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { DarajaApiError, DarajaProductNotEnabledError } from '../../src/core/errors.js';
-import { DarajaConfigError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
-import { makeClient, rejection } from '../helpers/client.js';
-import { type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
+import { DarajaApiError, DarajaProductNotEnabledError } from '../../../../src/core/errors.js';
+import {
+  DarajaConfigError,
+  DarajaUnknownOutcomeError,
+  DarajaValidationError,
+} from '../../../../src/index.js';
+import { makeClient, rejection } from '../../../helpers/client.js';
+import { type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
 
 const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);

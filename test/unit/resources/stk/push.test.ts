@@ -7,11 +7,11 @@ import {
   DarajaUnknownOutcomeError,
   DarajaValidationError,
   stkPassword,
-} from '../../src/index.js';
-import { CALLBACK_URL, PASSKEY, SANDBOX, SHORTCODE } from '../fixtures/constants.js';
-import { makeClient, rejection } from '../helpers/client.js';
-import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
-import { captured } from '../helpers/logger.js';
+} from '../../../../src/index.js';
+import { CALLBACK_URL, PASSKEY, SANDBOX, SHORTCODE } from '../../../fixtures/constants.js';
+import { makeClient, rejection } from '../../../helpers/client.js';
+import { fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
+import { captured } from '../../../helpers/logger.js';
 
 const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);

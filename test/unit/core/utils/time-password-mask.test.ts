@@ -6,8 +6,8 @@ import {
   parseDarajaTimestamp,
   redact,
   stkPassword,
-} from '../../../src/index.js';
-import { PASSKEY, SHORTCODE } from '../../fixtures/constants.js';
+} from '../../../../src/index.js';
+import { PASSKEY, SHORTCODE } from '../../../fixtures/constants.js';
 
 describe('stkPassword', () => {
   it("reproduces Safaricom's sample password exactly (daraja-api.md §4 test vector)", () => {

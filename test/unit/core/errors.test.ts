@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
-import { DarajaProductNotEnabledError, isDarajaProductNotEnabledError } from '../../src/core/errors.js';
-import * as sdk from '../../src/index.js';
+import { DarajaProductNotEnabledError, isDarajaProductNotEnabledError } from '../../../src/core/errors.js';
+import * as sdk from '../../../src/index.js';
 import {
   DarajaApiError,
   DarajaAuthError,
@@ -14,7 +14,7 @@ import {
   DarajaTimeoutError,
   DarajaUnknownOutcomeError,
   DarajaValidationError,
-} from '../../src/index.js';
+} from '../../../src/index.js';
 
 const api = {
   operation: 'stk.push',
@@ -110,7 +110,7 @@ describe('DarajaError tree', () => {
 
   it('guards work across module copies, where instanceof fails', async () => {
     vi.resetModules();
-    const copy = await import('../../src/core/errors.js'); // a fresh module instance after resetModules
+    const copy = await import('../../../src/core/errors.js'); // a fresh module instance after resetModules
     const foreign = new copy.DarajaApiError(api);
     expect(foreign instanceof DarajaApiError).toBe(false);
     expect(sdk.isDarajaApiError(foreign)).toBe(true);

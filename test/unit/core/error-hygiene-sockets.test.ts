@@ -1,9 +1,13 @@
 import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DarajaApiError, DarajaNetworkError, DarajaUnknownOutcomeError } from '../../src/core/errors.js';
-import { makeClient, rejection } from '../helpers/client.js';
-import { errorLeaks } from '../helpers/leak-scan.js';
-import { startLocalDaraja } from '../helpers/local-daraja.js';
+import {
+  type DarajaApiError,
+  DarajaNetworkError,
+  DarajaUnknownOutcomeError,
+} from '../../../src/core/errors.js';
+import { makeClient, rejection } from '../../helpers/client.js';
+import { errorLeaks } from '../../helpers/leak-scan.js';
+import { startLocalDaraja } from '../../helpers/local-daraja.js';
 
 // The failure modes of error-hygiene.test.ts on real sockets (no msw here: it would intercept them), where
 // undici's own errors (SocketError with its socket details, AggregateError) end up in the cause chain.

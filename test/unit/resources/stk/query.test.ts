@@ -8,11 +8,11 @@ import {
   describeStkResultCode,
   STK_RESULT_CODES,
   stkResultStatus,
-} from '../../src/index.js';
-import { SANDBOX } from '../fixtures/constants.js';
-import { IN_FLIGHT_EMPTY, TRANSACTION_NOT_EXIST } from '../fixtures/daraja-errors.js';
-import { makeClient } from '../helpers/client.js';
-import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
+} from '../../../../src/index.js';
+import { SANDBOX } from '../../../fixtures/constants.js';
+import { IN_FLIGHT_EMPTY, TRANSACTION_NOT_EXIST } from '../../../fixtures/daraja-errors.js';
+import { makeClient } from '../../../helpers/client.js';
+import { fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
 
 const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);

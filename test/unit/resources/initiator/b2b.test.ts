@@ -1,9 +1,13 @@
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { DarajaTimeoutError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
-import { DOC_SECURITY_CREDENTIALS } from '../fixtures/constants.js';
-import { makeInitiatorClient, rejection } from '../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
+import {
+  DarajaTimeoutError,
+  DarajaUnknownOutcomeError,
+  DarajaValidationError,
+} from '../../../../src/index.js';
+import { DOC_SECURITY_CREDENTIALS } from '../../../fixtures/constants.js';
+import { makeInitiatorClient, rejection } from '../../../helpers/client.js';
+import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
 
 const B2B = '/mpesa/b2b/v1/paymentrequest';
 const TAX = '/mpesa/b2b/v1/remittax';

@@ -7,7 +7,7 @@ import {
   isDarajaApiError,
   isDarajaDuplicateError,
   POCHI_MIN_AMOUNT,
-} from '../../src/index.js';
+} from '../../../../src/index.js';
 import {
   B2C_SHORTCODE,
   DOC_SECURITY_CREDENTIALS,
@@ -15,10 +15,10 @@ import {
   QUEUE_TIMEOUT_URL,
   RESULT_URL,
   SECURITY_CREDENTIAL,
-} from '../fixtures/constants.js';
-import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
-import { captured } from '../helpers/logger.js';
+} from '../../../fixtures/constants.js';
+import { makeClient, makeInitiatorClient, rejection } from '../../../helpers/client.js';
+import { type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
+import { captured } from '../../../helpers/logger.js';
 
 // B2C payments and Business to Pochi (`b2c.payToPochi`: B2C's v3 body on its own path, with the same
 // idempotency key). The samples are Safaricom's B2C v3 and Business to Pochi pages.

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DarajaValidationError, normalizePhoneNumber, tryNormalizePhoneNumber } from '../../../src/index.js';
+import {
+  DarajaValidationError,
+  normalizePhoneNumber,
+  tryNormalizePhoneNumber,
+} from '../../../../src/index.js';
 
 describe('normalizePhoneNumber', () => {
   const valid: Array<[string | number, string]> = [

@@ -1,9 +1,9 @@
 import { delay } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { DarajaApiError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../src/index.js';
-import { B2C_SHORTCODE, DOC_SECURITY_CREDENTIALS } from '../fixtures/constants.js';
-import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
+import { DarajaApiError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../../../src/index.js';
+import { B2C_SHORTCODE, DOC_SECURITY_CREDENTIALS } from '../../../fixtures/constants.js';
+import { makeClient, makeInitiatorClient, rejection } from '../../../helpers/client.js';
+import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
 
 const STATUS = '/mpesa/transactionstatus/v1/query';
 const BALANCE = '/mpesa/accountbalance/v1/query';

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { DARAJA_BASE_URLS, Daraja, DarajaConfigError } from '../../src/index.js';
-import { CONSUMER_KEY, CONSUMER_SECRET, PASSKEY, SHORTCODE } from '../fixtures/constants.js';
+import { DARAJA_BASE_URLS, Daraja, DarajaConfigError } from '../../../src/index.js';
+import { CONSUMER_KEY, CONSUMER_SECRET, PASSKEY, SHORTCODE } from '../../fixtures/constants.js';
 
 function configError(fn: () => unknown): DarajaConfigError {
   try {

@@ -1,17 +1,17 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DarajaProductNotEnabledError, isDarajaProductNotEnabledError } from '../../src/core/errors.js';
+import { DarajaProductNotEnabledError, isDarajaProductNotEnabledError } from '../../../../src/core/errors.js';
 import {
   type CachedToken,
   DarajaAuthError,
   DarajaNetworkError,
   MemoryTokenCache,
   type TokenCache,
-} from '../../src/index.js';
-import { SANDBOX, TOKEN_PREFIX } from '../fixtures/constants.js';
-import { NO_API_PRODUCT } from '../fixtures/daraja-errors.js';
-import { makeClient } from '../helpers/client.js';
-import { fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
+} from '../../../../src/index.js';
+import { SANDBOX, TOKEN_PREFIX } from '../../../fixtures/constants.js';
+import { NO_API_PRODUCT } from '../../../fixtures/daraja-errors.js';
+import { makeClient } from '../../../helpers/client.js';
+import { fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
 
 const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);

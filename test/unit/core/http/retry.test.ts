@@ -5,7 +5,7 @@ import {
   backoffDelay,
   type RetryPolicy,
   shouldRetry,
-} from '../../../src/core/http/retry.js';
+} from '../../../../src/core/http/retry.js';
 
 const policy: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 8_000 };
 

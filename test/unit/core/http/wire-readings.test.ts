@@ -7,13 +7,13 @@ import {
   DarajaDuplicateError,
   DarajaProductNotEnabledError,
   isDarajaDuplicateError,
-} from '../../src/core/errors.js';
-import { darajaProductFor, readErrorEnvelope, toApiError } from '../../src/core/http/api-errors.js';
-import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../src/core/http/retry.js';
-import { SANDBOX } from '../fixtures/constants.js';
-import { NO_API_PRODUCT } from '../fixtures/daraja-errors.js';
-import { makeClient, makeInitiatorClient, rejection } from '../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
+} from '../../../../src/core/errors.js';
+import { darajaProductFor, readErrorEnvelope, toApiError } from '../../../../src/core/http/api-errors.js';
+import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../../../src/core/http/retry.js';
+import { SANDBOX } from '../../../fixtures/constants.js';
+import { NO_API_PRODUCT } from '../../../fixtures/daraja-errors.js';
+import { makeClient, makeInitiatorClient, rejection } from '../../../helpers/client.js';
+import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
 
 // What real Daraja was observed to send, read the way the traffic means it.
 

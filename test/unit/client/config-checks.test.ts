@@ -6,7 +6,7 @@ import {
   DarajaConfigError,
   DarajaValidationError,
   MemoryPaymentStore,
-} from '../../src/index.js';
+} from '../../../src/index.js';
 import {
   CALLBACK_SECRET,
   CONSUMER_KEY,
@@ -14,9 +14,9 @@ import {
   PASSKEY,
   SANDBOX,
   SHORTCODE,
-} from '../fixtures/constants.js';
-import { makeClient, rejection } from '../helpers/client.js';
-import { endpoint, fakeDaraja, useMsw } from '../helpers/fake-daraja.js';
+} from '../../fixtures/constants.js';
+import { makeClient, rejection } from '../../helpers/client.js';
+import { endpoint, fakeDaraja, useMsw } from '../../helpers/fake-daraja.js';
 
 const SIMULATOR = 'http://127.0.0.1:4010';
 const mock = fakeDaraja();

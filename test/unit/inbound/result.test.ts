@@ -10,7 +10,7 @@ import {
   parseResult,
   parseReversalResult,
   parseTransactionStatusResult,
-} from '../../src/inbound/index.js';
+} from '../../../src/inbound/index.js';
 import {
   API_RESULT_CODES,
   B2C_RESULT_CODES,
@@ -18,7 +18,7 @@ import {
   DarajaConfigError,
   describeResultCode,
   REVERSAL_RESULT_CODES,
-} from '../../src/index.js';
+} from '../../../src/index.js';
 import {
   ACCOUNT_BALANCE,
   B2B,
@@ -28,8 +28,8 @@ import {
   POCHI_SANDBOX_LOCKED,
   REVERSAL,
   TRANSACTION_STATUS,
-} from '../fixtures/initiator-results.js';
-import { captured, testLogger } from '../helpers/logger.js';
+} from '../../fixtures/initiator-results.js';
+import { captured, testLogger } from '../../helpers/logger.js';
 
 function callbackError(fn: () => unknown): DarajaCallbackError {
   try {
