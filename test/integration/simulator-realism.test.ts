@@ -15,7 +15,7 @@ import { startCallbackReceiver } from '../helpers/callback-receiver.js';
 import { makeClient } from '../helpers/client.js';
 import { captured, testLogger } from '../helpers/logger.js';
 
-// The simulator's switches for what real Daraja sends and its documentation does not (daraja-api.md §21),
+// The simulator's switches for what real Daraja was seen to send and its documentation does not (2017–2026 traffic),
 // driven over real HTTP. The answers are asserted as raw HTTP (status and body), not as the SDK reads them.
 // Time windows and the rate limit are tested on a frozen clock (only `Date` is faked; sockets and timers
 // stay real), so no test depends on how fast the machine is.

@@ -10,7 +10,7 @@ import {
 import { PASSKEY, SHORTCODE } from '../../../fixtures/constants.js';
 
 describe('stkPassword', () => {
-  it("reproduces Safaricom's sample password exactly (daraja-api.md §4 test vector)", () => {
+  it("reproduces Safaricom's sample password exactly (the test vector of the M-Pesa Express docs)", () => {
     expect(stkPassword('174379', PASSKEY, '20210628092408')).toBe(
       'MTc0Mzc5YmZiMjc5ZjlhYTliZGJjZjE1OGU5N2RkNzFhNDY3Y2QyZTBjODkzMDU5YjEwZjc4ZTZiNzJhZGExZWQyYzkxOTIwMjEwNjI4MDkyNDA4',
     );
