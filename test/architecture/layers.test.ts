@@ -84,11 +84,11 @@ const forbidden: [string, string, string][] = [
   [`src/core/http/${PROBE}_env.ts`, `import { DARAJA_ENV_VARS } from '../../client-env.js';`, 'http/'],
   [`src/core/errors/${PROBE}.ts`, `import { Stk } from '../../resources/stk/stk.js';`, 'core'],
   // a product → what Daraja sends you (inbound/): the old c2b/ ⇄ results/ cycle cannot come back
-  [`src/resources/c2b/${PROBE}.ts`, `import { parseResult } from '../../inbound/result.js';`, 'product'],
+  [`src/resources/c2b/${PROBE}.ts`, `import { parseResult } from '../../inbound/result.js';`, 'resource'],
   [
     `src/resources/stk/${PROBE}.ts`,
     `import { parseStkCallback } from '../../inbound/stk-callback.js';`,
-    'product',
+    'resource',
   ],
   // inbound → the client or the flow
   [`src/inbound/${PROBE}.ts`, `import type { Daraja } from '../client.js';`, 'inbound/'],
