@@ -213,6 +213,15 @@ export function endpoint(path: string, ...answers: Answer[]) {
   return { handler, bodies };
 }
 
+/** `route(path, ...answers)`: an {@link endpoint} added to `server` for the current test. */
+export function routeOn(server: { use: (...handlers: RequestHandler[]) => void }) {
+  return (path: string, ...answers: Answer[]) => {
+    const e = endpoint(path, ...answers);
+    server.use(e.handler);
+    return e;
+  };
+}
+
 /** Daraja's usual acceptance of an initiator request. */
 export const ACCEPTED = {
   OriginatorConversationID: '515-5258779-3',

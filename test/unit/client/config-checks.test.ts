@@ -17,6 +17,7 @@ import {
 } from '../../fixtures/constants.js';
 import { makeClient, rejection } from '../../helpers/client.js';
 import { endpoint, fakeDaraja, useMsw } from '../../helpers/fake-daraja.js';
+import { thrown } from '../../helpers/thrown.js';
 
 const SIMULATOR = 'http://127.0.0.1:4010';
 const mock = fakeDaraja();
@@ -27,15 +28,7 @@ const base = { consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET };
 /** Credentials that could be production's (not the sandbox's public ones). */
 const LIVE = { shortcode: '4012345', passkey: 'production-passkey-not-the-sandbox-one' };
 
-function configError(fn: () => unknown): DarajaConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarajaConfigError);
-    return e as DarajaConfigError;
-  }
-  throw new Error('expected a DarajaConfigError');
-}
+const configError = (fn: () => unknown): DarajaConfigError => thrown(DarajaConfigError, fn);
 
 describe('production with the sandbox credentials', () => {
   it('refuses the sandbox shortcode and passkey at construction, naming each field and the fix', () => {

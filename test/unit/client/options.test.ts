@@ -2,16 +2,9 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DARAJA_BASE_URLS, Daraja, DarajaConfigError } from '../../../src/index.js';
 import { CONSUMER_KEY, CONSUMER_SECRET, PASSKEY, SHORTCODE } from '../../fixtures/constants.js';
+import { thrown } from '../../helpers/thrown.js';
 
-function configError(fn: () => unknown): DarajaConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarajaConfigError);
-    return e as DarajaConfigError;
-  }
-  throw new Error('expected a DarajaConfigError');
-}
+const configError = (fn: () => unknown): DarajaConfigError => thrown(DarajaConfigError, fn);
 
 const base = { consumerKey: CONSUMER_KEY, consumerSecret: CONSUMER_SECRET };
 

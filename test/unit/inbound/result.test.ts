@@ -30,16 +30,9 @@ import {
   TRANSACTION_STATUS,
 } from '../../fixtures/initiator-results.js';
 import { captured, testLogger } from '../../helpers/logger.js';
+import { thrown } from '../../helpers/thrown.js';
 
-function callbackError(fn: () => unknown): DarajaCallbackError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarajaCallbackError);
-    return e as DarajaCallbackError;
-  }
-  throw new Error('expected a DarajaCallbackError');
-}
+const callbackError = (fn: () => unknown): DarajaCallbackError => thrown(DarajaCallbackError, fn);
 
 describe('documented result samples', () => {
   it('B2C success: amounts, receipt, receiver, the dd.MM.yyyy date in Nairobi time, funds', () => {

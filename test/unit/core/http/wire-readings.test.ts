@@ -13,7 +13,7 @@ import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../../../
 import { SANDBOX } from '../../../fixtures/constants.js';
 import { NO_API_PRODUCT } from '../../../fixtures/daraja-errors.js';
 import { makeClient, makeInitiatorClient, rejection } from '../../../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
+import { ACCEPTED, type Answer, fakeDaraja, routeOn, useMsw } from '../../../helpers/fake-daraja.js';
 
 // What real Daraja was observed to send, read the way the traffic means it.
 
@@ -23,11 +23,7 @@ afterEach(() => {
   mock.state.oauthCalls = 0;
 });
 
-function route(path: string, ...answers: Answer[]) {
-  const e = endpoint(path, ...answers);
-  server.use(e.handler);
-  return e;
-}
+const route = routeOn(server);
 
 const B2C = '/mpesa/b2c/v3/paymentrequest';
 const answer500 = (errorMessage: string): Answer => ({

@@ -7,16 +7,12 @@ import {
   DarajaValidationError,
 } from '../../../../src/index.js';
 import { makeClient, rejection } from '../../../helpers/client.js';
-import { type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
+import { fakeDaraja, routeOn, useMsw } from '../../../helpers/fake-daraja.js';
 
 const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
-function route(path: string, ...answers: Answer[]) {
-  const e = endpoint(path, ...answers);
-  server.use(e.handler);
-  return e;
-}
+const route = routeOn(server);
 
 const REGISTERED = {
   OriginatorCoversationID: '7619-37765134-1',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DarajaApiError, DarajaUnknownOutcomeError, DarajaValidationError } from '../../../../src/index.js';
 import { B2C_SHORTCODE, DOC_SECURITY_CREDENTIALS } from '../../../fixtures/constants.js';
 import { makeClient, makeInitiatorClient, rejection } from '../../../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
+import { ACCEPTED, fakeDaraja, routeOn, useMsw } from '../../../helpers/fake-daraja.js';
 
 const STATUS = '/mpesa/transactionstatus/v1/query';
 const BALANCE = '/mpesa/accountbalance/v1/query';
@@ -12,11 +12,7 @@ const QR = '/mpesa/qrcode/v1/generate';
 const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
-function route(path: string, ...answers: Answer[]) {
-  const e = endpoint(path, ...answers);
-  server.use(e.handler);
-  return e;
-}
+const route = routeOn(server);
 
 const client = makeInitiatorClient;
 

@@ -7,18 +7,14 @@ import {
 } from '../../../../src/index.js';
 import { DOC_SECURITY_CREDENTIALS } from '../../../fixtures/constants.js';
 import { makeInitiatorClient, rejection } from '../../../helpers/client.js';
-import { ACCEPTED, type Answer, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
+import { ACCEPTED, type Answer, fakeDaraja, routeOn, useMsw } from '../../../helpers/fake-daraja.js';
 
 const B2B = '/mpesa/b2b/v1/paymentrequest';
 const TAX = '/mpesa/b2b/v1/remittax';
 const mock = fakeDaraja();
 const server = useMsw(...mock.handlers);
 
-function route(path: string, ...answers: Answer[]) {
-  const e = endpoint(path, ...answers);
-  server.use(e.handler);
-  return e;
-}
+const route = routeOn(server);
 
 const client = makeInitiatorClient;
 

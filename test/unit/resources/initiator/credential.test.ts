@@ -19,6 +19,7 @@ import { generateCertificate, type TestCertificate } from '../../../helpers/cert
 import { makeClient } from '../../../helpers/client.js';
 import { ACCEPTED, endpoint, fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
 import { scanForLeaks } from '../../../helpers/leak-scan.js';
+import { thrown } from '../../../helpers/thrown.js';
 
 let cert: TestCertificate;
 let ecCert: TestCertificate;
@@ -45,15 +46,7 @@ function decrypt(credential: string, keyPem = cert.keyPem): string {
   return block.subarray(end + 1).toString('utf8');
 }
 
-function configError(fn: () => unknown): DarajaConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarajaConfigError);
-    return e as DarajaConfigError;
-  }
-  throw new Error('expected a DarajaConfigError');
-}
+const configError = (fn: () => unknown): DarajaConfigError => thrown(DarajaConfigError, fn);
 
 const mock = fakeDaraja();
 const b2c = endpoint('/mpesa/b2c/v3/paymentrequest', { json: ACCEPTED });
