@@ -164,7 +164,7 @@ export abstract class ApiResource {
     const reading = description === undefined ? undefined : spec.answerWithoutCode?.(description);
     if (reading === 'accepted') return { ...data, ResponseCode: '0' };
     if (reading === 'rejected') {
-      const error = toApiError(operation, response.status, response.body, '', spec.idempotencyKey);
+      const error = toApiError(spec, response.status, response.body);
       this.ctx.log.error('request failed', {
         operation,
         status: response.status,

@@ -509,14 +509,21 @@ describe('the fix of an error', () => {
       [500, '500.001.1001', 'Merchant does not exist'],
       [429, '500.003.02', 'Spike arrest violation'],
     ] as const) {
-      const error = toApiError('stk.push', status, { errorCode, errorMessage, requestId: 'req-1' });
+      const error = toApiError({ operation: 'stk.push' }, status, {
+        errorCode,
+        errorMessage,
+        requestId: 'req-1',
+      });
       const fix = fixFor(error, target);
       expect(error.message.endsWith(`. ${fix}`), errorMessage).toBe(true);
     }
   });
 
   it('without a hint, points to the troubleshooting guide; an error not from Daraja is unexpected', () => {
-    const bare = toApiError('stk.push', 418, { errorCode: '418.000.01', errorMessage: 'Teapot' });
+    const bare = toApiError({ operation: 'stk.push' }, 418, {
+      errorCode: '418.000.01',
+      errorMessage: 'Teapot',
+    });
     expect(fixFor(bare, target)).toBe('See the error code in the troubleshooting guide.');
     expect(fixFor(new TypeError('boom'), target)).toMatch(/^Unexpected error/);
   });

@@ -90,6 +90,7 @@ export class TokenManager implements TokenSource {
     const { body, status } = await this.#transport.send(
       {
         operation: 'oauth',
+        product: 'Authorization',
         method: 'GET',
         path: '/oauth/v1/generate?grant_type=client_credentials',
         auth: { basic: this.#basic },

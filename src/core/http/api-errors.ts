@@ -103,31 +103,16 @@ export function hasDarajaErrorCode(envelope: ErrorEnvelope): boolean {
 export const safeBody = sanitizeBody;
 
 /**
- * The Daraja API product (as the portal names it) each operation needs, for
- * {@link DarajaProductNotEnabledError}. Every operation name the SDK sends is listed.
+ * @internal
+ * The call an error answer belongs to: its operation, the Daraja API product it needs (as the portal
+ * names it, for {@link DarajaProductNotEnabledError}), and the idempotency key it carried, if any.
  */
-const PRODUCTS: Readonly<Record<string, string>> = {
-  'stk.push': 'M-Pesa Express',
-  'stk.query': 'M-Pesa Express',
-  'c2b.registerUrls': 'Customer To Business',
-  'c2b.simulate': 'Customer To Business',
-  'b2c.pay': 'Business To Customer',
-  'b2c.payToPochi': 'Business To Pochi',
-  'b2b.payBill': 'Business To Business',
-  'b2b.buyGoods': 'Business To Business',
-  'tax.remit': 'Tax Remittance',
-  'transactions.status': 'Transaction Status',
-  'account.balance': 'Account Balance',
-  'reversal.reverse': 'Reversals',
-  'qr.generate': 'Dynamic QR',
-  'pull.register': 'Pull Transactions',
-  'pull.query': 'Pull Transactions',
-  oauth: 'Authorization',
-};
-
-/** @internal The Daraja API product an operation needs, in the portal's words, e.g. `M-Pesa Express`. */
-export function darajaProductFor(operation: DarajaOperation): string {
-  return PRODUCTS[operation] ?? `the product of ${operation}`;
+export interface ApiCall {
+  operation: DarajaOperation;
+  /** The product as the Daraja portal names it, e.g. `M-Pesa Express`; each operation's spec names it. */
+  product?: string | undefined;
+  /** The key the request carried (B2C's `OriginatorConversationID`), named by a duplicate error. */
+  idempotencyKey?: string | undefined;
 }
 
 /** @internal Internal errors and maintenance: Daraja says it did not take the request on. */
@@ -220,17 +205,9 @@ function isDuplicateAnswer(env: ErrorEnvelope): boolean {
   );
 }
 
-/**
- * @internal Build the right {@link DarajaApiError} subclass for an error answer. `idempotencyKey` is the
- * key the request carried (B2C's `OriginatorConversationID`), named by a duplicate error.
- */
-export function toApiError(
-  operation: DarajaOperation,
-  status: number,
-  body: unknown,
-  statusText = '',
-  idempotencyKey?: string,
-): DarajaApiError {
+/** @internal Build the right {@link DarajaApiError} subclass for an error answer to `call`. */
+export function toApiError(call: ApiCall, status: number, body: unknown, statusText = ''): DarajaApiError {
+  const { operation, idempotencyKey } = call;
   const env = readErrorEnvelope(body);
   if (env.errorMessage === undefined && body === '' && statusText) env.errorMessage = statusText;
   const details: DarajaApiErrorDetails = {
@@ -243,7 +220,7 @@ export function toApiError(
   };
   if (isDuplicateAnswer(env)) return new DarajaDuplicateError(details, idempotencyKey);
   if (operation !== 'oauth' && isProductNotEnabledAnswer(env)) {
-    const product = darajaProductFor(operation);
+    const product = call.product ?? `the product of ${operation}`;
     const message = productNotEnabledMessage(details, product);
     return new DarajaProductNotEnabledError(
       details,

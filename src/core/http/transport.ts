@@ -7,7 +7,13 @@ import {
   DarajaUnknownOutcomeError,
 } from '../errors.js';
 import type { Log } from '../logger.js';
-import { hasDarajaErrorCode, isInvalidTokenAnswer, readErrorEnvelope, toApiError } from './api-errors.js';
+import {
+  type ApiCall,
+  hasDarajaErrorCode,
+  isInvalidTokenAnswer,
+  readErrorEnvelope,
+  toApiError,
+} from './api-errors.js';
 import { type AttemptFailure, backoffDelay, type RetryPolicy, shouldRetry, sleep } from './retry.js';
 
 /** Per-call options accepted by every API method. */
@@ -19,8 +25,13 @@ export interface RequestOptions {
 }
 
 /** @internal One API call as the transport sees it. */
-export interface RequestSpec {
+export interface RequestSpec extends ApiCall {
   operation: DarajaOperation;
+  /**
+   * The Daraja API product the call needs, as the Daraja portal names it (`M-Pesa Express`, `Business To
+   * Customer`): a `401.003.01` answer becomes a {@link DarajaProductNotEnabledError} naming it.
+   */
+  product: string;
   method: 'GET' | 'POST';
   /** Path and query, starting with `/`. */
   path: string;
@@ -286,13 +297,7 @@ export class Transport {
       });
       return 'again';
     }
-    const apiError = toApiError(
-      spec.operation,
-      response.status,
-      body,
-      response.statusText,
-      spec.idempotencyKey,
-    );
+    const apiError = toApiError(spec, response.status, body, response.statusText);
     if (spec.moneyMoving && response.status >= 500 && !hasDarajaErrorCode(envelope)) {
       // A 5xx from the gateway (HTML, empty, Apigee fault) says nothing about whether the push went out.
       throw this.#unknownOutcome(call, apiError, { status: response.status, durationMs });

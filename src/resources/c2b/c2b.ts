@@ -220,8 +220,16 @@ export class C2b extends ApiResource {
   }
 
   /** Send a C2B call: money-moving (never resent), older answers without a code read as Daraja means them. */
-  async #send(call: Omit<PostSpec, 'moneyMoving'>, options: RequestOptions): Promise<C2bResponse> {
-    const spec = { ...call, moneyMoving: true, answerWithoutCode: readC2bAnswerWithoutCode };
+  async #send(
+    call: Omit<PostSpec, 'moneyMoving' | 'product'>,
+    options: RequestOptions,
+  ): Promise<C2bResponse> {
+    const spec = {
+      ...call,
+      product: 'Customer To Business',
+      moneyMoving: true,
+      answerWithoutCode: readC2bAnswerWithoutCode,
+    };
     const { conversationId: _, ...answer } = await this.accept(spec, options);
     return answer;
   }

@@ -175,7 +175,7 @@ export class Pull extends ApiResource {
    */
   async #send(call: { operation: string; path: string; body: object }, options: RequestOptions) {
     const { operation } = call;
-    const response = await this.post({ ...call, moneyMoving: false }, options);
+    const response = await this.post({ ...call, product: 'Pull Transactions', moneyMoving: false }, options);
     const data = isRecord(response.body) ? response.body : {};
     // register answers `ResponseStatus`/`ResponseDescription`, query `ResponseCode`/`ResponseMessage`.
     const [codeKey, otherCodeKey, textKey, otherTextKey] =

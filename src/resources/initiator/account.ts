@@ -90,7 +90,10 @@ export class Transactions extends InitiatorResource {
       ...occasion,
     };
     const path = '/mpesa/transactionstatus/v1/query';
-    return this.accept({ operation: 'transactions.status', path, body, moneyMoving: false }, options);
+    return this.accept(
+      { operation: 'transactions.status', product: 'Transaction Status', path, body, moneyMoving: false },
+      options,
+    );
   }
 }
 
@@ -124,7 +127,10 @@ export class Account extends InitiatorResource {
       ResultURL: basics.resultUrl,
     };
     const path = '/mpesa/accountbalance/v1/query';
-    return this.accept({ operation: 'account.balance', path, body, moneyMoving: false }, options);
+    return this.accept(
+      { operation: 'account.balance', product: 'Account Balance', path, body, moneyMoving: false },
+      options,
+    );
   }
 }
 
@@ -169,6 +175,7 @@ export class Reversal extends InitiatorResource {
     return this.accept(
       {
         operation: 'reversal.reverse',
+        product: 'Reversals',
         path: '/mpesa/reversal/v1/request',
         body,
         moneyMoving: true,

@@ -59,11 +59,18 @@ export interface TaxRemitParams extends InitiatorCallParams {
   kraShortcode?: string | number;
 }
 
-const PAYMENT_PATH = '/mpesa/b2b/v1/paymentrequest';
+/** PayBill and Buy Goods: one path, one product. */
+const PAYMENT = {
+  product: 'Business To Business',
+  path: '/mpesa/b2b/v1/paymentrequest',
+  defaultRemarks: 'Payment',
+};
 
 /** @internal What distinguishes PayBill, Buy Goods and tax remittance in a `/mpesa/b2b/v1/*` request. */
 interface B2bCall {
   operation: string;
+  /** The Daraja API product, as the portal names it. */
+  product: string;
   path: string;
   commandId: string;
   partyB: string;
@@ -101,6 +108,7 @@ abstract class B2bResource extends InitiatorResource {
     this.ctx.log.debug('b2b request sending', { operation, amount, partyB, commandId });
     const spec = {
       operation,
+      product: call.product,
       path: call.path,
       body,
       moneyMoving: true,
@@ -136,7 +144,7 @@ export class B2b extends B2bResource {
     const partyB = digitsField('payBillNumber', p.payBillNumber, 5, 7, 'the PayBill number');
     const accountReference = textField('accountReference', p.accountReference, 1, B2B_ACCOUNT_REFERENCE_MAX);
     const call = { operation: 'b2b.payBill', commandId: 'BusinessPayBill', partyB, accountReference };
-    return this.sendB2b({ ...call, path: PAYMENT_PATH, defaultRemarks: 'Payment' }, p, options);
+    return this.sendB2b({ ...call, ...PAYMENT }, p, options);
   }
 
   /**
@@ -166,7 +174,7 @@ export class B2b extends B2bResource {
       max: B2B_ACCOUNT_REFERENCE_MAX,
     });
     const call = { operation: 'b2b.buyGoods', commandId: 'BusinessBuyGoods', partyB, accountReference };
-    return this.sendB2b({ ...call, path: PAYMENT_PATH, defaultRemarks: 'Payment' }, p, options);
+    return this.sendB2b({ ...call, ...PAYMENT }, p, options);
   }
 }
 
@@ -197,7 +205,7 @@ export class Tax extends B2bResource {
     const accountReference = textField('paymentRegistrationNumber', p.paymentRegistrationNumber, 1, 30);
     const call = { operation: 'tax.remit', commandId: 'PayTaxToKRA', partyB, accountReference };
     return this.sendB2b(
-      { ...call, path: '/mpesa/b2b/v1/remittax', defaultRemarks: 'Tax payment' },
+      { ...call, product: 'Tax Remittance', path: '/mpesa/b2b/v1/remittax', defaultRemarks: 'Tax payment' },
       p,
       options,
     );

@@ -47,6 +47,8 @@ export type B2cPayToPochiResponse = B2cPayResponse;
 /** Where a payment goes and what it may carry: B2C's v3 endpoint, or Business to Pochi's. */
 interface PaymentCall {
   operation: 'b2c.pay' | 'b2c.payToPochi';
+  /** The Daraja API product, as the portal names it. */
+  product: string;
   path: string;
   commandIds: readonly string[];
   minAmount: number;
@@ -55,6 +57,7 @@ interface PaymentCall {
 }
 const B2C_PAY: PaymentCall = {
   operation: 'b2c.pay',
+  product: 'Business To Customer',
   path: '/mpesa/b2c/v3/paymentrequest',
   commandIds: B2C_COMMAND_IDS,
   minAmount: 1,
@@ -63,6 +66,7 @@ const B2C_PAY: PaymentCall = {
 const POCHI_COMMAND_ID = 'BusinessPayToPochi';
 const PAY_TO_POCHI: PaymentCall = {
   operation: 'b2c.payToPochi',
+  product: 'Business To Pochi',
   path: '/mpesa/b2pochi/v1/paymentrequest',
   commandIds: [POCHI_COMMAND_ID],
   minAmount: POCHI_MIN_AMOUNT,
@@ -181,6 +185,7 @@ export class B2c extends InitiatorResource {
     const accepted = await this.accept(
       {
         operation: call.operation,
+        product: call.product,
         path: call.path,
         body,
         moneyMoving: true,

@@ -71,7 +71,13 @@ export class Qr extends ApiResource {
     const body = qrBody(
       requireParams(params, '{ merchantName, refNo, amount, trxCode, creditPartyIdentifier }'),
     );
-    const spec = { operation: 'qr.generate', path: '/mpesa/qrcode/v1/generate', body, moneyMoving: false };
+    const spec = {
+      operation: 'qr.generate',
+      product: 'Dynamic QR',
+      path: '/mpesa/qrcode/v1/generate',
+      body,
+      moneyMoving: false,
+    };
     const response = await this.post(spec, options);
     const data = QrSchema.safeParse(response.body).data;
     const responseCode = data?.ResponseCode === undefined ? undefined : String(data.ResponseCode);

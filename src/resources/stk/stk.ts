@@ -162,7 +162,13 @@ export class Stk extends ApiResource {
     const { body, fields } = this.#pushRequest(params);
     const { phoneNumber, amount } = fields;
     this.ctx.log.debug('stk push sending', { phoneNumber, amount, ...fields.logged });
-    const spec = { operation: 'stk.push', path: '/mpesa/stkpush/v1/processrequest', body, moneyMoving: true };
+    const spec = {
+      operation: 'stk.push',
+      product: 'M-Pesa Express',
+      path: '/mpesa/stkpush/v1/processrequest',
+      body,
+      moneyMoving: true,
+    };
     const response = await this.post(spec, options);
     const parsed = PushResponseSchema.safeParse(response.body);
     // A 2xx we cannot read: the prompt may well be on the phone.
@@ -225,6 +231,7 @@ export class Stk extends ApiResource {
     const Password = stkPassword(shortcode, passkey, timestamp);
     const spec: PostSpec = {
       operation: 'stk.query',
+      product: 'M-Pesa Express',
       path: '/mpesa/stkpushquery/v1/query',
       body: {
         BusinessShortCode: shortcode,

@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -8,8 +6,9 @@ import {
   DarajaProductNotEnabledError,
   isDarajaDuplicateError,
 } from '../../../../src/core/errors.js';
-import { darajaProductFor, readErrorEnvelope, toApiError } from '../../../../src/core/http/api-errors.js';
+import { readErrorEnvelope, toApiError } from '../../../../src/core/http/api-errors.js';
 import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../../../src/core/http/retry.js';
+import { ApiResource } from '../../../../src/core/resource.js';
 import { SANDBOX } from '../../../fixtures/constants.js';
 import { NO_API_PRODUCT } from '../../../fixtures/daraja-errors.js';
 import { makeClient, makeInitiatorClient, rejection } from '../../../helpers/client.js';
@@ -179,7 +178,9 @@ describe('a JSON-ified SOAP fault keeps its text', () => {
   });
 
   it('an error built from it carries the fault string in its message', () => {
-    const error = toApiError('c2b.registerUrls', 500, { Envelope: { Body: { Fault: fault } } });
+    const error = toApiError({ operation: 'c2b.registerUrls' }, 500, {
+      Envelope: { Body: { Fault: fault } },
+    });
     expect(error.message).toContain(
       'HTTP 500 steps.servicecallout.ExecutionFailed: Execution of ServiceCallout SCO-AddURLVault failed',
     );
@@ -187,82 +188,136 @@ describe('a JSON-ified SOAP fault keeps its text', () => {
 });
 
 describe('401.003.01 "no apiproduct match found" names the product each operation needs', () => {
-  // Every operation name the SDK sends, read from the source, so a new operation cannot miss the map.
-  function operationsInSource(): string[] {
-    const names = new Set<string>();
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) {
-          if (entry.name !== 'simulator') walk(path);
-        } else if (entry.name.endsWith('.ts')) {
-          const text = readFileSync(path, 'utf8');
-          for (const m of text.matchAll(/operation: '([a-z0-9]+(?:\.[a-zA-Z]+)?)'/g)) names.add(m[1]!);
-          for (const m of text.matchAll(/sendB2b\(\s*[^,]+,\s*'([a-z0-9]+\.[a-zA-Z]+)'/g)) names.add(m[1]!);
-        }
-      }
-    };
-    walk(join(process.cwd(), 'src'));
-    return [...names].sort();
-  }
+  type Client = ReturnType<typeof makeInitiatorClient>;
+  const checkout = 'ws_CO_191220191020363925';
+  // Every operation of the client: its path, the product as the Daraja portal names it, and a valid call.
+  const operations: Array<[string, string, string, (d: Client) => Promise<unknown>]> = [
+    [
+      'stk.push',
+      '/mpesa/stkpush/v1/processrequest',
+      'M-Pesa Express',
+      (d) => d.stk.push({ phoneNumber: '0712345678', amount: 1, accountReference: 'A-1' }),
+    ],
+    [
+      'stk.query',
+      '/mpesa/stkpushquery/v1/query',
+      'M-Pesa Express',
+      (d) => d.stk.query({ checkoutRequestId: checkout }),
+    ],
+    [
+      'c2b.registerUrls',
+      '/mpesa/c2b/v1/registerurl',
+      'Customer To Business',
+      (d) =>
+        d.c2b.registerUrls({
+          confirmationUrl: 'https://shop.example.com/c',
+          validationUrl: 'https://shop.example.com/v',
+        }),
+    ],
+    [
+      'c2b.simulate',
+      '/mpesa/c2b/v1/simulate',
+      'Customer To Business',
+      (d) => d.c2b.simulate({ phoneNumber: '0708374149', amount: 5, billRefNumber: 'INV-7' }),
+    ],
+    [
+      'pull.register',
+      '/pulltransactions/v1/register',
+      'Pull Transactions',
+      (d) =>
+        d.pull.register({
+          shortcode: '600000',
+          nominatedNumber: '0722000000',
+          callbackUrl: 'https://domain/path',
+        }),
+    ],
+    [
+      'pull.query',
+      '/pulltransactions/v1/query',
+      'Pull Transactions',
+      (d) =>
+        d.pull.query({
+          shortcode: '600000',
+          startDate: '2020-08-04 8:36:00',
+          endDate: '2020-08-16 10:10:00',
+        }),
+    ],
+    [
+      'qr.generate',
+      '/mpesa/qrcode/v1/generate',
+      'Dynamic QR',
+      (d) =>
+        d.qr.generate({
+          merchantName: 'SHOP',
+          refNo: 'INV-1',
+          amount: 1,
+          trxCode: 'BG',
+          creditPartyIdentifier: '373132',
+        }),
+    ],
+    ['b2c.pay', B2C, 'Business To Customer', (d) => d.b2c.pay(pay('p-1'))],
+    [
+      'b2c.payToPochi',
+      '/mpesa/b2pochi/v1/paymentrequest',
+      'Business To Pochi',
+      (d) => d.b2c.payToPochi(pay('p-2')),
+    ],
+    [
+      'b2b.payBill',
+      '/mpesa/b2b/v1/paymentrequest',
+      'Business To Business',
+      (d) => d.b2b.payBill({ payBillNumber: '888880', accountReference: 'INV-1', amount: 10 }),
+    ],
+    [
+      'b2b.buyGoods',
+      '/mpesa/b2b/v1/paymentrequest',
+      'Business To Business',
+      (d) => d.b2b.buyGoods({ tillNumber: '5201234', amount: 10 }),
+    ],
+    [
+      'tax.remit',
+      '/mpesa/b2b/v1/remittax',
+      'Tax Remittance',
+      (d) => d.tax.remit({ amount: 239, paymentRegistrationNumber: '353353' }),
+    ],
+    [
+      'transactions.status',
+      '/mpesa/transactionstatus/v1/query',
+      'Transaction Status',
+      (d) => d.transactions.status({ transactionId: 'NEF61H8J60' }),
+    ],
+    ['account.balance', '/mpesa/accountbalance/v1/query', 'Account Balance', (d) => d.account.balance()],
+    [
+      'reversal.reverse',
+      '/mpesa/reversal/v1/request',
+      'Reversals',
+      (d) => d.reversal.reverse({ transactionId: 'PDU91HIVIT', amount: 200 }),
+    ],
+  ];
 
-  it('maps every operation in src/ to a Daraja API product in plain words', () => {
-    const operations = operationsInSource();
-    expect(operations).toEqual(
-      expect.arrayContaining([
-        'stk.push',
-        'b2c.pay',
-        'b2b.payBill',
-        'b2b.buyGoods',
-        'tax.remit',
-        'c2b.simulate',
-      ]),
+  it.each(operations)(
+    '%s at %s: one call, no OAuth refresh, product %j',
+    async (operation, path, product, call) => {
+      const e = route(path, { status: 401, json: NO_API_PRODUCT });
+      const error = await rejection(call(makeInitiatorClient({ maxRetries: 3 })));
+      expect(error).toBeInstanceOf(DarajaProductNotEnabledError);
+      expect(error).toMatchObject({ product, operation });
+      expect(error.message).toContain(`not subscribed to the Daraja API product "${product}"`);
+      expect(e.bodies).toHaveLength(1);
+      expect(mock.state.oauthCalls).toBe(1); // the first token only: no refresh
+    },
+  );
+
+  it('covers every method of the client', () => {
+    const d = makeInitiatorClient();
+    const methods = Object.entries(d).flatMap(([name, resource]) =>
+      resource instanceof ApiResource
+        ? Object.getOwnPropertyNames(Object.getPrototypeOf(resource))
+            .filter((m) => m !== 'constructor')
+            .map((m) => `${name}.${m}`)
+        : [],
     );
-    const table = Object.fromEntries(operations.map((op) => [op, darajaProductFor(op)]));
-    expect(table).toEqual({
-      'account.balance': 'Account Balance',
-      'b2b.buyGoods': 'Business To Business',
-      'b2b.payBill': 'Business To Business',
-      'b2c.pay': 'Business To Customer',
-      'b2c.payToPochi': 'Business To Pochi',
-      'c2b.registerUrls': 'Customer To Business',
-      'c2b.simulate': 'Customer To Business',
-      oauth: 'Authorization',
-      'pull.query': 'Pull Transactions',
-      'pull.register': 'Pull Transactions',
-      'qr.generate': 'Dynamic QR',
-      'reversal.reverse': 'Reversals',
-      'stk.push': 'M-Pesa Express',
-      'stk.query': 'M-Pesa Express',
-      'tax.remit': 'Tax Remittance',
-      'transactions.status': 'Transaction Status',
-    });
-  });
-
-  it.each([
-    [
-      'b2c.pay',
-      B2C,
-      'Business To Customer',
-      (d: ReturnType<typeof makeInitiatorClient>) => d.b2c.pay(pay('p-1')),
-    ],
-    [
-      'account.balance',
-      '/mpesa/accountbalance/v1/query',
-      'Account Balance',
-      (d: ReturnType<typeof makeInitiatorClient>) => d.account.balance(),
-    ],
-  ])('%s at %s: one call, no OAuth refresh, product %j', async (_op, path, product, call) => {
-    const e = route(path, {
-      status: 401,
-      json: NO_API_PRODUCT,
-    });
-    const error = await rejection(call(makeInitiatorClient({ maxRetries: 3 })));
-    expect(error).toBeInstanceOf(DarajaProductNotEnabledError);
-    expect(error).toMatchObject({ product });
-    expect(error.message).toContain(`not subscribed to the Daraja API product "${product}"`);
-    expect(e.bodies).toHaveLength(1);
-    expect(mock.state.oauthCalls).toBe(1); // the first token only: no refresh
+    expect(methods.sort()).toEqual(operations.map(([operation]) => operation).sort());
   });
 
   it('an OAuth answer with that code stays an authentication error', async () => {
