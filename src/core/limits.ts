@@ -29,7 +29,7 @@ export const KRA_SHORTCODE = '572572';
 
 /** Lipa na M-Pesa transaction types: PayBill or Buy Goods (till). */
 export type StkTransactionType = 'CustomerPayBillOnline' | 'CustomerBuyGoodsOnline';
-/** @internal Every {@link StkTransactionType}. */
+/** Every {@link StkTransactionType}. */
 export const STK_TRANSACTION_TYPES: readonly StkTransactionType[] = [
   'CustomerPayBillOnline',
   'CustomerBuyGoodsOnline',
@@ -67,7 +67,7 @@ export const IDENTIFIER_TYPES = Object.freeze({
   /** The receiver type Daraja documents for reversals. */
   reversal: '11',
 } as const);
-/** @internal Every {@link IdentifierType}. */
+/** Every {@link IdentifierType}, the reversal's `'11'` included. */
 export const ALL_IDENTIFIER_TYPES: readonly IdentifierType[] = ['1', '2', '4', '11'];
 
 /**
@@ -75,5 +75,5 @@ export const ALL_IDENTIFIER_TYPES: readonly IdentifierType[] = ['1', '2', '4', '
  * money to a phone number, `SB` send to a business.
  */
 export type QrTransactionCode = 'BG' | 'WA' | 'PB' | 'SM' | 'SB';
-/** @internal Every {@link QrTransactionCode}. */
+/** Every {@link QrTransactionCode}. */
 export const QR_TRANSACTION_CODES: readonly QrTransactionCode[] = ['BG', 'WA', 'PB', 'SM', 'SB'];

@@ -9,7 +9,7 @@ import {
 } from '../../core/errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
 import { validateText } from '../../core/utils/validate.js';
-import { normalizeStkFields } from '../../resources/stk/stk.js';
+import { normalizeStkFields } from '../../resources/stk/fields.js';
 import type { JournalEntry } from '../journal.js';
 import { callbackToken } from '../security.js';
 import type { Payment } from '../types.js';

@@ -1,29 +1,14 @@
 import * as z from 'zod/mini';
 import { readErrorEnvelope, toRefusalError } from '../../core/http/api-errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
-import {
-  STK_ACCOUNT_REFERENCE_MAX,
-  STK_TRANSACTION_DESC_MAX,
-  STK_TRANSACTION_TYPES,
-  type StkTransactionType,
-} from '../../core/limits.js';
+import { STK_TRANSACTION_TYPES, type StkTransactionType } from '../../core/limits.js';
 import type { PaymentStatus } from '../../core/payment-status.js';
 import { ApiResource, type PostSpec, requireSettings } from '../../core/resource.js';
 import { stkPassword } from '../../core/utils/password.js';
-import { normalizePhoneNumber } from '../../core/utils/phone.js';
 import { darajaTimestamp } from '../../core/utils/timestamp.js';
-import {
-  matching,
-  oneOf,
-  requireParams,
-  urlField,
-  validateAmount,
-  validateText,
-} from '../../core/utils/validate.js';
+import { matching, oneOf, requireParams, urlField } from '../../core/utils/validate.js';
+import { normalizeStkFields } from './fields.js';
 import { describeStkResultCode } from './result-codes.js';
-
-// Kept here for the payment flow and `daraja doctor`, which import them from this module.
-export { STK_MAX_AMOUNT, STK_MIN_AMOUNT, type StkTransactionType } from '../../core/limits.js';
 
 /** Input of {@link Stk.push}. */
 export interface StkPushParams {
@@ -352,29 +337,5 @@ function readQueryAnswer(
     resultDesc: data.ResultDesc ?? info.meaning,
     meaning: info.meaning,
     raw,
-  };
-}
-
-/**
- * @internal
- * Validate and normalise the customer-facing fields of an STK push (phone number, amount, account
- * reference, description). Shared by `stk.push` and the payment flow, which checks them before it writes
- * the payment record.
- */
-export function normalizeStkFields(
-  params: Pick<StkPushParams, 'phoneNumber' | 'amount' | 'accountReference' | 'transactionDesc'>,
-) {
-  return {
-    phoneNumber: normalizePhoneNumber(params.phoneNumber, 'phoneNumber'),
-    amount: validateAmount(params.amount),
-    accountReference: validateText(
-      'accountReference',
-      params.accountReference,
-      STK_ACCOUNT_REFERENCE_MAX,
-      true,
-    ),
-    transactionDesc:
-      validateText('transactionDesc', params.transactionDesc ?? 'Payment', STK_TRANSACTION_DESC_MAX, false) ||
-      'Payment',
   };
 }
