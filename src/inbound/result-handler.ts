@@ -21,7 +21,7 @@ export interface ResultKinds {
   result: DarajaResult;
   /** A B2C or Business to Pochi payment ({@link parseB2cResult}). */
   b2c: B2cResult;
-  /** A B2B or tax remittance ({@link parseB2bResult}). */
+  /** A B2B payment, a B2C account top-up or a tax remittance ({@link parseB2bResult}). */
   b2b: B2bResult;
   /** A transaction status ({@link parseTransactionStatusResult}). */
   transactionStatus: TransactionStatusResult;

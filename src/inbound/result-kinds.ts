@@ -25,17 +25,17 @@ export interface B2cResult extends DarajaResult {
   recipientIsRegisteredCustomer: boolean | undefined;
 }
 
-/** A B2B (PayBill, Buy Goods) or tax remittance result. */
+/** A B2B (PayBill, Buy Goods, B2C Account Top Up) or tax remittance result. */
 export interface B2bResult extends DarajaResult {
   /** `Amount`, in shillings. */
   amount: number | undefined;
-  /** `TransCompletedTime`. */
+  /** `TransCompletedTime` (or `TransactionCompletedTime`, the top-up table's name for it). */
   completedAt: Date | undefined;
   /** `ReceiverPartyPublicName`. */
   receiver: PublicName | undefined;
   /** `Currency`, e.g. `KES`. */
   currency: string | undefined;
-  /** `DebitAccountBalance`, parsed. */
+  /** `DebitAccountBalance` (or `DebitAccountCurrentBalance`, the top-up table's name for it), parsed. */
   debitAccountBalance: readonly AccountBalance[] | undefined;
   /** `DebitPartyAffectedAccountBalance`, parsed. */
   debitPartyAffectedAccountBalance: readonly AccountBalance[] | undefined;
@@ -140,7 +140,8 @@ export function parseB2cResult(body: unknown): B2cResult {
 }
 
 /**
- * Parse a B2B (PayBill, Buy Goods) or tax remittance result.
+ * Parse a B2B (PayBill, Buy Goods, B2C Account Top Up) or tax remittance result. The top-up's documented
+ * sample and its own parameter table name two keys differently; both spellings are read.
  *
  * @param body - The parsed JSON body (or its text).
  * @returns The typed result.
@@ -158,10 +159,10 @@ export function parseB2bResult(body: unknown): B2bResult {
   return {
     ...result,
     amount: r.amount('Amount'),
-    completedAt: r.date('TransCompletedTime'),
+    completedAt: r.date('TransCompletedTime') ?? r.date('TransactionCompletedTime'),
     receiver: r.name('ReceiverPartyPublicName'),
     currency: r.text('Currency'),
-    debitAccountBalance: r.balances('DebitAccountBalance'),
+    debitAccountBalance: r.balances('DebitAccountBalance') ?? r.balances('DebitAccountCurrentBalance'),
     debitPartyAffectedAccountBalance: r.balances('DebitPartyAffectedAccountBalance'),
     initiatorAccountCurrentBalance: r.balances('InitiatorAccountCurrentBalance'),
     debitPartyCharges: r.text('DebitPartyCharges'),

@@ -21,7 +21,7 @@ import {
   NOT_RESENT_ADVICE,
 } from './shared.js';
 
-/** Fields shared by {@link B2b.payBill} and {@link B2b.buyGoods}. */
+/** Fields shared by {@link B2b.payBill}, {@link B2b.buyGoods} and {@link B2b.topUp}. */
 export interface B2bCommonParams extends InitiatorCallParams {
   /** Whole shillings, at least 1. Daraja has no cents. */
   amount: number;
@@ -49,6 +49,21 @@ export interface B2bBuyGoodsParams extends B2bCommonParams {
   accountReference?: string;
 }
 
+/**
+ * Input of {@link B2b.topUp}. Both identifier types are `'4'` (shortcode), the only value the product
+ * takes, so they cannot be set.
+ */
+export interface B2bTopUpParams
+  extends Omit<B2bCommonParams, 'senderIdentifierType' | 'receiverIdentifierType'> {
+  /** The B2C shortcode to load (`PartyB`): its Utility account, the one B2C pays from, receives the money. */
+  b2cShortcode: string | number;
+  /**
+   * `AccountReference`, up to 13 characters. Optional: Safaricom's sample sends one, its parameter table
+   * does not list it, and the peers disagree on whether it is required.
+   */
+  accountReference?: string;
+}
+
 /** Input of {@link Tax.remit}. */
 export interface TaxRemitParams extends InitiatorCallParams {
   /** Whole shillings, at least 1. */
@@ -59,7 +74,11 @@ export interface TaxRemitParams extends InitiatorCallParams {
   kraShortcode?: string | number;
 }
 
-/** PayBill and Buy Goods: one path, one product. */
+/** A top-up whose outcome is unknown has no id to query with: Daraja assigns it, in the lost answer. */
+const TOP_UP_ADVICE =
+  "It was NOT resent: Daraja cannot tell a resend from a new top-up, and it assigns the id a status query would need. Wait for the result on your ResultURL, or compare both shortcodes' balances (account.balance()) before topping up again.";
+
+/** PayBill's and Buy Goods' path and product (a top-up takes the path and names its own product). */
 const PAYMENT = {
   product: 'Business To Business',
   path: '/mpesa/b2b/v1/paymentrequest',
@@ -69,6 +88,8 @@ const PAYMENT = {
 /** @internal What distinguishes PayBill, Buy Goods and tax remittance in a `/mpesa/b2b/v1/*` request. */
 interface B2bCall {
   operation: string;
+  /** What a {@link DarajaUnknownOutcomeError} tells the caller to do. @defaultValue `NOT_RESENT_ADVICE` */
+  advice?: string;
   /** The Daraja API product, as the portal names it. */
   product: string;
   path: string;
@@ -112,13 +133,16 @@ abstract class B2bResource extends InitiatorResource {
       path: call.path,
       body,
       moneyMoving: true,
-      unknownOutcomeAdvice: NOT_RESENT_ADVICE,
+      unknownOutcomeAdvice: call.advice ?? NOT_RESENT_ADVICE,
     };
     return this.accept(spec, options);
   }
 }
 
-/** B2B: pay another business's PayBill or till from your shortcode. Use it as `daraja.b2b`. */
+/**
+ * B2B: pay another business's PayBill or till from your shortcode, or load a B2C shortcode. Use it as
+ * `daraja.b2b`.
+ */
 export class B2b extends B2bResource {
   /**
    * Pay a PayBill (`BusinessPayBill`, `POST /mpesa/b2b/v1/paymentrequest`). The result arrives on the
@@ -175,6 +199,48 @@ export class B2b extends B2bResource {
     });
     const call = { operation: 'b2b.buyGoods', commandId: 'BusinessBuyGoods', partyB, accountReference };
     return this.sendB2b({ ...call, ...PAYMENT }, p, options);
+  }
+
+  /**
+   * Load a B2C shortcode so that it can pay out (B2C Account Top Up, `BusinessPayToBulk`,
+   * `POST /mpesa/b2b/v1/paymentrequest`): the money moves from your shortcode's Working (or MMF) account
+   * into the B2C shortcode's Utility account. The initiator needs the "Org Business Pay to Bulk API
+   * initiator" role. The result arrives on the ResultURL in B2B's shape
+   * ({@link daraja-sdk/results!parseB2bResult}).
+   *
+   * **Never resent** once it may have reached Daraja: the request carries no key Daraja deduplicates
+   * (Daraja assigns the `OriginatorConversationID`), so a lost answer leaves no id to query with. An
+   * ambiguous failure throws {@link DarajaUnknownOutcomeError}; wait for the result, or compare both
+   * shortcodes' balances ({@link Account.balance}) before topping up again.
+   *
+   * The request is documented by Safaricom and agreed on by every source; no sandbox or live answer to it
+   * is on record, so the SDK's reading of the result follows the documented samples only.
+   *
+   * @param params - The B2C shortcode, amount and optional overrides.
+   * @param options - Per-call timeout and abort signal.
+   * @returns Daraja's acceptance.
+   * @throws {@link DarajaValidationError}, {@link DarajaConfigError}, {@link DarajaApiError},
+   * {@link DarajaProductNotEnabledError}, {@link DarajaUnknownOutcomeError}.
+   *
+   * @example
+   * ```ts
+   * await daraja.b2b.topUp({ b2cShortcode: '600000', amount: 50_000, accountReference: 'FLOAT-11' });
+   * ```
+   */
+  async topUp(params: B2bTopUpParams, options: RequestOptions = {}): Promise<InitiatorResponse> {
+    const p = requireParams(params, '{ b2cShortcode, amount }');
+    const partyB = digitsField('b2cShortcode', p.b2cShortcode, 5, 7, 'the B2C shortcode to load');
+    const accountReference = optionalText('accountReference', p.accountReference, {
+      min: 1,
+      max: B2B_ACCOUNT_REFERENCE_MAX,
+    });
+    const call = { operation: 'b2b.topUp', commandId: 'BusinessPayToBulk', partyB, accountReference };
+    const fixed = { ...p, senderIdentifierType: '4', receiverIdentifierType: '4' } as const;
+    return this.sendB2b(
+      { ...call, ...PAYMENT, product: 'B2C Account Top Up', advice: TOP_UP_ADVICE },
+      fixed,
+      options,
+    );
   }
 }
 

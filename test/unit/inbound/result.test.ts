@@ -27,6 +27,9 @@ import {
   BALANCE_STRING,
   POCHI_SANDBOX_LOCKED,
   REVERSAL,
+  TOP_UP,
+  TOP_UP_FAILURE,
+  TOP_UP_TABLE_KEYS,
   TRANSACTION_STATUS,
 } from '../../fixtures/initiator-results.js';
 import { captured, testLogger } from '../../helpers/logger.js';
@@ -200,6 +203,42 @@ describe('documented result samples', () => {
     expect(r.debitPartyAffectedAccountBalance?.[0]?.amounts).toEqual([346568.83, 6186.83, 340382, 0]);
     expect(r.completedAt?.toISOString()).toBe('2022-11-10T08:07:17.000Z');
     expect(r.referenceData).toHaveLength(2);
+  });
+});
+
+describe('B2C Account Top Up results (parsed as B2B results)', () => {
+  it("the documented success, and the same with the key names of the page's own table", () => {
+    const sample = parseB2bResult(TOP_UP);
+    const table = parseB2bResult(TOP_UP_TABLE_KEYS);
+    expect(sample).toMatchObject({
+      success: true,
+      resultCode: '0',
+      amount: 190,
+      billReferenceNumber: '19008',
+      receiver: { identifier: '000000', name: 'Biller Companty' },
+    });
+    expect(sample.completedAt?.toISOString()).toBe('2022-11-10T08:07:17.000Z');
+    expect(sample.debitAccountBalance?.[0]?.currentBalance).toBe(6186.83);
+    expect(table.completedAt).toEqual(sample.completedAt);
+    expect(table.debitAccountBalance).toEqual(sample.debitAccountBalance);
+  });
+
+  it('the documented failure: numeric codes, a single ResultParameter, a Key-only Occassion item', () => {
+    const r = parseB2bResult(TOP_UP_FAILURE);
+    expect(r).toMatchObject({
+      success: false,
+      resultCode: '2001',
+      transactionId: 'OAK0000000',
+      amount: undefined,
+      completedAt: undefined,
+      billReferenceNumber: '12323333',
+    });
+    expect(r.meaning).toMatch(/initiator/i);
+    expect(r.referenceData.map((i) => i.key)).toEqual([
+      'BillReferenceNumber',
+      'QueueTimeoutURL',
+      'Occassion',
+    ]);
   });
 });
 

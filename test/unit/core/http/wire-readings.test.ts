@@ -275,6 +275,12 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
       (d) => d.b2b.buyGoods({ tillNumber: '5201234', amount: 10 }),
     ],
     [
+      'b2b.topUp',
+      '/mpesa/b2b/v1/paymentrequest',
+      'B2C Account Top Up',
+      (d) => d.b2b.topUp({ b2cShortcode: '600000', amount: 10 }),
+    ],
+    [
       'tax.remit',
       '/mpesa/b2b/v1/remittax',
       'Tax Remittance',

@@ -140,6 +140,115 @@ describe('b2b.payBill and b2b.buyGoods', () => {
   });
 });
 
+describe('b2b.topUp (B2C Account Top Up)', () => {
+  // Safaricom's documented B2C Account Top Up request sample, as the portal prints it.
+  const DOC_TOP_UP = {
+    Initiator: 'testapi',
+    SecurityCredential: DOC_SECURITY_CREDENTIALS[5],
+    CommandID: 'BusinessPayToBulk',
+    SenderIdentifierType: '4',
+    RecieverIdentifierType: '4',
+    Amount: '239',
+    PartyA: '600979',
+    PartyB: '600000',
+    AccountReference: '353353',
+    Requester: '254708374149',
+    Remarks: 'OK',
+    QueueTimeOutURL: 'https://mydomain/path/timeout',
+    ResultURL: 'https://mydomain/path/result',
+  };
+  const topUpClient = () =>
+    client({
+      initiatorName: 'testapi',
+      securityCredential: DOC_SECURITY_CREDENTIALS[5],
+      initiatorShortcode: '600979',
+      resultUrl: 'https://mydomain/path/result',
+      queueTimeoutUrl: 'https://mydomain/path/timeout',
+    });
+  // Daraja assigns the OriginatorConversationID of a top-up: the portal's acknowledgement sample.
+  const TOP_UP_ACCEPTED = {
+    OriginatorConversationID: '5118-111210482-1',
+    ConversationID: 'AG_20230420_2010759fd5662ef6d054',
+    ResponseCode: '0',
+    ResponseDescription: 'Accept the service request successfully.',
+  };
+
+  it('reproduces the documented BusinessPayToBulk sample field for field and reads its acknowledgement', async () => {
+    const e = route(B2B, { json: TOP_UP_ACCEPTED });
+    const response = await topUpClient().b2b.topUp({
+      b2cShortcode: '600000',
+      amount: 239,
+      accountReference: '353353',
+      requester: '0708374149',
+      remarks: 'OK',
+    });
+    expect(e.bodies).toEqual([DOC_TOP_UP]);
+    expect(response).toEqual({
+      originatorConversationId: '5118-111210482-1',
+      conversationId: 'AG_20230420_2010759fd5662ef6d054',
+      responseCode: '0',
+      responseDescription: 'Accept the service request successfully.',
+    });
+  });
+
+  it('leaves out what is not given, and keeps both identifier types at "4" whatever a caller passes', async () => {
+    const e = route(B2B, { json: TOP_UP_ACCEPTED });
+    await client().b2b.topUp({
+      b2cShortcode: 600000,
+      amount: 50_000,
+      receiverIdentifierType: '2',
+      senderIdentifierType: '1',
+    } as never);
+    expect(e.bodies[0]).toMatchObject({
+      CommandID: 'BusinessPayToBulk',
+      SenderIdentifierType: '4',
+      RecieverIdentifierType: '4',
+      PartyB: '600000',
+      Amount: '50000',
+    });
+    expect(e.bodies[0]).not.toHaveProperty('AccountReference');
+    expect(e.bodies[0]).not.toHaveProperty('Requester');
+  });
+
+  it.each([
+    ['no B2C shortcode', { b2cShortcode: undefined }, 'b2cShortcode', /digits/],
+    ['a till-length B2C shortcode', { b2cShortcode: '12345678' }, 'b2cShortcode', /5 to 7 digits/],
+    [
+      'a 14-character account reference',
+      { accountReference: 'ABCDEFGHIJKLMN' },
+      'accountReference',
+      /1 to 13/,
+    ],
+    ['cents', { amount: 10.5 }, 'amount', /whole number/],
+    ['a bad requester', { requester: '12345' }, 'requester', /Kenyan mobile/],
+  ])('rejects %s before sending', async (_n, override, field, message) => {
+    const e = route(B2B, { json: TOP_UP_ACCEPTED });
+    const error = await rejection(
+      client().b2b.topUp({ b2cShortcode: '600000', amount: 100, ...override } as never),
+    );
+    expect(error).toBeInstanceOf(DarajaValidationError);
+    expect(error).toMatchObject({ field });
+    expect(error.message).toMatch(message);
+    expect(e.bodies).toHaveLength(0);
+  });
+
+  it.each([
+    ['a timeout', { hang: 1_000 } as Answer],
+    ['a dropped connection', { error: true } as Answer],
+    ['a gateway 502', { text: '<html>502 Bad Gateway</html>', status: 502 } as Answer],
+  ])('never resends after %s, and says there is no id to query with', async (_n, answer) => {
+    const e = route(B2B, answer);
+    const error = await rejection(
+      client({ timeoutMs: 80, maxRetries: 5 }).b2b.topUp({ b2cShortcode: '600000', amount: 10 }),
+    );
+    await delay(50);
+    expect(error).toBeInstanceOf(DarajaUnknownOutcomeError);
+    expect(error).toMatchObject({ operation: 'b2b.topUp' });
+    expect(error.message).toMatch(/NOT resent[\s\S]*ResultURL[\s\S]*account\.balance/);
+    expect(e.bodies).toHaveLength(1);
+  });
+});
+
 describe('tax.remit', () => {
   it("reproduces Daraja's tax remittance sample field for field", async () => {
     // Daraja's TaxRemittance page (same JSON fixes as the B2B sample): PartyB is KRA's shortcode, AccountReference the PRN.
