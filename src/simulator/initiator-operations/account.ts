@@ -15,6 +15,7 @@ import {
   type OperationRecord,
   optionalText,
   PROCESSED,
+  processed,
   queryId,
   remarks,
   shortcode,
@@ -59,26 +60,21 @@ function lookUp(accepted: OperationRecord, ledger: Ledger, _now: Date, fail: Fai
   const found = ledger.find(accepted.target!);
   if (!found) return fail('R000002', 'The transaction receipt number does not exist.');
   const time = nairobiTimestamp(found.completedAt);
-  return {
-    code: '0',
-    desc: PROCESSED,
-    transactionId: queryId(found.receipt),
-    parameters: [
-      { Key: 'DebitPartyName', Value: found.debitParty },
-      { Key: 'CreditPartyName', Value: found.creditParty },
-      { Key: 'OriginatorConversationID', Value: found.originatorConversationId ?? '' },
-      { Key: 'InitiatedTime', Value: time },
-      { Key: 'DebitAccountType', Value: debitAccountType(found) },
-      { Key: 'DebitPartyCharges', Value: '' },
-      { Key: 'TransactionReason' },
-      { Key: 'ReasonType', Value: found.reasonType },
-      { Key: 'TransactionStatus', Value: found.reversedBy ? 'Reversed' : 'Completed' },
-      { Key: 'FinalisedTime', Value: time },
-      { Key: 'Amount', Value: String(found.amount) },
-      { Key: 'ConversationID', Value: found.conversationId ?? '' },
-      { Key: 'ReceiptNo', Value: found.receipt },
-    ],
-  };
+  return processed(queryId(found.receipt), [
+    { Key: 'DebitPartyName', Value: found.debitParty },
+    { Key: 'CreditPartyName', Value: found.creditParty },
+    { Key: 'OriginatorConversationID', Value: found.originatorConversationId ?? '' },
+    { Key: 'InitiatedTime', Value: time },
+    { Key: 'DebitAccountType', Value: debitAccountType(found) },
+    { Key: 'DebitPartyCharges', Value: '' },
+    { Key: 'TransactionReason' },
+    { Key: 'ReasonType', Value: found.reasonType },
+    { Key: 'TransactionStatus', Value: found.reversedBy ? 'Reversed' : 'Completed' },
+    { Key: 'FinalisedTime', Value: time },
+    { Key: 'Amount', Value: String(found.amount) },
+    { Key: 'ConversationID', Value: found.conversationId ?? '' },
+    { Key: 'ReceiptNo', Value: found.receipt },
+  ]);
 }
 
 function debitAccountType(entry: SimulatedLedgerEntry): string {
@@ -184,20 +180,15 @@ function reverse(accepted: OperationRecord, ledger: Ledger, now: Date, fail: Fai
   ledger.markReversed(original.receipt, entry.receipt);
   const account = original.kind === 'b2b' || original.kind === 'tax' ? 'Working' : 'Utility';
   const left = account === 'Working' ? accounts.working : accounts.utility;
-  return {
-    code: '0',
-    desc: PROCESSED,
-    transactionId: entry.receipt,
-    parameters: [
-      { Key: 'DebitAccountBalance', Value: `${account} Account|KES|${money(left)}|${money(left)}|0.00|0.00` },
-      { Key: 'Amount', Value: original.amount },
-      { Key: 'TransCompletedTime', Value: Number(nairobiTimestamp(now)) },
-      { Key: 'OriginalTransactionID', Value: original.receipt },
-      { Key: 'Charge', Value: 0 },
-      { Key: 'CreditPartyPublicName', Value: original.debitParty },
-      { Key: 'DebitPartyPublicName', Value: original.creditParty },
-    ],
-  };
+  return processed(entry.receipt, [
+    { Key: 'DebitAccountBalance', Value: `${account} Account|KES|${money(left)}|${money(left)}|0.00|0.00` },
+    { Key: 'Amount', Value: original.amount },
+    { Key: 'TransCompletedTime', Value: Number(nairobiTimestamp(now)) },
+    { Key: 'OriginalTransactionID', Value: original.receipt },
+    { Key: 'Charge', Value: 0 },
+    { Key: 'CreditPartyPublicName', Value: original.debitParty },
+    { Key: 'DebitPartyPublicName', Value: original.creditParty },
+  ]);
 }
 
 const reversal: InitiatorOperation<'reversal.reverse'> = {

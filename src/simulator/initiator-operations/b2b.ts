@@ -10,9 +10,9 @@ import {
   type InitiatorOperation,
   initiatorRules,
   type OperationRecord,
-  PROCESSED,
   paymentTail,
   payOut,
+  processed,
   shortcode,
 } from './operation.js';
 
@@ -109,24 +109,19 @@ function payBusiness(
     billReference: textOf(accepted.body['AccountReference']) || undefined,
     reasonType: REASONS[accepted.commandId] ?? accepted.commandId,
   });
-  return {
-    code: '0',
-    desc: PROCESSED,
-    transactionId: entry.receipt,
-    parameters: [
-      { Key: 'DebitAccountBalance', Value: braceBalance(accounts.working) },
-      { Key: 'Amount', Value: money(amount) },
-      {
-        Key: 'DebitPartyAffectedAccountBalance',
-        Value: `Working Account|KES|${money(accounts.working)}|${money(accounts.working)}|0.00|0.00`,
-      },
-      { Key: 'TransCompletedTime', Value: nairobiTimestamp(now) },
-      { Key: 'DebitPartyCharges', Value: '' },
-      { Key: 'ReceiverPartyPublicName', Value: receiver },
-      { Key: 'Currency', Value: 'KES' },
-      { Key: 'InitiatorAccountCurrentBalance', Value: braceBalance(accounts.working) },
-    ],
-  };
+  return processed(entry.receipt, [
+    { Key: 'DebitAccountBalance', Value: braceBalance(accounts.working) },
+    { Key: 'Amount', Value: money(amount) },
+    {
+      Key: 'DebitPartyAffectedAccountBalance',
+      Value: `Working Account|KES|${money(accounts.working)}|${money(accounts.working)}|0.00|0.00`,
+    },
+    { Key: 'TransCompletedTime', Value: nairobiTimestamp(now) },
+    { Key: 'DebitPartyCharges', Value: '' },
+    { Key: 'ReceiverPartyPublicName', Value: receiver },
+    { Key: 'Currency', Value: 'KES' },
+    { Key: 'InitiatorAccountCurrentBalance', Value: braceBalance(accounts.working) },
+  ]);
 }
 
 /** A B2B or tax endpoint. */

@@ -6,10 +6,10 @@ import {
   ACCEPTED,
   type InitiatorOperation,
   initiatorRules,
-  PROCESSED,
   type Process,
   paymentTail,
   payOut,
+  processed,
   shortcode,
 } from './operation.js';
 
@@ -71,21 +71,16 @@ const payCustomer: Process = (accepted, ledger, now, fail) => {
     billReference: undefined,
     reasonType: REASONS[accepted.commandId] ?? accepted.commandId,
   });
-  return {
-    code: '0',
-    desc: PROCESSED,
-    transactionId: entry.receipt,
-    parameters: [
-      { Key: 'TransactionAmount', Value: amount },
-      { Key: 'TransactionReceipt', Value: entry.receipt },
-      { Key: 'ReceiverPartyPublicName', Value: receiver },
-      { Key: 'TransactionCompletedDateTime', Value: b2cDate(now) },
-      { Key: 'B2CUtilityAccountAvailableFunds', Value: accounts.utility },
-      { Key: 'B2CWorkingAccountAvailableFunds', Value: accounts.working },
-      { Key: 'B2CRecipientIsRegisteredCustomer', Value: 'Y' },
-      { Key: 'B2CChargesPaidAccountAvailableFunds', Value: accounts.chargesPaid },
-    ],
-  };
+  return processed(entry.receipt, [
+    { Key: 'TransactionAmount', Value: amount },
+    { Key: 'TransactionReceipt', Value: entry.receipt },
+    { Key: 'ReceiverPartyPublicName', Value: receiver },
+    { Key: 'TransactionCompletedDateTime', Value: b2cDate(now) },
+    { Key: 'B2CUtilityAccountAvailableFunds', Value: accounts.utility },
+    { Key: 'B2CWorkingAccountAvailableFunds', Value: accounts.working },
+    { Key: 'B2CRecipientIsRegisteredCustomer', Value: 'Y' },
+    { Key: 'B2CChargesPaidAccountAvailableFunds', Value: accounts.chargesPaid },
+  ]);
 };
 
 /** A B2C or Pochi endpoint: v1 makes up its `OriginatorConversationID`, v3 and Pochi send their own. */

@@ -91,6 +91,11 @@ export const ACCEPTED = 'Accept the service request successfully.';
 /** @internal Daraja's `ResultDesc` of a processed request. */
 export const PROCESSED = 'The service request is processed successfully.';
 
+/** @internal A successful result (code 0) with its `TransactionID` and parameters. */
+export function processed(transactionId: string, parameters: ResultItem[]): Decided {
+  return { code: '0', desc: PROCESSED, transactionId, parameters };
+}
+
 /** @internal The usual answer to an accepted request, with this `ResponseDescription`. */
 export function acceptedAnswer(description = ACCEPTED) {
   return (accepted: OperationRecord): Record<string, string> => ({
