@@ -1,6 +1,6 @@
 import type { C2bSimulation } from './c2b.js';
 import type { SimulatorCallbackRecord } from './callbacks.js';
-import type { InitiatorSimulation } from './initiator.js';
+import type { InitiatorSimulation } from './initiator-operations/simulation.js';
 import type { Ledger } from './ledger.js';
 import type { SimulatorOutcome } from './outcomes.js';
 import { type ActiveSimulatorQuirks, quirksJson } from './quirks.js';

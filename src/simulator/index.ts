@@ -19,12 +19,12 @@ export type { SimulatorCallbackRecord } from './callbacks.js';
 export type { SimulatorConfigIssue } from './config-error.js';
 export { SimulatorConfigError } from './config-error.js';
 export type { SimulatorMode } from './engine.js';
+export type { SimulatedOperationName } from './initiator-operations/operations.js';
 export type {
   CredentialCheck,
   SimulatedOperation,
-  SimulatedOperationName,
   SimulatedOperationStatus,
-} from './initiator.js';
+} from './initiator-operations/simulation.js';
 export type { SimulatedLedgerEntry, SimulatedTransactionKind } from './ledger.js';
 export type { SimulatorLogger } from './log.js';
 export type { SimulatorOptions } from './options.js';

@@ -1,7 +1,7 @@
 import { credentialKeysFrom } from './certificate.js';
 import { SimulatorConfigError, type SimulatorConfigIssue } from './config-error.js';
 import type { SimulatorMode } from './engine.js';
-import type { CredentialCheck, SimulatedOperation } from './initiator.js';
+import type { CredentialCheck, SimulatedOperation } from './initiator-operations/simulation.js';
 import type { SimulatorLogger } from './log.js';
 import type { SimulatedStkTransaction, SimulatorOutcome } from './outcomes.js';
 import { activeQuirks } from './quirk-options.js';

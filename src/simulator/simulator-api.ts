@@ -1,7 +1,7 @@
 import type { SimulatedC2bPayment, SimulatedC2bRegistration } from './c2b.js';
 import type { SimulatorCallbackRecord } from './callbacks.js';
 import type { SimulatorMode } from './engine.js';
-import type { SimulatedOperation } from './initiator.js';
+import type { SimulatedOperation } from './initiator-operations/simulation.js';
 import type { SimulatedLedgerEntry } from './ledger.js';
 import type { SimulatedStkTransaction, SimulatorOutcome } from './outcomes.js';
 import type { ActiveSimulatorQuirks, SimulatorQuirks, SimulatorQuirksPreset } from './quirks.js';

@@ -8,7 +8,7 @@ import {
 } from './certificate.js';
 import { controlRoutes } from './control.js';
 import type { EngineConfig } from './engine.js';
-import { InitiatorSimulation } from './initiator.js';
+import { InitiatorSimulation } from './initiator-operations/simulation.js';
 import { Ledger } from './ledger.js';
 import { createLog, type Log } from './log.js';
 import { oauthRoutes, TokenStore } from './oauth.js';

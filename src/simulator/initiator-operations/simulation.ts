@@ -1,51 +1,37 @@
-import { queueTimeoutBody } from '../wire/result.js';
-import { type CredentialKeys, credentialMatches } from './certificate.js';
-import { type EngineConfig, Lifecycle, type Settled, type SimulatorMode, type Tracked } from './engine.js';
-import * as ids from './ids.js';
-import { InitiatorBooks, resultOf } from './initiator-results.js';
-import {
-  type Accepting,
-  type B2cPath,
-  BALANCE_RULES,
-  b2bRules,
-  b2cRules,
-  balanceFields,
-  REVERSAL_RULES,
-  reversalFields,
-  STATUS_RULES,
-  statusFields,
-} from './initiator-rules.js';
-import type { Ledger } from './ledger.js';
-import { redactSecrets } from './log.js';
-import type { TokenStore } from './oauth.js';
+import { queueTimeoutBody, resultBody } from '../../wire/result.js';
+import { type CredentialKeys, credentialMatches } from '../certificate.js';
+import { type EngineConfig, Lifecycle, type Settled, type SimulatorMode, type Tracked } from '../engine.js';
+import * as ids from '../ids.js';
+import type { Ledger } from '../ledger.js';
+import { redactSecrets } from '../log.js';
+import type { TokenStore } from '../oauth.js';
 import {
   type ResolvedResultOutcome,
   type ResultOutcome,
   type ResultOutcomeSpec,
   resolveResultOutcome,
   resultOutcomeFor,
-} from './result-outcomes.js';
+  type SimulatedResult,
+} from '../result-outcomes.js';
+import { resultText } from '../result-texts.js';
 import {
   errorEnvelope,
-  invalidField,
   ok,
   post,
   type RouteRequest,
   type RouteResponse,
   type SimulatorRoute,
-} from './routes.js';
-import { digitsOf, type FieldRule, type JsonBody, numberOf, readFields, textOf } from './validation.js';
-
-/** The initiator operations the simulator serves, named as the SDK names them. */
-export type SimulatedOperationName =
-  | 'b2c.pay'
-  | 'b2c.payToPochi'
-  | 'b2b.payBill'
-  | 'b2b.buyGoods'
-  | 'tax.remit'
-  | 'transactions.status'
-  | 'account.balance'
-  | 'reversal.reverse';
+} from '../routes.js';
+import { type JsonBody, readFields, textOf } from '../validation.js';
+import {
+  type Accepting,
+  acceptedAnswer,
+  type Decided,
+  type Fail,
+  type InitiatorOperation,
+  newReceipt,
+} from './operation.js';
+import { OPERATIONS, type SimulatedOperationName } from './operations.js';
 
 /**
  * Where an initiator request stands: `pending` until it is processed (after `callbackDelayMs`, or when
@@ -114,30 +100,32 @@ export interface InitiatorSimulationConfig extends EngineConfig {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+type Operation = InitiatorOperation<SimulatedOperationName>;
+
 interface Entry extends Tracked {
   state: Mutable<SimulatedOperation>;
+  /** The definition of the endpoint that accepted it. */
+  definition: Operation;
 }
 
-const ACCEPTED = 'Accept the service request successfully.';
 /**
  * @internal
- * B2C, B2B, tax, transaction status, account balance and reversal: the rules, the routes and the
- * results POSTed to `ResultURL`. The lifecycle is the shared engine's; the ledger effects are
- * {@link InitiatorBooks}'.
+ * The initiator operations (B2C, B2B, tax, transaction status, account balance, reversal) on the
+ * shared engine's lifecycle. Each endpoint's definition (b2c.ts, b2b.ts, account.ts beside this file)
+ * brings its rules, its reading of the body and its effect; this class serves them all alike, with the
+ * checks they share, and POSTs the results to `ResultURL`.
  */
 export class InitiatorSimulation {
   readonly #config: InitiatorSimulationConfig;
   readonly #life: Lifecycle<Entry, ResolvedResultOutcome>;
-  readonly #books: InitiatorBooks;
-  /** Every B2C `OriginatorConversationID` accepted: a second request with one is a duplicate. */
+  /** Every `OriginatorConversationID` accepted where it must be unique (B2C): a second one is a duplicate. */
   readonly #originatorIds = new Set<string>();
 
   constructor(config: InitiatorSimulationConfig) {
     this.#config = config;
-    this.#books = new InitiatorBooks(config.ledger, config.initiatorShortcode);
     this.#life = new Lifecycle<Entry, ResolvedResultOutcome>(config, {
       mode: config.mode,
-      rule: ({ state }) => this.#rule(state),
+      rule: (entry) => this.#rule(entry),
       accepted: (entry, plan) => this.#accepted(entry, plan),
       settle: (entry, plan, now) => this.#settle(entry, plan, now),
     });
@@ -178,106 +166,41 @@ export class InitiatorSimulation {
   }
 
   routes(): SimulatorRoute[] {
-    const b2b = b2bRules(['BusinessPayBill', 'BusinessBuyGoods'], 8);
-    const tax = b2bRules(['PayTaxToKRA'], 7);
-    return [
-      post('/mpesa/b2c/v3/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, 'v3')),
-      post('/mpesa/b2c/v1/paymentrequest', 'b2c.pay', (r) => this.#b2c(r, 'v1')),
-      post('/mpesa/b2pochi/v1/paymentrequest', 'b2c.payToPochi', (r) => this.#b2c(r, 'pochi')),
-      post('/mpesa/b2b/v1/paymentrequest', 'b2b.payBill', (r) => this.#b2b(r, b2b, false)),
-      post('/mpesa/b2b/v1/remittax', 'tax.remit', (r) => this.#b2b(r, tax, true)),
-      post('/mpesa/transactionstatus/v1/query', 'transactions.status', (r) =>
-        this.#serve(r, STATUS_RULES, statusFields),
-      ),
-      post('/mpesa/accountbalance/v1/query', 'account.balance', (r) =>
-        // Daraja's balance answer has no full stop.
-        this.#serve(r, BALANCE_RULES, balanceFields, ACCEPTED.slice(0, -1)),
-      ),
-      post('/mpesa/reversal/v1/request', 'reversal.reverse', (r) =>
-        this.#serve(r, REVERSAL_RULES, reversalFields),
-      ),
-    ];
+    return OPERATIONS.map((definition) =>
+      post(definition.path, definition.names[0], (r) => this.#serve(r, definition)),
+    );
   }
 
   // --- requests ---------------------------------------------------------------------------------------
 
-  #read(request: RouteRequest, rules: readonly FieldRule[]) {
-    return readFields(request, rules, this.#config.tokens.check(request.headers));
-  }
-
-  /** Read the request, take its fields (or a refusal), accept it. */
-  #serve(
-    request: RouteRequest,
-    rules: readonly FieldRule[],
-    fieldsOf: (body: JsonBody) => Accepting | RouteResponse,
-    description = ACCEPTED,
-  ): RouteResponse {
-    const read = this.#read(request, rules);
-    if ('error' in read) return read.error;
-    const fields = fieldsOf(read.body);
+  /** Token and fields in Daraja's order, the operation's own reading, the duplicate check; then accept. */
+  #serve(request: RouteRequest, definition: Operation): RouteResponse {
+    const read = readFields(request, definition.rules, this.#config.tokens.check(request.headers));
+    if ('error' in read) {
+      const operation = definition.refusedAs?.(request.json);
+      return operation ? { ...read.error, operation } : read.error;
+    }
+    const fields = definition.read(read.body);
     if ('status' in fields) return fields;
-    return ok(acceptedBody(this.#accept(read.body, fields), description));
-  }
-
-  #b2c(request: RouteRequest, path: B2cPath): RouteResponse {
-    const read = this.#read(request, b2cRules(path));
-    if ('error' in read) return read.error;
-    const { body } = read;
-    const operation = path === 'pochi' ? 'b2c.payToPochi' : 'b2c.pay';
-    const key = path === 'v1' ? ids.originatorConversationId() : textOf(body['OriginatorConversationID'])!;
-    if (this.#originatorIds.has(key)) {
+    const { operation, originatorConversationId: key } = fields;
+    if (definition.uniqueOriginatorId && this.#originatorIds.has(key)) {
       this.#config.log.warn(`sim: ${operation} refused: duplicate OriginatorConversationID`, {
         originatorConversationId: key,
       });
       return errorEnvelope(500, '500.002.1001', 'Duplicate OriginatorConversationID.');
     }
-    const state = this.#accept(body, {
-      operation,
-      originatorConversationId: key,
-      initiator: body['InitiatorName'],
-      partyA: digitsOf(body['PartyA'])!,
-      partyB: digitsOf(body['PartyB'])!,
-      amount: numberOf(body['Amount'])!,
-      target: undefined,
-    });
+    const state = this.#accept(read.body, fields, definition);
     // Only once accepted: a request refused on the way (a resultRule that throws) may be sent again.
-    this.#originatorIds.add(key);
-    return ok({
-      ConversationID: state.conversationId,
-      OriginatorConversationID: state.originatorConversationId,
-      ResponseCode: '0',
-      ResponseDescription: ACCEPTED,
-    });
-  }
-
-  #b2b(request: RouteRequest, rules: readonly FieldRule[], tax: boolean): RouteResponse {
-    const read = this.#read(request, rules);
-    if ('error' in read) {
-      const buyGoods =
-        (request.json as { CommandID?: unknown } | undefined)?.CommandID === 'BusinessBuyGoods';
-      return buyGoods ? { ...read.error, operation: 'b2b.buyGoods' } : read.error;
-    }
-    const { body } = read;
-    const commandId = String(body['CommandID']);
-    const reference = textOf(body['AccountReference']) ?? '';
-    // PayBill and tax need the account (the PRN for tax); Buy Goods may leave it out. B2B allows 13 characters.
-    const operation = tax ? 'tax.remit' : commandId === 'BusinessPayBill' ? 'b2b.payBill' : 'b2b.buyGoods';
-    if ((commandId !== 'BusinessBuyGoods' && reference === '') || (!tax && reference.length > 13))
-      return { ...invalidField('AccountReference'), operation };
-    const state = this.#accept(body, {
-      operation,
-      originatorConversationId: ids.originatorConversationId(),
-      initiator: body['Initiator'],
-      partyA: digitsOf(body['PartyA'])!,
-      partyB: digitsOf(body['PartyB'])!,
-      amount: numberOf(body['Amount'])!,
-      target: undefined,
-    });
-    return { ...ok(acceptedBody(state, ACCEPTED)), operation };
+    if (definition.uniqueOriginatorId) this.#originatorIds.add(key);
+    return { ...ok((definition.answer ?? acceptedAnswer())(state)), operation };
   }
 
   /** Store an accepted request, choose its plan and schedule its processing. */
-  #accept(body: JsonBody, fields: Accepting): SimulatedOperation {
+  #accept(
+    body: JsonBody,
+    fields: Accepting<SimulatedOperationName>,
+    definition: Operation,
+  ): SimulatedOperation {
     const { initiatorName, initiatorPassword, credentialCheck, keys } = this.#config;
     const now = new Date();
     let conversationId = ids.conversationId(now);
@@ -304,20 +227,16 @@ export class InitiatorSimulation {
       decidedAt: undefined,
     };
     // Chosen before the request is stored: a resultRule that throws answers 500 and leaves nothing behind.
-    const entry: Entry = { state, cancel: undefined };
+    const entry: Entry = { state, definition, cancel: undefined };
     this.#life.open(conversationId, entry, this.#life.choose(entry));
     return snapshot(state);
   }
 
-  /** The rule in auto mode: the `resultRule`, else the digits of B2C's phone number or the amount. */
-  #rule(state: SimulatedOperation): ResolvedResultOutcome {
+  /** The rule in auto mode: the `resultRule`, else the operation's value (B2C's phone number, the amount). */
+  #rule({ state, definition }: Entry): ResolvedResultOutcome {
     const { resultRule } = this.#config;
     if (resultRule) return resolveResultOutcome(resultRule(snapshot(state)));
-    const value = state.operation.startsWith('b2c.')
-      ? state.partyB
-      : state.operation === 'account.balance' || state.operation === 'transactions.status'
-        ? undefined
-        : state.amount;
+    const value = definition.ruleValue(state);
     return resolveResultOutcome(value === undefined ? 'success' : resultOutcomeFor(value));
   }
 
@@ -343,7 +262,7 @@ export class InitiatorSimulation {
   // --- processing -------------------------------------------------------------------------------------
 
   /** Time out in the queue (a notice to `QueueTimeOutURL`), or process: the result to `ResultURL`. */
-  #settle({ state }: Entry, plan: ResolvedResultOutcome, now: Date): Settled {
+  #settle({ state, definition }: Entry, plan: ResolvedResultOutcome, now: Date): Settled {
     const { log } = this.#config;
     state.outcome = { result: plan.result, delivery: plan.delivery };
     state.decidedAt = now;
@@ -361,7 +280,7 @@ export class InitiatorSimulation {
       };
       return { job, delivery: 'once' };
     }
-    const decided = this.#books.process(state, plan.result, now);
+    const decided = this.#decide(state, definition, plan.result, now);
     state.resultCode = decided.code;
     state.resultDesc = decided.desc;
     state.transactionId = decided.transactionId;
@@ -376,9 +295,30 @@ export class InitiatorSimulation {
       operation: `${state.operation}.result`,
       transactionId: state.originatorConversationId,
       url: state.resultUrl,
-      body: resultOf(state, decided),
+      body: resultOf(state, decided, definition),
     };
     return { job, delivery: plan.delivery };
+  }
+
+  /** The result: the initiator checks, then a forced result, then what the operation does. */
+  #decide(state: SimulatedOperation, definition: Operation, forced: SimulatedResult, now: Date): Decided {
+    const { ledger, initiatorShortcode } = this.#config;
+    const fail: Fail = (code, desc) => ({
+      code: String(code),
+      desc: desc ?? resultText(code),
+      transactionId: newReceipt(ledger),
+      ...(definition.failureParameters && { parameters: definition.failureParameters(now) }),
+    });
+    if (!state.credentialValid) return fail(2001);
+    if (state.partyA !== initiatorShortcode) return fail(21);
+    if (forced === 'insufficient-funds') return fail(1);
+    if (forced === 'initiator-invalid') return fail(2001);
+    if (forced === 'unregistered-customer' && definition.paysCustomer) return fail(2040);
+    if (typeof forced === 'object') {
+      const code = String(forced.resultCode);
+      if (code !== '0') return fail(code, forced.resultDesc);
+    }
+    return definition.process(state, ledger, now, fail);
   }
 
   #find(id: string): Entry | undefined {
@@ -390,11 +330,17 @@ function snapshot(state: SimulatedOperation): SimulatedOperation {
   return Object.freeze({ ...state });
 }
 
-function acceptedBody(state: SimulatedOperation, description: string): Record<string, string> {
-  return {
-    OriginatorConversationID: state.originatorConversationId,
-    ConversationID: state.conversationId,
-    ResponseCode: '0',
-    ResponseDescription: description,
-  };
+/** The `Result` envelope of a processed request, in its operation's shape. */
+function resultOf(state: SimulatedOperation, decided: Decided, definition: Operation): unknown {
+  return resultBody({
+    shape: definition.shape,
+    originatorConversationId: state.originatorConversationId,
+    conversationId: state.conversationId,
+    transactionId: decided.transactionId,
+    code: decided.code,
+    desc: decided.desc,
+    ...(decided.parameters !== undefined && { parameters: decided.parameters }),
+    billReference: textOf(state.body['AccountReference']) ?? '',
+    occasion: textOf(state.body['Occasion']) ?? '',
+  });
 }
