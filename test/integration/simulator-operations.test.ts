@@ -472,6 +472,61 @@ describe('B2B and tax', () => {
     expect(results.find((r) => r.billReferenceNumber === undefined)).toMatchObject({ amount: 3000 });
   });
 
+  it('B2C Account Top Up: BusinessPayToBulk on the payment path moves working-account money into the B2C utility account', async () => {
+    const sim = await simulator();
+    const daraja = clientFor(sim, { resultUrl: resultUrl('b2b') });
+    const results = receiver.results('b2b');
+    const balances = receiver.results('accountBalance');
+    // The B2C shortcode loads its own utility account from its working account, so one balance query
+    // shows both sides.
+    const accepted = await daraja.b2b.topUp({
+      b2cShortcode: B2C_SHORTCODE,
+      amount: 50_000,
+      accountReference: 'FLOAT-11',
+    });
+    expect(accepted.originatorConversationId).not.toBe('');
+    await sim.idle();
+    expect(results[0]).toMatchObject({
+      success: true,
+      resultCode: '0',
+      originatorConversationId: accepted.originatorConversationId,
+      amount: 50_000,
+      billReferenceNumber: 'FLOAT-11',
+      debitAccountBalance: [{ currency: 'KES', amounts: [450_000] }],
+    });
+    expect(sim.operations.at(-1)).toMatchObject({ operation: 'b2b.topUp', commandId: 'BusinessPayToBulk' });
+    expect(sim.requests.at(-1)).toMatchObject({ operation: 'b2b.topUp', status: 200 });
+    await daraja.account.balance({ resultUrl: resultUrl('accountBalance') });
+    await sim.idle();
+    const after = Object.fromEntries(balances[0]!.accounts.map((a) => [a.name, a.availableBalance]));
+    expect(after).toMatchObject({ 'Working Account': 450_000, 'Utility Account': 1_050_000 });
+  });
+
+  it('B2C Account Top Up takes only shortcodes ("4") on both sides; sent raw with "2", it is refused', async () => {
+    const sim = await simulator();
+    const body = {
+      Initiator: INITIATOR_NAME,
+      SecurityCredential: encryptSecurityCredential(INITIATOR_PASSWORD, sim.certificate),
+      CommandID: 'BusinessPayToBulk',
+      SenderIdentifierType: '4',
+      RecieverIdentifierType: '2',
+      Amount: '100',
+      PartyA: B2C_SHORTCODE,
+      PartyB: '600000',
+      Remarks: 'OK',
+      QueueTimeOutURL: resultUrl('queueTimeout'),
+      ResultURL: resultUrl('b2b'),
+    };
+    const refused = await rawPost(sim, '/mpesa/b2b/v1/paymentrequest', body);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      errorMessage: expect.stringMatching(/RecieverIdentifierType/),
+    });
+    const ok = await rawPost(sim, '/mpesa/b2b/v1/paymentrequest', { ...body, RecieverIdentifierType: '4' });
+    expect(ok.status).toBe(200);
+    expect(sim.operations.map((o) => o.operation)).toEqual(['b2b.topUp']);
+  });
+
   it('more than the working account holds: result 1', async () => {
     const sim = await simulator();
     const results = receiver.results('b2b');

@@ -16,16 +16,17 @@ import {
   shortcode,
 } from './operation.js';
 
-// B2B Pay Bill and Buy Goods (`b2b.payBill`, `b2b.buyGoods`, one path told apart by `CommandID`) and
-// tax remittance (`tax.remit`), as the simulator serves them: the bodies, the AccountReference rule,
-// the payment from the working account and its result.
+// B2B Pay Bill, Buy Goods and B2C Account Top Up (`b2b.payBill`, `b2b.buyGoods`, `b2b.topUp`, one path
+// told apart by `CommandID`) and tax remittance (`tax.remit`), as the simulator serves them: the bodies,
+// the AccountReference rule, the payment from the working account and its result. A top-up also credits
+// the B2C shortcode's utility account, the one B2C pays from.
 
 /**
  * @internal
  * The B2B and tax operations.
  * @inline
  */
-export type OperationName = 'b2b.payBill' | 'b2b.buyGoods' | 'tax.remit';
+export type OperationName = 'b2b.payBill' | 'b2b.buyGoods' | 'b2b.topUp' | 'tax.remit';
 
 const KRA = '572572';
 
@@ -33,6 +34,14 @@ const REASONS: Record<string, string> = {
   BusinessPayBill: 'Business Pay Bill via API',
   BusinessBuyGoods: 'Business Buy Goods via API',
   PayTaxToKRA: 'Pay Tax to KRA via API',
+  BusinessPayToBulk: 'Business Pay to Bulk via API',
+};
+
+/** The operation each `CommandID` of the payment path is. */
+const BY_COMMAND: Record<string, OperationName> = {
+  BusinessPayBill: 'b2b.payBill',
+  BusinessBuyGoods: 'b2b.buyGoods',
+  BusinessPayToBulk: 'b2b.topUp',
 };
 
 /** B2B Pay Bill and Buy Goods, and tax remittance. */
@@ -58,19 +67,19 @@ const refusedAs = (json: unknown) =>
     : undefined;
 
 /**
- * The operation and its fields. PayBill and tax need the account (the PRN for tax); Buy Goods may leave
- * it out. B2B allows 13 characters.
+ * The operation and its fields. PayBill and tax need the account (the PRN for tax); Buy Goods and a
+ * top-up may leave it out. B2B allows 13 characters. A top-up takes only shortcodes (`"4"`) on both sides.
  */
 function read(body: JsonBody, tax: boolean) {
   const commandId = String(body['CommandID']);
   const reference = textOf(body['AccountReference']) ?? '';
-  const operation: OperationName = tax
-    ? 'tax.remit'
-    : commandId === 'BusinessPayBill'
-      ? 'b2b.payBill'
-      : 'b2b.buyGoods';
-  if ((commandId !== 'BusinessBuyGoods' && reference === '') || (!tax && reference.length > 13))
+  const operation: OperationName = tax ? 'tax.remit' : BY_COMMAND[commandId]!;
+  const optionalReference = operation === 'b2b.buyGoods' || operation === 'b2b.topUp';
+  if ((!optionalReference && reference === '') || (!tax && reference.length > 13))
     return { ...invalidField('AccountReference'), operation };
+  if (operation === 'b2b.topUp')
+    for (const field of ['SenderIdentifierType', 'RecieverIdentifierType'])
+      if (String(body[field]).trim() !== '4') return { ...invalidField(field), operation };
   const accepting: Accepting<OperationName> = {
     operation,
     originatorConversationId: ids.originatorConversationId(),
@@ -100,6 +109,8 @@ function payBusiness(
   const accounts = ledger.accounts(accepted.partyA);
   if (accounts.working < amount) return fail(1);
   accounts.working -= amount;
+  // A top-up loads the B2C shortcode's utility account.
+  if (accepted.commandId === 'BusinessPayToBulk') ledger.accounts(accepted.partyB!).utility += amount;
   const receiver =
     accepted.partyB === KRA ? `${KRA} - Kenya Revenue Authority` : `${accepted.partyB} - Simulated Business`;
   const entry = payOut(ledger, accepted, now, {
@@ -147,9 +158,9 @@ function b2b(
 /** @internal B2B Pay Bill and Buy Goods, and tax remittance. */
 export const OPERATIONS: readonly InitiatorOperation<OperationName>[] = [
   b2b(
-    ['b2b.payBill', 'b2b.buyGoods'],
+    ['b2b.payBill', 'b2b.buyGoods', 'b2b.topUp'],
     '/mpesa/b2b/v1/paymentrequest',
-    ['BusinessPayBill', 'BusinessBuyGoods'],
+    Object.keys(BY_COMMAND),
     8,
   ),
   b2b(['tax.remit'], '/mpesa/b2b/v1/remittax', ['PayTaxToKRA'], 7),
