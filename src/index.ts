@@ -25,6 +25,7 @@ export type {
   DarajaErrorOptions,
   DarajaNetworkErrorOptions,
   DarajaOperation,
+  DarajaRateLimitSource,
 } from './core/errors.js';
 export {
   DarajaApiError,
@@ -36,6 +37,7 @@ export {
   DarajaNetworkError,
   DarajaNotFoundError,
   DarajaProductNotEnabledError,
+  DarajaRateLimitError,
   DarajaTimeoutError,
   DarajaUnknownOutcomeError,
   DarajaValidationError,
@@ -48,6 +50,7 @@ export {
   isDarajaNetworkError,
   isDarajaNotFoundError,
   isDarajaProductNotEnabledError,
+  isDarajaRateLimitError,
   isDarajaTimeoutError,
   isDarajaUnknownOutcomeError,
   isDarajaValidationError,

@@ -297,7 +297,10 @@ export class Transport {
       });
       return 'again';
     }
-    const apiError = toApiError(spec, response.status, body, response.statusText);
+    const apiError = toApiError(spec, response.status, body, {
+      statusText: response.statusText,
+      retryAfter: response.headers.get('retry-after'),
+    });
     if (spec.moneyMoving && response.status >= 500 && !hasDarajaErrorCode(envelope)) {
       // A 5xx from the gateway (HTML, empty, Apigee fault) says nothing about whether the push went out.
       throw this.#unknownOutcome(call, apiError, { status: response.status, durationMs });
