@@ -97,6 +97,11 @@ const OptionsSchema = z.strictObject({
       error: 'must be a logger object such as console or a pino logger.',
     }),
   ),
+  logLevel: z.optional(
+    z.enum(['debug', 'info', 'warn', 'error'], {
+      error: 'must be one of "debug", "info", "warn", "error" (the least severe level logged).',
+    }),
+  ),
   ...INITIATOR_OPTION_FIELDS,
 });
 
