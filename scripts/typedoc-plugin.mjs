@@ -37,7 +37,7 @@ export const CATEGORIES = [
       'core/http/transport.ts',
       'core/http/request-options.ts',
       'core/response.ts',
-      'core/hooks.ts',
+      'core/http/hooks.ts',
       'core/logger.ts',
       'core/version.ts',
       'core/resource.ts',

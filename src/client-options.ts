@@ -6,6 +6,7 @@
  */
 
 import type { MemoryTokenCache, TokenCache } from './core/auth/token-cache.js';
+import type { DARAJA_CHANNELS, DarajaHooks } from './core/http/hooks.js';
 import type { StkTransactionType } from './core/limits.js';
 import type { DarajaLogger, DarajaLogLevel } from './core/logger.js';
 import type { InitiatorOptions } from './resources/initiator/config.js';
@@ -80,4 +81,10 @@ export interface DarajaOptions extends InitiatorOptions {
    * request without a code change. Env: `DARAJA_LOG`. @defaultValue every level when a `logger` is given
    */
   logLevel?: DarajaLogLevel;
+  /**
+   * Functions called at each step of every call (`onRequest`, `onResponse`, `onRetry`), each given the
+   * same sanitized event the `node:diagnostics_channel` channels publish ({@link DARAJA_CHANNELS}). A
+   * hook that throws never breaks the call.
+   */
+  hooks?: DarajaHooks;
 }

@@ -20,6 +20,7 @@ import {
 } from './client-options.js';
 import { MemoryTokenCache } from './core/auth/token-cache.js';
 import { TokenManager } from './core/auth/token-manager.js';
+import { createEmitter } from './core/http/hooks.js';
 import type { RequestOptions } from './core/http/transport.js';
 import { Transport } from './core/http/transport.js';
 import { createLog } from './core/logger.js';
@@ -118,6 +119,7 @@ export class Daraja {
       },
       fetch: o.fetch,
       log,
+      emit: createEmitter(o.hooks, log),
     });
     this.#tokens = new TokenManager({
       transport,

@@ -55,6 +55,8 @@ export {
   isDarajaUnknownOutcomeError,
   isDarajaValidationError,
 } from './core/errors.js';
+export type { DarajaHooks, DarajaHttpEvent } from './core/http/hooks.js';
+export { DARAJA_CHANNELS } from './core/http/hooks.js';
 export type { DarajaResponseMeta, RequestOptions } from './core/http/transport.js';
 // Every name in core/limits.ts and in each resource file is public: adding a constant or an operation's
 // types there needs no line here. A helper those files share with other layers lives in a file of its own.

@@ -15,6 +15,7 @@ import {
   readErrorEnvelope,
   toApiError,
 } from './api-errors.js';
+import { type DarajaHttpEvent, type Emit, httpEvent, noEmit } from './hooks.js';
 import { checkRequestOptions, RESPONSE_SINK, type RequestOptions } from './request-options.js';
 import { type AttemptFailure, backoffDelay, type RetryPolicy, shouldRetry, sleep } from './retry.js';
 import { userAgent } from './user-agent.js';
@@ -65,6 +66,8 @@ export interface TransportConfig {
   retry: RetryPolicy;
   fetch: typeof globalThis.fetch | undefined;
   log: Log;
+  /** Where each step of a call goes: the client's hooks and the diagnostics channels. */
+  emit?: Emit;
 }
 
 /** @internal A successful answer: status and parsed body. */
@@ -142,6 +145,24 @@ export class Transport {
       attempt: 0,
       replayed: false,
     };
+    try {
+      return await this.#attempts(call);
+    } catch (error) {
+      this.#emit('error', call, { error: (error as { name?: string } | null)?.name ?? 'Error' });
+      throw error;
+    }
+  }
+
+  /** The step of a call, to the hooks and the diagnostics channels. */
+  #emit(step: Parameters<Emit>[0], call: Call, fields: Partial<DarajaHttpEvent>): void {
+    const { spec } = call;
+    const event = { operation: spec.operation, method: spec.method, path: spec.path, attempt: call.sent };
+    (this.#config.emit ?? noEmit)(step, httpEvent({ ...event, ...fields }));
+  }
+
+  /** The attempts of a call, until an answer the ladder accepts or an error. */
+  async #attempts(call: Call): Promise<TransportResponse> {
+    const { spec } = call;
     for (;;) {
       if (call.signal?.aborted) {
         // Nothing of this attempt was sent, so the outcome is whatever earlier attempts did.
@@ -168,6 +189,8 @@ export class Transport {
       const text = await response.text().catch(() => '');
       const body = parseBody(text);
       const durationMs = Date.now() - started;
+      const requestId = answerRequestId(body);
+      this.#emit('response', call, { status: response.status, durationMs, requestId });
       if (response.ok) {
         this.#config.log.debug('response', {
           operation: spec.operation,
@@ -202,6 +225,7 @@ export class Transport {
   #fetch(call: Call, authorization: string): Promise<Response> {
     const { spec, signal } = call;
     call.sent += 1;
+    this.#emit('request', call, {});
     return ky(this.#config.baseUrl + spec.path, {
       method: spec.method,
       headers: { ...call.headers, authorization, accept: 'application/json', 'user-agent': userAgent() },
@@ -301,6 +325,11 @@ export class Transport {
 
   /** Log the retry, count it and wait its backoff (an abort during the wait is handled by `send`). */
   async #retry(call: Call, message: string, delayMs: number, fields: Record<string, unknown>): Promise<void> {
+    const why =
+      typeof fields['status'] === 'number'
+        ? { status: fields['status'] }
+        : { error: String(fields['reason']) };
+    this.#emit('retry', call, { delayMs, ...why });
     this.#config.log.warn(message, {
       operation: call.spec.operation,
       attempt: call.attempt,
