@@ -65,9 +65,13 @@ export interface DarajaHooks {
  * browsers, Workers without Node compatibility), nothing is published.
  */
 export const DARAJA_CHANNELS = Object.freeze({
+  /** Before each request is sent. */
   request: 'daraja-sdk:request',
+  /** After each answer, whatever its status. */
   response: 'daraja-sdk:response',
+  /** Before the wait of a retry. */
   retry: 'daraja-sdk:retry',
+  /** Once, when a call fails: the event's `error` is the error's name. */
   error: 'daraja-sdk:error',
 } as const);
 
