@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
 import { DARAJA_BASE_URLS, type DarajaOptions } from './client-options.js';
 import type { TokenCache } from './core/auth/token-cache.js';
 import { DarajaConfigError, type DarajaConfigIssue } from './core/errors.js';
+import type { DarajaHooks } from './core/http/hooks.js';
 import type { DarajaLogger } from './core/logger.js';
 import { isDarajaHost, validateCallbackUrl } from './core/utils/url.js';
 import { INITIATOR_OPTION_FIELDS, resolveInitiatorOptions } from './resources/initiator/config.js';
@@ -95,6 +96,24 @@ const OptionsSchema = z.strictObject({
   logger: z.optional(
     z.custom<DarajaLogger>((v) => typeof v === 'object' && v !== null, {
       error: 'must be a logger object such as console or a pino logger.',
+    }),
+  ),
+  hooks: z.optional(
+    z.custom<DarajaHooks>(
+      (v) =>
+        typeof v === 'object' &&
+        v !== null &&
+        Object.entries(v).every(
+          ([k, f]) =>
+            ['onRequest', 'onResponse', 'onRetry'].includes(k) &&
+            (f === undefined || typeof f === 'function'),
+        ),
+      { error: 'must be an object of functions: { onRequest?, onResponse?, onRetry? }.' },
+    ),
+  ),
+  logLevel: z.optional(
+    z.enum(['debug', 'info', 'warn', 'error'], {
+      error: 'must be one of "debug", "info", "warn", "error" (the least severe level logged).',
     }),
   ),
   ...INITIATOR_OPTION_FIELDS,

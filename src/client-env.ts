@@ -43,6 +43,8 @@ export const DARAJA_ENV_VARS = Object.freeze({
   resultUrl: 'MPESA_RESULT_URL',
   /** The default QueueTimeOutURL of the initiator APIs. */
   queueTimeoutUrl: 'MPESA_QUEUE_TIMEOUT_URL',
+  /** The least severe level logged (`debug`, `info`, `warn`, `error`); to `console` without a logger. */
+  logLevel: 'DARAJA_LOG',
 } as const);
 
 /** Options that {@link Daraja.fromEnv} requires, from the environment or its `overrides`. */

@@ -6,8 +6,9 @@
  */
 
 import type { MemoryTokenCache, TokenCache } from './core/auth/token-cache.js';
+import type { DARAJA_CHANNELS, DarajaHooks } from './core/http/hooks.js';
 import type { StkTransactionType } from './core/limits.js';
-import type { DarajaLogger } from './core/logger.js';
+import type { DarajaLogger, DarajaLogLevel } from './core/logger.js';
 import type { InitiatorOptions } from './resources/initiator/config.js';
 
 /** Which Daraja to talk to. */
@@ -71,6 +72,19 @@ export interface DarajaOptions extends InitiatorOptions {
   fetch?: typeof globalThis.fetch;
   /** Where access tokens are kept; share one across processes with your own. @defaultValue a {@link MemoryTokenCache} */
   tokenCache?: TokenCache;
-  /** Receives redacted logs (`console`, pino, …). @defaultValue silent */
+  /** Receives redacted logs (`console`, pino, …). @defaultValue silent, or `console` when a level is set */
   logger?: DarajaLogger;
+  /**
+   * The least severe level logged: `debug` (each attempt), `info`, `warn` (retries) or `error`. Without a
+   * `logger`, setting it logs to `console` (through the same redaction). Without either, the constructor
+   * reads `DARAJA_LOG` from `process.env` where it exists, so `DARAJA_LOG=debug node app.js` shows every
+   * request without a code change. Env: `DARAJA_LOG`. @defaultValue every level when a `logger` is given
+   */
+  logLevel?: DarajaLogLevel;
+  /**
+   * Functions called at each step of every call (`onRequest`, `onResponse`, `onRetry`), each given the
+   * same sanitized event the `node:diagnostics_channel` channels publish ({@link DARAJA_CHANNELS}). A
+   * hook that throws never breaks the call.
+   */
+  hooks?: DarajaHooks;
 }

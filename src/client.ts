@@ -20,6 +20,7 @@ import {
 } from './client-options.js';
 import { MemoryTokenCache } from './core/auth/token-cache.js';
 import { TokenManager } from './core/auth/token-manager.js';
+import { createEmitter } from './core/http/hooks.js';
 import type { RequestOptions } from './core/http/transport.js';
 import { Transport } from './core/http/transport.js';
 import { createLog } from './core/logger.js';
@@ -35,6 +36,20 @@ import { Stk } from './resources/stk/stk.js';
 
 export * from './client-options.js';
 export { DARAJA_ENV_VARS };
+
+/**
+ * The options to check and how to name their fields: with neither `logger` nor `logLevel`, `DARAJA_LOG`
+ * from `process.env` (where it exists) becomes the `logLevel`, and an issue with it names the variable.
+ */
+function withEnvLogLevel(options: DarajaOptions): [unknown, (key: string) => string] {
+  const plain = typeof options === 'object' && options !== null;
+  const fromEnv =
+    plain && options.logger === undefined && options.logLevel === undefined
+      ? globalThis.process?.env?.[DARAJA_ENV_VARS.logLevel]?.trim()
+      : undefined;
+  if (fromEnv === undefined || fromEnv === '') return [options, (k) => k];
+  return [{ ...options, logLevel: fromEnv }, (k) => (k === 'logLevel' ? DARAJA_ENV_VARS.logLevel : k)];
+}
 
 /**
  * The Daraja client. Construct it once and share it: it caches the access token and shares one OAuth
@@ -89,10 +104,11 @@ export class Daraja {
    * @throws {@link DarajaConfigError} listing every invalid option.
    */
   constructor(options: DarajaOptions) {
-    const { options: o, securityCredential } = validateOptions(options, (k) => k);
+    const { options: o, securityCredential } = validateOptions(...withEnvLogLevel(options));
     this.environment = o.environment ?? 'sandbox';
     this.baseUrl = (o.baseUrl ?? DARAJA_BASE_URLS[this.environment]).replace(/\/+$/, '');
-    const log = createLog(o.logger);
+    const logger = o.logger ?? (o.logLevel === undefined ? undefined : console);
+    const log = createLog(logger, {}, o.logLevel);
     const transport = new Transport({
       baseUrl: this.baseUrl,
       timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -103,6 +119,7 @@ export class Daraja {
       },
       fetch: o.fetch,
       log,
+      emit: createEmitter(o.hooks, log),
     });
     this.#tokens = new TokenManager({
       transport,
@@ -149,7 +166,7 @@ export class Daraja {
    * `MPESA_CALLBACK_URL`, `MPESA_BASE_URL` and `MPESA_TILL_NUMBER` (optional), and for the initiator APIs
    * `MPESA_INITIATOR_NAME`, `MPESA_INITIATOR_PASSWORD`, `MPESA_CERTIFICATE` or `MPESA_CERTIFICATE_PATH`
    * (or `MPESA_SECURITY_CREDENTIAL`), `MPESA_INITIATOR_SHORTCODE`, `MPESA_RESULT_URL` and
-   * `MPESA_QUEUE_TIMEOUT_URL` (all optional). See {@link DARAJA_ENV_VARS}.
+   * `MPESA_QUEUE_TIMEOUT_URL` (all optional), and `DARAJA_LOG` (the `logLevel`). See {@link DARAJA_ENV_VARS}.
    *
    * @param env - Where to read the variables. @defaultValue `process.env`
    * @param overrides - Options that take precedence over the environment (e.g. `logger`, `fetch`).

@@ -25,6 +25,7 @@ export type {
   DarajaErrorOptions,
   DarajaNetworkErrorOptions,
   DarajaOperation,
+  DarajaRateLimitSource,
 } from './core/errors.js';
 export {
   DarajaApiError,
@@ -36,6 +37,7 @@ export {
   DarajaNetworkError,
   DarajaNotFoundError,
   DarajaProductNotEnabledError,
+  DarajaRateLimitError,
   DarajaTimeoutError,
   DarajaUnknownOutcomeError,
   DarajaValidationError,
@@ -48,17 +50,22 @@ export {
   isDarajaNetworkError,
   isDarajaNotFoundError,
   isDarajaProductNotEnabledError,
+  isDarajaRateLimitError,
   isDarajaTimeoutError,
   isDarajaUnknownOutcomeError,
   isDarajaValidationError,
 } from './core/errors.js';
-export type { RequestOptions } from './core/http/transport.js';
+export type { DarajaHooks, DarajaHttpEvent } from './core/http/hooks.js';
+export { DARAJA_CHANNELS } from './core/http/hooks.js';
+export type { DarajaResponseMeta, RequestOptions } from './core/http/transport.js';
 // Every name in core/limits.ts and in each resource file is public: adding a constant or an operation's
 // types there needs no line here. A helper those files share with other layers lives in a file of its own.
 export * from './core/limits.js';
 export type { DarajaLogger, DarajaLogLevel } from './core/logger.js';
 export type { PaymentStatus } from './core/payment-status.js';
 export { isTerminalPaymentStatus, TERMINAL_PAYMENT_STATUSES } from './core/payment-status.js';
+export type { WithResponse } from './core/response.js';
+export { ApiPromise, withResponse } from './core/response.js';
 export { maskPhoneNumber, maskPhoneNumbersInText, redact } from './core/utils/mask.js';
 export { stkPassword } from './core/utils/password.js';
 export { normalizePhoneNumber, tryNormalizePhoneNumber } from './core/utils/phone.js';

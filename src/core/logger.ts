@@ -45,12 +45,24 @@ const noop = () => {};
 /** @internal */
 export const silentLog: Log = { debug: noop, info: noop, warn: noop, error: noop, enabled: false };
 
-/** @internal Wrap a user logger so every call is redacted and cannot throw. */
-export function createLog(logger: DarajaLogger | undefined, base: Record<string, unknown> = {}): Log {
+/** @internal The log levels, least severe first. */
+export const DARAJA_LOG_LEVELS: readonly DarajaLogLevel[] = Object.freeze(['debug', 'info', 'warn', 'error']);
+
+/**
+ * @internal
+ * Wrap a user logger so every call is redacted and cannot throw. `minLevel` drops the levels below it
+ * (`info` drops `debug`); every level reaches the logger when it is not given.
+ */
+export function createLog(
+  logger: DarajaLogger | undefined,
+  base: Record<string, unknown> = {},
+  minLevel: DarajaLogLevel = 'debug',
+): Log {
   if (!logger) return silentLog;
+  const threshold = DARAJA_LOG_LEVELS.indexOf(minLevel);
   const emit = (level: DarajaLogLevel) => {
     const fn = logger[level];
-    if (typeof fn !== 'function') return noop;
+    if (typeof fn !== 'function' || DARAJA_LOG_LEVELS.indexOf(level) < threshold) return noop;
     return (message: string, fields: Record<string, unknown> = {}) => {
       try {
         fn.call(

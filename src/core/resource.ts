@@ -4,6 +4,7 @@ import { toApiError, toRefusalError, toUnreadableAnswerError } from './http/api-
 import type { RequestOptions, RequestSpec, Transport, TransportResponse } from './http/transport.js';
 import type { StkTransactionType } from './limits.js';
 import type { Log } from './logger.js';
+import { returnApiPromises } from './response.js';
 import { digitsField } from './utils/validate.js';
 
 /**
@@ -95,9 +96,15 @@ export abstract class ApiResource {
   // An ES private field, so the settings (the passkey, the credential) never show in `inspect` or JSON.
   readonly #ctx: ResourceContext;
 
-  /** @internal */
+  /**
+   * @internal
+   * Every operation of the resource class (its `async` methods) returns an `ApiPromise`, whose
+   * `withResponse()` gives the answer's metadata too (`response.ts`): done here once per class, so no
+   * operation has code for it.
+   */
   constructor(context: ResourceContext) {
     this.#ctx = context;
+    returnApiPromises(new.target.prototype, ApiResource.prototype);
   }
 
   /** @internal The client's context. */

@@ -102,3 +102,11 @@ export function errorLeaks(error: unknown): string[] {
     ...causeChainProblems(error),
   ];
 }
+
+/**
+ * A diagnostics message (the `DarajaHttpEvent` of `src/core/http/hooks.ts`, which the client's hooks get
+ * too, the very same object) as a line to scan: its channel, its JSON and its `util.inspect`.
+ */
+export function eventRendering(channel: string, message: unknown): string {
+  return `${channel} ${JSON.stringify(message)} ${inspect(message, { depth: Number.POSITIVE_INFINITY, showHidden: true })}`;
+}

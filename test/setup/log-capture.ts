@@ -1,8 +1,10 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, inject } from 'vitest';
 import { type DarajaError, observeDarajaErrors } from '../../src/core/errors.js';
-import { errorRenderings, scanForLeaks } from '../helpers/leak-scan.js';
+import { DARAJA_CHANNELS } from '../../src/core/http/hooks.js';
+import { errorRenderings, eventRendering, scanForLeaks } from '../helpers/leak-scan.js';
 import { captured, setCaptureFile } from '../helpers/logger.js';
 
 declare module 'vitest' {
@@ -20,6 +22,13 @@ const errors = new Set<DarajaError>();
 const STACK_FRAME = /^\s*'? {4}at .*\n/gm;
 observeDarajaErrors((error) => errors.add(error));
 
+// Every event the SDK publishes on its diagnostics channels during this file. The client's hooks are
+// given the very same (frozen) event objects, so scanning these scans every hook event of the suite too.
+const events: string[] = [];
+for (const channel of Object.values(DARAJA_CHANNELS)) {
+  subscribe(channel, (message) => events.push(eventRendering(channel, message)));
+}
+
 // Every test file ends by scanning what the SDK logged and every error it threw during it: no full phone
 // number, token, consumer key or secret, passkey, STK password or security credential may appear.
 afterAll(() => {
@@ -30,6 +39,11 @@ afterAll(() => {
   errors.clear();
   if (rendered.length > 0)
     appendFileSync(`${base}.errors.jsonl`, `${rendered.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  const eventLeaks = scanForLeaks(events).map((l) => ({ kind: l.kind, event: events[l.line] }));
+  events.length = 0;
+  expect(eventLeaks, `secrets or phone numbers in ${eventLeaks.length} hook and diagnostics events`).toEqual(
+    [],
+  );
   const errorLeaks = scanForLeaks(rendered).map((l) => ({ kind: l.kind, error: rendered[l.line] }));
   expect(errorLeaks, `secrets or phone numbers in ${errorLeaks.length} thrown errors`).toEqual([]);
 });

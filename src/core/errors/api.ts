@@ -158,6 +158,66 @@ export class DarajaDuplicateError extends DarajaApiError {
   }
 }
 
+/** Where a {@link DarajaRateLimitError} came from. */
+export type DarajaRateLimitSource = 'http-429' | 'spike-arrest' | 'quota';
+
+/**
+ * Daraja (or its gateway) is rate-limiting this app: an HTTP `429`, a `500.003.02` Spike Arrest answer
+ * (too many calls in a short window) or a `500.003.03` Quota answer (the app's quota is used up). Calls
+ * that are safe to repeat were already retried with backoff, honouring `Retry-After`; this error means
+ * the retries ran out (a money-moving call without an idempotency key is never resent). Wait
+ * `retryAfterMs` when Daraja sent `Retry-After`, otherwise back off, then try again.
+ *
+ * @example
+ * ```ts
+ * if (isDarajaRateLimitError(error)) await new Promise((r) => setTimeout(r, error.retryAfterMs ?? 5_000));
+ * ```
+ */
+export class DarajaRateLimitError extends DarajaApiError {
+  /** Always `'DarajaRateLimitError'`; compare it (or use the `is*` guards) to recognise errors across package copies. */
+  override name = 'DarajaRateLimitError';
+  /** Which limit answered: `http-429`, `spike-arrest` (`500.003.02`) or `quota` (`500.003.03`). */
+  readonly source: DarajaRateLimitSource;
+  /** How long Daraja asked to wait, in ms, from its `Retry-After` header; `undefined` when it sent none. */
+  readonly retryAfterMs: number | undefined;
+
+  /**
+   * @param details - The error answer.
+   * @param source - Which limit answered.
+   * @param retryAfterMs - The wait Daraja asked for in `Retry-After`, in ms.
+   * @param message - Overrides the default message.
+   */
+  constructor(
+    details: DarajaApiErrorDetails,
+    source: DarajaRateLimitSource,
+    retryAfterMs?: number,
+    message?: string,
+  ) {
+    super(details, message ?? rateLimitMessage(details, source, retryAfterMs));
+    this.source = source;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** @internal The default message of a {@link DarajaRateLimitError}. */
+export function rateLimitMessage(
+  details: DarajaApiErrorDetails,
+  source: DarajaRateLimitSource,
+  retryAfterMs: number | undefined,
+): string {
+  const what =
+    source === 'quota'
+      ? "the app's quota is used up"
+      : source === 'spike-arrest'
+        ? 'too many calls in a short window (spike arrest)'
+        : 'too many requests';
+  const wait =
+    retryAfterMs === undefined
+      ? 'Slow down and retry later.'
+      : `Daraja asked to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After) before retrying.`;
+  return `${describeApiError(details)}. Daraja is rate-limiting this app: ${what}. ${wait}`;
+}
+
 /** @internal The default message of a {@link DarajaApiError}: operation, status, code, message, requestId. */
 export function describeApiError(d: DarajaApiErrorDetails): string {
   const code = d.errorCode ? ` ${d.errorCode}` : '';

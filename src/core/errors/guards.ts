@@ -11,6 +11,7 @@ import type {
   DarajaDuplicateError,
   DarajaNotFoundError,
   DarajaProductNotEnabledError,
+  DarajaRateLimitError,
 } from './api.js';
 import { DarajaError } from './base.js';
 import type { DarajaCallbackError, DarajaConfigError, DarajaValidationError } from './input.js';
@@ -36,6 +37,7 @@ const API_NAMES = [
   'DarajaNotFoundError',
   'DarajaDuplicateError',
   'DarajaProductNotEnabledError',
+  'DarajaRateLimitError',
 ] as const;
 const NETWORK_NAMES = ['DarajaNetworkError', 'DarajaTimeoutError'] as const;
 const ALL_NAMES = [
@@ -71,6 +73,8 @@ export const isDarajaDuplicateError = guardFor<DarajaDuplicateError>('DarajaDupl
 export const isDarajaProductNotEnabledError = guardFor<DarajaProductNotEnabledError>(
   'DarajaProductNotEnabledError',
 );
+/** True for a {@link DarajaRateLimitError} (429, spike arrest, quota), from any copy of the package. @function */
+export const isDarajaRateLimitError = guardFor<DarajaRateLimitError>('DarajaRateLimitError');
 /** True for a {@link DarajaNetworkError} or {@link DarajaTimeoutError}, from any copy of the package. @function */
 export const isDarajaNetworkError = guardFor<DarajaNetworkError>(...NETWORK_NAMES);
 /** True for a {@link DarajaTimeoutError}, from any copy of the package. @function */

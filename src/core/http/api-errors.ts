@@ -6,12 +6,15 @@ import {
   DarajaNotFoundError,
   type DarajaOperation,
   DarajaProductNotEnabledError,
+  DarajaRateLimitError,
+  type DarajaRateLimitSource,
   DarajaUnknownOutcomeError,
   describeApiError,
   productNotEnabledMessage,
   sanitizeBody,
 } from '../errors.js';
 import { maskPhoneNumbersInText } from '../utils/mask.js';
+import { parseRetryAfter } from './retry-after.js';
 
 /**
  * Daraja error codes that mean "this access token is not valid (any more)". Not `401.003.01`: that is
@@ -186,8 +189,6 @@ function hintFor(
   if (/duplicate notification info/i.test(message))
     return "The URLs are registered on Safaricom's broker platform: ask apisupport@safaricom.co.ke to remove them.";
   if (/under maintenance/i.test(message)) return 'Daraja is under maintenance. Try again later.';
-  if (code === '500.003.02' || code === '500.003.03')
-    return 'Daraja is rate-limiting this app (spike arrest or quota). Slow down and retry later.';
   if (status >= 500 && !hasDarajaErrorCode(env))
     return "Daraja's gateway failed without a Daraja error body; this is usually transient.";
   return undefined;
@@ -205,8 +206,40 @@ function isDuplicateAnswer(env: ErrorEnvelope): boolean {
   );
 }
 
-/** @internal Build the right {@link DarajaApiError} subclass for an error answer to `call`. */
-export function toApiError(call: ApiCall, status: number, body: unknown, statusText = ''): DarajaApiError {
+/**
+ * @internal
+ * Is this answer a rate limit, and which? Daraja's `500.003.02` Spike Arrest and `500.003.03` Quota, or
+ * their Apigee fault codes (`policies.ratelimit.SpikeArrestViolation`, `…QuotaViolation`), then any 429.
+ */
+export function rateLimitSource(
+  status: number,
+  errorCode: string | undefined,
+): DarajaRateLimitSource | undefined {
+  const code = errorCode ?? '';
+  if (code === '500.003.02' || /SpikeArrestViolation$/i.test(code)) return 'spike-arrest';
+  if (code === '500.003.03' || /QuotaViolation$/i.test(code)) return 'quota';
+  return status === 429 ? 'http-429' : undefined;
+}
+
+/** The extra facts of an error answer: its status text and its `Retry-After` header. */
+export interface AnswerExtras {
+  statusText?: string | undefined;
+  retryAfter?: string | null | undefined;
+}
+
+/**
+ * @internal
+ * Build the right {@link DarajaApiError} subclass for an error answer to `call`. `extras` is the status
+ * text (the message of an empty body) and the `Retry-After` header (a rate limit's `retryAfterMs`); a
+ * string is the status text alone.
+ */
+export function toApiError(
+  call: ApiCall,
+  status: number,
+  body: unknown,
+  extras: AnswerExtras | string = {},
+): DarajaApiError {
+  const { statusText = '', retryAfter } = typeof extras === 'string' ? { statusText: extras } : extras;
   const { operation, idempotencyKey } = call;
   const env = readErrorEnvelope(body);
   if (env.errorMessage === undefined && body === '' && statusText) env.errorMessage = statusText;
@@ -230,6 +263,8 @@ export function toApiError(call: ApiCall, status: number, body: unknown, statusT
         : message,
     );
   }
+  const limit = rateLimitSource(status, env.errorCode);
+  if (limit !== undefined) return new DarajaRateLimitError(details, limit, parseRetryAfter(retryAfter));
   const hint = hintFor(operation, status, env, idempotencyKey);
   const text = describeApiError(details);
   const message = hint ? `${text}. ${hint}` : text;

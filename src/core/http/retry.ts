@@ -1,4 +1,5 @@
 import { isNotAcceptedAnswer } from './api-errors.js';
+import { parseRetryAfter } from './retry-after.js';
 
 /** Retry settings for operations that are safe to repeat (OAuth, STK query). */
 export interface RetryPolicy {
@@ -84,14 +85,6 @@ export function backoffDelay(
   const after = parseRetryAfter(retryAfter);
   if (after !== undefined && after > delay) delay = after;
   return Math.min(policy.maxDelayMs, Math.round(delay));
-}
-
-function parseRetryAfter(value: string | null | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /**

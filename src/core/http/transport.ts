@@ -7,6 +7,7 @@ import {
   DarajaUnknownOutcomeError,
 } from '../errors.js';
 import type { Log } from '../logger.js';
+import { answerRequestId, errorCode, NOT_SENT_CODES, parseBody, safeHeaders } from './answer.js';
 import {
   type ApiCall,
   hasDarajaErrorCode,
@@ -14,15 +15,12 @@ import {
   readErrorEnvelope,
   toApiError,
 } from './api-errors.js';
+import { type DarajaHttpEvent, type Emit, httpEvent, noEmit } from './hooks.js';
+import { checkRequestOptions, RESPONSE_SINK, type RequestOptions } from './request-options.js';
 import { type AttemptFailure, backoffDelay, type RetryPolicy, shouldRetry, sleep } from './retry.js';
+import { userAgent } from './user-agent.js';
 
-/** Per-call options accepted by every API method. */
-export interface RequestOptions {
-  /** Overrides the client's `timeoutMs` for each attempt of this call. */
-  timeoutMs?: number;
-  /** Aborts the call. Aborting a money-moving call after it was sent gives a `DarajaUnknownOutcomeError`. */
-  signal?: AbortSignal;
-}
+export type { DarajaResponseMeta, RequestOptions } from './request-options.js';
 
 /** @internal One API call as the transport sees it. */
 export interface RequestSpec extends ApiCall {
@@ -68,6 +66,8 @@ export interface TransportConfig {
   retry: RetryPolicy;
   fetch: typeof globalThis.fetch | undefined;
   log: Log;
+  /** Where each step of a call goes: the client's hooks and the diagnostics channels. */
+  emit?: Emit;
 }
 
 /** @internal A successful answer: status and parsed body. */
@@ -84,50 +84,20 @@ interface ErrorAnswer {
   durationMs: number;
 }
 
-// undici / Node error codes that prove no byte of the request reached the server.
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_INVALID_URL',
-]);
-
-function errorCode(error: unknown): string | undefined {
-  let e: unknown = error;
-  for (let i = 0; i < 4 && typeof e === 'object' && e !== null; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function parseBody(text: string): unknown {
-  const trimmed = text.trim();
-  if (trimmed === '') return '';
-  if (trimmed[0] === '{' || trimmed[0] === '[') {
-    try {
-      return JSON.parse(trimmed);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
-
 /** The state of one call across its attempts. */
 interface Call {
   readonly spec: RequestSpec;
   readonly signal: AbortSignal | undefined;
   /** The timeout of each attempt, in ms. */
   readonly timeoutMs: number;
+  /** The retry policy of this call: the client's, with the call's own `maxRetries`. */
+  readonly retry: RetryPolicy;
+  /** The call's own headers, checked (names in lower case). */
+  readonly headers: Record<string, string>;
+  /** Where the answer's metadata goes, if the resource base asked for it. */
+  readonly sink: RequestOptions[typeof RESPONSE_SINK];
+  /** Requests sent so far (retries and the token replay included). */
+  sent: number;
   /** The call carries a key Daraja deduplicates (B2C's `OriginatorConversationID`). */
   readonly idempotent: boolean;
   /** Retries so far (a token replay is not one). */
@@ -161,14 +131,38 @@ export class Transport {
    * its own timeout, and its failure is either retried (after a backoff) or thrown as a Daraja error.
    */
   async send(spec: RequestSpec, options: RequestOptions = {}): Promise<TransportResponse> {
+    const headers = checkRequestOptions(options);
+    const { retry } = this.#config;
     const call: Call = {
       spec,
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.#config.timeoutMs,
+      retry: options.maxRetries === undefined ? retry : { ...retry, maxRetries: options.maxRetries },
+      headers,
+      sink: options[RESPONSE_SINK],
+      sent: 0,
       idempotent: spec.idempotencyKey !== undefined,
       attempt: 0,
       replayed: false,
     };
+    try {
+      return await this.#attempts(call);
+    } catch (error) {
+      this.#emit('error', call, { error: (error as { name?: string } | null)?.name ?? 'Error' });
+      throw error;
+    }
+  }
+
+  /** The step of a call, to the hooks and the diagnostics channels. */
+  #emit(step: Parameters<Emit>[0], call: Call, fields: Partial<DarajaHttpEvent>): void {
+    const { spec } = call;
+    const event = { operation: spec.operation, method: spec.method, path: spec.path, attempt: call.sent };
+    (this.#config.emit ?? noEmit)(step, httpEvent({ ...event, ...fields }));
+  }
+
+  /** The attempts of a call, until an answer the ladder accepts or an error. */
+  async #attempts(call: Call): Promise<TransportResponse> {
+    const { spec } = call;
     for (;;) {
       if (call.signal?.aborted) {
         // Nothing of this attempt was sent, so the outcome is whatever earlier attempts did.
@@ -195,17 +189,31 @@ export class Transport {
       const text = await response.text().catch(() => '');
       const body = parseBody(text);
       const durationMs = Date.now() - started;
+      const requestId = answerRequestId(body);
+      this.#emit('response', call, { status: response.status, durationMs, requestId });
       if (response.ok) {
         this.#config.log.debug('response', {
           operation: spec.operation,
           status: response.status,
           durationMs,
         });
-        return { status: response.status, body };
+        return this.#answered(call, response, body);
       }
       const next = await this.#afterErrorAnswer(call, { response, body, token, durationMs });
       if (next !== 'again') return next;
     }
+  }
+
+  /** The answer the call returns, its metadata handed to the call's sink first. */
+  #answered(call: Call, response: Response, body: unknown): TransportResponse {
+    call.sink?.({
+      operation: call.spec.operation,
+      status: response.status,
+      headers: safeHeaders(response.headers),
+      requestId: answerRequestId(body),
+      attempts: call.sent,
+    });
+    return { status: response.status, body };
   }
 
   #bearerToken(): Promise<string> {
@@ -216,9 +224,11 @@ export class Transport {
   /** One attempt through ky: its timeout only, no retry of its own, HTTP errors returned as answers. */
   #fetch(call: Call, authorization: string): Promise<Response> {
     const { spec, signal } = call;
+    call.sent += 1;
+    this.#emit('request', call, {});
     return ky(this.#config.baseUrl + spec.path, {
       method: spec.method,
-      headers: { authorization, accept: 'application/json' },
+      headers: { ...call.headers, authorization, accept: 'application/json', 'user-agent': userAgent() },
       ...(spec.body === undefined ? {} : { json: spec.body }),
       timeout: call.timeoutMs,
       retry: 0,
@@ -238,11 +248,8 @@ export class Transport {
     const kind: AttemptFailure = NOT_SENT_CODES.has(errorCode(cause) ?? '')
       ? { kind: 'not_sent' }
       : { kind: 'no_answer' };
-    if (
-      !signal?.aborted &&
-      shouldRetry(kind, call.attempt, this.#config.retry, spec.moneyMoving, call.idempotent)
-    ) {
-      const delayMs = backoffDelay(call.attempt, this.#config.retry);
+    if (!signal?.aborted && shouldRetry(kind, call.attempt, call.retry, spec.moneyMoving, call.idempotent)) {
+      const delayMs = backoffDelay(call.attempt, call.retry);
       await this.#retry(call, 'retrying after a failed attempt', delayMs, { reason: failure.name });
       return;
     }
@@ -281,7 +288,7 @@ export class Transport {
     }
     if (spec.isExpectedError?.(response.status, body)) {
       log.debug('response', { operation: spec.operation, status: response.status, durationMs });
-      return { status: response.status, body };
+      return this.#answered(call, response, body);
     }
     const failure: AttemptFailure = {
       kind: 'http',
@@ -289,15 +296,18 @@ export class Transport {
       errorCode: envelope.errorCode,
       errorMessage: envelope.errorMessage,
     };
-    if (shouldRetry(failure, call.attempt, this.#config.retry, spec.moneyMoving, call.idempotent)) {
-      const delayMs = backoffDelay(call.attempt, this.#config.retry, response.headers.get('retry-after'));
+    if (shouldRetry(failure, call.attempt, call.retry, spec.moneyMoving, call.idempotent)) {
+      const delayMs = backoffDelay(call.attempt, call.retry, response.headers.get('retry-after'));
       await this.#retry(call, 'retrying after an error answer', delayMs, {
         status: response.status,
         errorCode: envelope.errorCode,
       });
       return 'again';
     }
-    const apiError = toApiError(spec, response.status, body, response.statusText);
+    const apiError = toApiError(spec, response.status, body, {
+      statusText: response.statusText,
+      retryAfter: response.headers.get('retry-after'),
+    });
     if (spec.moneyMoving && response.status >= 500 && !hasDarajaErrorCode(envelope)) {
       // A 5xx from the gateway (HTML, empty, Apigee fault) says nothing about whether the push went out.
       throw this.#unknownOutcome(call, apiError, { status: response.status, durationMs });
@@ -315,6 +325,11 @@ export class Transport {
 
   /** Log the retry, count it and wait its backoff (an abort during the wait is handled by `send`). */
   async #retry(call: Call, message: string, delayMs: number, fields: Record<string, unknown>): Promise<void> {
+    const why =
+      typeof fields['status'] === 'number'
+        ? { status: fields['status'] }
+        : { error: String(fields['reason']) };
+    this.#emit('retry', call, { delayMs, ...why });
     this.#config.log.warn(message, {
       operation: call.spec.operation,
       attempt: call.attempt,

@@ -1,3 +1,4 @@
+import { DarajaApiError } from '../../core/errors.js';
 import { toRefusalError } from '../../core/http/api-errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
 import { ApiResource } from '../../core/resource.js';
@@ -71,6 +72,16 @@ export interface PullQueryResponse {
   /** The body as received. */
   raw: unknown;
 }
+
+/** Input of {@link Pull.list}: the period and shortcode of {@link PullQueryParams}; `offset` is where to start. */
+export type PullListParams = PullQueryParams;
+
+/**
+ * The rows of a full page of a pull query, as the simulator serves them (Daraja does not document its
+ * page size). {@link Pull.list} counts a page shorter than this (or than the longest page seen) as the
+ * last.
+ */
+export const PULL_QUERY_PAGE_SIZE = 100;
 
 /** @deprecated Use {@link PullQueryResponse}. */
 export type PullQueryResult = PullQueryResponse;
@@ -167,6 +178,50 @@ export class Pull extends ApiResource {
       transactions: rows.filter(isRecord).map(readTransaction),
       raw: data,
     };
+  }
+
+  /**
+   * Every transaction of a period, page after page: {@link Pull.query} with an increasing `offset`,
+   * until a page is empty (`1001`, no transactions) or shorter than a full page. Pages are fetched as
+   * the loop asks for them; `options` (signal, timeout, retries, headers) applies to each.
+   *
+   * @param params - The period, and optional shortcode and starting offset.
+   * @param options - Per-call options, for each page.
+   * @returns An async iterator over the transactions.
+   * @throws {@link DarajaValidationError} and {@link DarajaConfigError} at the first step, before any
+   * request; {@link DarajaApiError} for a refused page, or a page that repeats the previous one.
+   *
+   * @example
+   * ```ts
+   * for await (const tx of daraja.pull.list({ startDate: new Date(Date.now() - 86_400_000), endDate: new Date() })) {
+   *   console.log(tx.transactionId, tx.amount);
+   * }
+   * ```
+   */
+  async *list(
+    params: PullListParams,
+    options: RequestOptions = {},
+  ): AsyncGenerator<PullTransaction, void, undefined> {
+    const p = requireParams(params, '{ startDate, endDate }');
+    let offset = wholeNumber('offset', p.offset ?? 0, 0, Number.POSITIVE_INFINITY, OFFSET_FIX);
+    let fullPage = PULL_QUERY_PAGE_SIZE;
+    let previousFirst: string | undefined;
+    for (;;) {
+      const page = await this.query({ ...p, offset }, options);
+      const rows = page.transactions;
+      if (rows.length === 0) return;
+      const first = rows[0]?.transactionId;
+      if (first !== undefined && first !== '' && first === previousFirst)
+        throw new DarajaApiError(
+          { operation: 'pull.query', status: 200, body: page.raw },
+          `[daraja] pull.list: Daraja answered offset ${offset} with the page it gave before (first transaction ${first}); stopping rather than looping. Query smaller periods instead.`,
+        );
+      previousFirst = first;
+      yield* rows;
+      fullPage = Math.max(fullPage, rows.length);
+      if (rows.length < fullPage) return;
+      offset += rows.length;
+    }
   }
 
   /**

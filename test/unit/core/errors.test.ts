@@ -54,6 +54,11 @@ const samples: Array<[string, () => DarajaError, (e: unknown) => boolean]> = [
     isDarajaProductNotEnabledError,
   ],
   [
+    'DarajaRateLimitError',
+    () => new sdk.DarajaRateLimitError({ ...api, status: 429 }, 'http-429', 1_000),
+    sdk.isDarajaRateLimitError,
+  ],
+  [
     'DarajaNetworkError',
     () => new DarajaNetworkError('down', { operation: 'oauth' }),
     sdk.isDarajaNetworkError,
@@ -98,6 +103,7 @@ describe('DarajaError tree', () => {
               'DarajaNotFoundError',
               'DarajaDuplicateError',
               'DarajaProductNotEnabledError',
+              'DarajaRateLimitError',
             ].includes(otherName)) ||
           (name === 'DarajaNetworkError' && otherName === 'DarajaTimeoutError');
         expect(guard(e), `${name} guard on ${otherName}`).toBe(related);
