@@ -116,6 +116,19 @@ function toInternational(raw: string): string {
   return v;
 }
 
+/**
+ * @internal
+ * The payer's number when a callback carries it in full (not masked, not hashed), in the `254…` form:
+ * then {@link comparePhone} matches exactly this number (so a store can compare it).
+ */
+export function fullPhone(fromCallback: string | undefined): string | null {
+  if (fromCallback === undefined) return null;
+  const raw = fromCallback.trim();
+  if (/^[0-9a-f]{64}$/i.test(raw)) return null;
+  const candidate = toInternational(raw);
+  return /^\d{6,}$/.test(candidate) ? candidate : null;
+}
+
 /** Visible subscriber digits (of the 9 after `254`) a masked number must show to count as a match. */
 const MIN_VISIBLE_DIGITS = 3;
 

@@ -295,6 +295,53 @@ export class PostgresPaymentStore implements contract.PaymentStore {
     return (rows as Row[]).map(toClaim);
   }
 
+  /** {@inheritDoc PaymentStore.settleCallback} */
+  async settleCallback(s: contract.CallbackSettlement): Promise<contract.CallbackSettlementResult> {
+    const { find, expect, transition: t, claim, event: e } = s;
+    let row: Row | undefined;
+    try {
+      row = await this.#one('id' in find ? SQL.SETTLE_CALLBACK_BY_ID : SQL.SETTLE_CALLBACK_BY_CHECKOUT, [
+        'id' in find ? find.id : find.checkoutRequestId,
+        expect.checkoutRequestId,
+        expect.amount,
+        expect.phoneNumber,
+        t.status,
+        t.resultCode,
+        t.resultDesc,
+        t.mpesaReceiptNumber,
+        t.merchantRequestId,
+        toJsonText(t.callback),
+        t.settledBy,
+        t.final,
+        claim.leaseMs,
+        claim.maxAttempts ?? null,
+        e.id,
+        e.receivedAt.toISOString(),
+        e.checkoutRequestId,
+        e.remoteAddress,
+        toJsonText(e.body),
+        e.bodyBytes,
+        e.bodySha256,
+      ]);
+    } catch (error) {
+      // A receipt or CheckoutRequestID another payment holds: nothing was written; the caller decides.
+      if (uniqueViolation(error) === undefined) throw error;
+      const payment =
+        'id' in find ? await this.get(find.id) : await this.getByCheckoutRequestId(find.checkoutRequestId);
+      return { outcome: payment ? 'not_settled' : 'not_found', payment };
+    }
+    if (!row) return { outcome: 'not_found', payment: undefined };
+    const payment = toPayment(row);
+    const settlement = row['settlement'] as 'applied' | 'duplicate' | 'not_settled';
+    if (settlement !== 'applied') return { outcome: settlement, payment };
+    const claimed = row['claimed'] === true || row['claimed'] === 't';
+    return {
+      outcome: payment.correctedFrom === null ? 'applied' : 'late_success',
+      payment,
+      claim: claimed ? toClaim(row) : undefined,
+    };
+  }
+
   /** {@inheritDoc PaymentStore.recordCallback} */
   async recordCallback(e: contract.CallbackEvent): Promise<void> {
     await this.#query(SQL.INSERT_CALLBACK_EVENT, [

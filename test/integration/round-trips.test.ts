@@ -27,7 +27,7 @@ const LIMITS = {
   'callback for an unknown payment': 2,
   'malformed callback': 2,
   'checkStatus, still pending': 1,
-  'checkStatus, settled by the query': 5,
+  'checkStatus, settled by the query': 6, // read, the kept callbacks, settle, claim, complete, read
 } as const;
 type Step = keyof typeof LIMITS;
 
