@@ -30,7 +30,7 @@ export function settleCallbackTests({ test, concurrency: n }: ConformanceContext
       return seed % k;
     };
     for (const start of STARTS) {
-      for (let run = 0; run < 6; run++) {
+      for (let run = 0; run < 4; run++) {
         const sequence = Array.from({ length: 3 }, () => CALLBACKS[random(CALLBACKS.length)]!);
         const [a, b] = [await prepare(store, start), await prepare(store, start)];
         for (const callback of sequence) {
@@ -152,7 +152,10 @@ function normalised(payment: Payment | undefined, p: Prepared) {
   if (!payment) return undefined;
   const { id: _id, createdAt: _c, updatedAt: _u, completedAt, fulfilledAt, ...rest } = payment;
   const own = (v: string | null) =>
-    v?.replace(p.checkout, '<checkout>').replace(p.receipt.slice(0, 10), '<receipt>');
+    v
+      ?.replace(p.checkout, '<checkout>')
+      .replace(p.receipt, '<receipt>')
+      .replace(p.receipt.slice(0, 10), '<other receipt>');
   return {
     ...rest,
     checkoutRequestId: own(rest.checkoutRequestId),
