@@ -298,6 +298,7 @@ export class PostgresPaymentStore implements contract.PaymentStore {
   /** {@inheritDoc PaymentStore.settleCallback} */
   async settleCallback(s: contract.CallbackSettlement): Promise<contract.CallbackSettlementResult> {
     const { find, expect, transition: t, claim, event: e } = s;
+    const body = toJsonText(e.body);
     let row: Row | undefined;
     try {
       row = await this.#one('id' in find ? SQL.SETTLE_CALLBACK_BY_ID : SQL.SETTLE_CALLBACK_BY_CHECKOUT, [
@@ -310,7 +311,7 @@ export class PostgresPaymentStore implements contract.PaymentStore {
         t.resultDesc,
         t.mpesaReceiptNumber,
         t.merchantRequestId,
-        toJsonText(t.callback),
+        t.callback === e.body ? body : toJsonText(t.callback), // usually the same body: serialised once
         t.settledBy,
         t.final,
         claim.leaseMs,
@@ -319,7 +320,7 @@ export class PostgresPaymentStore implements contract.PaymentStore {
         e.receivedAt.toISOString(),
         e.checkoutRequestId,
         e.remoteAddress,
-        toJsonText(e.body),
+        body,
         e.bodyBytes,
         e.bodySha256,
       ]);

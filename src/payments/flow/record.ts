@@ -38,7 +38,7 @@ export async function processCallback(ctx: FlowContext, input: CallbackInput): P
     return { outcome, reason, paymentId: event.paymentId, ...(after ? { after } : {}) };
   };
 
-  const query = new URL(input.url ?? '/', 'http://callback.invalid').searchParams;
+  const query = input.query ?? new URL(input.url ?? '/', 'http://callback.invalid').searchParams;
   const hintedId = query.get(CALLBACK_URL_PARAMS.payment);
   let parsed: StkCallbackResult;
   try {
