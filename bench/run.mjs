@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { build } from 'esbuild';
 import ky from 'ky';
+import pg from 'pg';
 import {
   createPaymentFlow,
   Daraja,
@@ -14,7 +15,7 @@ import {
 } from '../dist/index.js';
 import { PostgresPaymentStore } from '../dist/postgres.js';
 import { buildStkCallback } from '../dist/testing.js';
-import { compare, fmt, startServer } from './lib.mjs';
+import { compare, compareWithCpu, fmt, startServer } from './lib.mjs';
 
 const SHORTCODE = '174379';
 const PASSKEY = 'bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919';
@@ -297,7 +298,133 @@ async function callbackBench() {
   await db.close();
 }
 
+/** `count` pending payments with their CheckoutRequestIDs, inserted at once: `${prefix}${i}`. */
+async function insertPayments(db, prefix, count) {
+  await db.query(
+    `INSERT INTO daraja_payments (id, owner_id, amount, phone_number, account_reference, transaction_desc,
+            status, checkout_request_id, merchant_request_id, created_at, updated_at)
+     SELECT 'pay_' || $1 || i, 'u', 100, '254708374149', 'B', 'Payment', 'pending', 'ws_CO_' || $1 || i, 'm',
+            now(), now()
+       FROM generate_series(0, $2 - 1) AS i`,
+    [prefix, count],
+  );
+}
+
+/**
+ * handleCallback on the PostgreSQL server, 16 in flight, against a minimal handler (one UPDATE) on the
+ * same pool in the same run; then with `latencyMs` added before every statement (as a database across a
+ * network would), for both. Prints the ratios and the CPU time per callback of this process.
+ */
+async function serverCallbackBench() {
+  const url = process.env.DATABASE_URL;
+  console.log('\nflow.handleCallback on the PostgreSQL server vs a minimal one-UPDATE handler, same pool');
+  if (!url) {
+    console.log('  SKIPPED: DATABASE_URL is not set (e.g. postgres://user:password@127.0.0.1:5432/db)');
+    return;
+  }
+  const o = {
+    total: Number(process.env.BENCH_CALLBACKS ?? 1000),
+    concurrency: 16,
+    rounds: 3,
+    warmup: 200,
+  };
+  const perContender = o.warmup + o.rounds * o.total;
+  const schema = `bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Pool({ connectionString: url, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const pool = new pg.Pool({ connectionString: url, max: 16, options: `-c search_path=${schema}` });
+  const version = (await pool.query('SHOW server_version')).rows[0].server_version;
+  console.log(
+    `  (PostgreSQL ${version}, Node ${process.version}, ${o.concurrency} in flight, ${o.rounds} alternating rounds of ${fmt(o.total)}; medians; CPU: this process, user + system)`,
+  );
+  try {
+    await new PostgresPaymentStore(pool).migrate();
+    for (const latencyMs of [0, 2]) {
+      const db = latencyMs === 0 ? pool : delayed(pool, latencyMs);
+      const store = new PostgresPaymentStore(db);
+      const daraja = new Daraja({ consumerKey: 'k', consumerSecret: 's', baseUrl: 'http://127.0.0.1:9' });
+      const flow = createPaymentFlow({
+        daraja,
+        store,
+        callbackUrl: 'https://example.com/cb',
+        callbackSecret: SECRET,
+        onCompleted: () => {},
+      });
+      await insertPayments(pool, `f${latencyMs}_`, perContender);
+      await insertPayments(pool, `m${latencyMs}_`, perContender);
+      const requests = Array.from({ length: perContender }, (_, i) => {
+        const callbackUrl = new URL(flow.callbackUrlFor(`pay_f${latencyMs}_${i}`));
+        return {
+          body: buildStkCallback({
+            checkoutRequestId: `ws_CO_f${latencyMs}_${i}`,
+            amount: 100,
+            phoneNumber: 254708374149,
+            mpesaReceiptNumber: `RS${latencyMs}X${i}`.padEnd(10, 'Z'),
+          }),
+          url: callbackUrl.pathname + callbackUrl.search,
+          remoteAddress: IP,
+        };
+      });
+      const bodies = Array.from({ length: perContender }, (_, i) =>
+        buildStkCallback({ checkoutRequestId: `ws_CO_m${latencyMs}_${i}`, amount: 100 }),
+      );
+      let f = 0;
+      let m = 0;
+      const result = await compareWithCpu(
+        {
+          // Minimal: parse by hand and set the status, nothing else (what an unsafe integration does).
+          minimal: async () => {
+            const k = m++;
+            const cb = bodies[k].Body.stkCallback;
+            await db.query(
+              "UPDATE daraja_payments SET status = 'completed', result_code = $2, completed_at = now(), updated_at = now() WHERE id = $1 AND status = 'pending'",
+              [`pay_m${latencyMs}_${k}`, String(cb.ResultCode)],
+            );
+          },
+          flow: async () => {
+            const ack = await flow.handleCallback(requests[f++]);
+            if (ack.outcome !== 'applied') throw new Error(`unexpected outcome ${ack.outcome} ${ack.reason}`);
+            await ack.afterAck; // the fulfilment runs after the answer: count it
+          },
+        },
+        o,
+      );
+      const ratio = result.flow.rate / result.minimal.rate;
+      const target = latencyMs === 0 ? 0.5 : 0.4;
+      const cpu = (r) =>
+        `${Math.round(r.user + r.system)} µs (${Math.round(r.user)} user + ${Math.round(r.system)} system)`;
+      console.log(`  ${latencyMs === 0 ? 'no added latency' : `${latencyMs} ms added per statement`}:`);
+      console.log(
+        `    minimal one-UPDATE handler ${fmt(result.minimal.rate).padStart(7)} /s (baseline)   CPU ${cpu(result.minimal)}`,
+      );
+      console.log(
+        `    flow.handleCallback        ${fmt(result.flow.rate).padStart(7)} /s   ${ratio.toFixed(2)}x baseline (target >= ${target}x: ${ratio >= target ? 'met' : 'NOT met'})   CPU ${cpu(result.flow)}`,
+      );
+      if (latencyMs === 0) {
+        const perCallback = result.flow.user + result.flow.system;
+        console.log(`    CPU per callback <= 400 µs: ${perCallback <= 400 ? 'met' : 'NOT met'}`);
+      }
+    }
+  } finally {
+    await pool.end();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+}
+
+/** `pool` with `ms` of latency added before each statement, as a database across a network has. */
+function delayed(pool, ms) {
+  return {
+    query: (text, params) => new Promise((r) => setTimeout(r, ms)).then(() => pool.query(text, params)),
+  };
+}
+
+if (process.env.BENCH_ONLY === 'server-callbacks') {
+  await serverCallbackBench();
+  process.exit(0);
+}
 await stkPushBench();
 parseBench();
 await callbackBench();
+await serverCallbackBench();
 await sizeBench();
