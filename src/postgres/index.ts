@@ -9,4 +9,4 @@ export type { PaymentStore } from '../payments/types.js';
 export type { Migration } from './migrations.js';
 export { MIGRATIONS } from './migrations.js';
 export type { SqlClient, SqlResult } from './store.js';
-export { PostgresPaymentStore } from './store.js';
+export { PostgresPaymentStore, type PostgresPaymentStoreOptions } from './store.js';

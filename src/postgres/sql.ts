@@ -158,11 +158,46 @@ export const APPLIED_VERSIONS = 'SELECT version FROM daraja_schema_migrations';
  * payment after the statement, `settlement` (`applied`, `duplicate` or `not_settled`) and `claimed`.
  * Data-modifying CTEs see one snapshot; the UPDATE re-checks its WHERE on the row as it is when locked.
  */
+/**
+ * The columns of `daraja_payments`, named: a statement prepared once per connection keeps its result
+ * columns when a later migration adds one (PostgreSQL refuses a cached plan whose result type changed).
+ */
+const PAYMENT_COLUMNS = [
+  'id',
+  'owner_id',
+  'amount',
+  'phone_number',
+  'account_reference',
+  'transaction_desc',
+  'metadata',
+  'idempotency_key',
+  'status',
+  'merchant_request_id',
+  'checkout_request_id',
+  'mpesa_receipt_number',
+  'result_code',
+  'result_desc',
+  'callback',
+  'settled_by',
+  'created_at',
+  'updated_at',
+  'completed_at',
+  'fulfilled_at',
+  'fulfilment_attempts',
+  'last_fulfilment_error',
+  'fulfilment_lease_until',
+  'next_check_at',
+  'final',
+  'corrected_from',
+  'status_checks',
+  'fulfilment_claim',
+];
+
 function settleCallback(find: string): string {
   const claimable = `$5 = 'completed' AND p.fulfilled_at IS NULL
                  AND ($14::integer IS NULL OR p.fulfilment_attempts < $14::integer)
                  AND (p.fulfilment_lease_until IS NULL OR p.fulfilment_lease_until <= now())`;
-  return `WITH found AS (SELECT * FROM daraja_payments WHERE ${find}),
+  return `WITH found AS (SELECT ${PAYMENT_COLUMNS.join(', ')} FROM daraja_payments WHERE ${find}),
   checked AS (
     SELECT * FROM found
      WHERE (checkout_request_id IS NULL OR checkout_request_id = $2)
@@ -180,7 +215,7 @@ function settleCallback(find: string): string {
       FROM checked c
      WHERE p.id = c.id AND (p.checkout_request_id IS NULL OR p.checkout_request_id = $2)
        AND (p.status = 'pending' OR ($5 = 'completed' AND $12 AND NOT p.final AND p.status <> 'completed'))
-    RETURNING p.*, p.fulfilment_claim <> c.fulfilment_claim AS claimed),
+    RETURNING ${PAYMENT_COLUMNS.map((c) => `p.${c}`).join(', ')}, p.fulfilment_claim <> c.fulfilment_claim AS claimed),
   duplicate AS (
     SELECT c.id FROM checked c
      WHERE NOT EXISTS (SELECT 1 FROM settled)
