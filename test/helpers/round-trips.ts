@@ -31,7 +31,9 @@ export function countRoundTrips(db: SqlClient): CountingClient {
       statements = [];
     },
     query(text, params) {
-      statements.push(text.trim().split('\n')[0]!.slice(0, 60));
+      // A named statement (`preparedStatements`) comes as node-postgres' `{ name, text, values }`.
+      const sql = typeof text === 'string' ? text : (text as { text: string }).text;
+      statements.push(sql.trim().split('\n')[0]!.slice(0, 60));
       return db.query(text, params);
     },
   };
@@ -54,14 +56,22 @@ export async function countedPglite(): Promise<CountedStore> {
   return { store, db, close: () => lite.close() };
 }
 
-/** On a fresh schema of the PostgreSQL server at `DATABASE_URL`, through a pool of several connections. */
-export async function countedServer(): Promise<CountedStore> {
+/**
+ * On a fresh schema of the PostgreSQL server at `DATABASE_URL`, through a pool of several connections
+ * (with the store's `preparedStatements` when asked).
+ */
+export async function countedServer(options: { preparedStatements?: boolean } = {}): Promise<CountedStore> {
   const schema = `rt_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4, options: `-c search_path=${schema}` });
+  await once((admin) => admin.query(`CREATE SCHEMA ${schema}`));
+  // Idle connections close soon: a suite opens one such store per test.
+  const pool = new pg.Pool({
+    connectionString: DATABASE_URL,
+    max: 4,
+    idleTimeoutMillis: 200,
+    options: `-c search_path=${schema}`,
+  });
   const db = countRoundTrips(pool);
-  const store = new PostgresPaymentStore(db);
+  const store = new PostgresPaymentStore(db, options);
   await store.migrate();
   db.reset();
   return {
@@ -69,8 +79,17 @@ export async function countedServer(): Promise<CountedStore> {
     db,
     close: async () => {
       await pool.end();
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await admin.end();
+      await once((admin) => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     },
   };
+}
+
+/** Run `fn` on a connection of its own, closed after. */
+async function once(fn: (admin: pg.Pool) => Promise<unknown>): Promise<void> {
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  try {
+    await fn(admin);
+  } finally {
+    await admin.end();
+  }
 }

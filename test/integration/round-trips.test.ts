@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentFlow, type Payment, type PaymentFlow } from '../../src/index.js';
-import { buildStkCallback } from '../../src/testing/index.js';
+import { buildStkCallback, describePaymentStoreConformance } from '../../src/testing/index.js';
 import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP } from '../fixtures/constants.js';
 import { makeClient } from '../helpers/client.js';
 import { startLocalDaraja } from '../helpers/local-daraja.js';
@@ -140,15 +140,38 @@ describe('database round trips per step of the flow', () => {
   });
 
   if (DATABASE_URL) {
-    it('on the PostgreSQL server: the same limits', async () => {
-      const counted = await countedServer();
-      try {
-        expectWithinLimits('the PostgreSQL server', await countSteps(counted));
-      } finally {
-        await counted.close();
-      }
-    });
+    it.each([false, true])(
+      'on the PostgreSQL server (preparedStatements: %s): the same limits',
+      async (prepared) => {
+        const counted = await countedServer({ preparedStatements: prepared });
+        try {
+          expectWithinLimits(
+            `the PostgreSQL server (preparedStatements: ${prepared})`,
+            await countSteps(counted),
+          );
+        } finally {
+          await counted.close();
+        }
+      },
+    );
   } else {
     it.skip('on the PostgreSQL server: SKIPPED: DATABASE_URL is not set (.ci/run starts PostgreSQL and sets it); PGlite covers the same SQL', () => {});
   }
 });
+
+// The store's prepared statements are another path to the same SQL: the conformance suite runs on it too.
+if (DATABASE_URL) {
+  const opened: CountedStore[] = [];
+  afterAll(() => Promise.all(opened.splice(0).map((c) => c.close())));
+  describePaymentStoreConformance(
+    'PostgresPaymentStore with preparedStatements on the PostgreSQL server',
+    async () => {
+      const counted = await countedServer({ preparedStatements: true });
+      opened.push(counted);
+      return counted.store;
+    },
+    { describe, it },
+  );
+} else {
+  it.skip('conformance with preparedStatements: SKIPPED: DATABASE_URL is not set (prepared statements need pg, not PGlite)', () => {});
+}
