@@ -6,7 +6,15 @@ import type { CallbackEvent, FulfilmentClaim, Payment, PaymentTransition } from 
  */
 export interface CallbackSettlement {
   /** How to find the payment: by our id (a token-verified callback) or by its `CheckoutRequestID`. */
-  find: { id: string } | { checkoutRequestId: string };
+  find:
+    | {
+        /** Our id (`pay_…`). */
+        id: string;
+      }
+    | {
+        /** The `CheckoutRequestID` of its push. */
+        checkoutRequestId: string;
+      };
   /** What the payment must match for anything to be written; `null` skips a check. */
   expect: {
     /** The callback's `CheckoutRequestID`: the payment's must be this one, or not set yet. */
@@ -19,7 +27,12 @@ export interface CallbackSettlement {
   /** The final transition the callback brings (as {@link PaymentStore.transition} takes it). */
   transition: PaymentTransition;
   /** The fulfilment claim to take when the transition completes the payment (as {@link PaymentStore.claimFulfilment}). */
-  claim: { leaseMs: number; maxAttempts?: number };
+  claim: {
+    /** How long the claim holds, in ms of the store's clock. */
+    leaseMs: number;
+    /** No claim once this many attempts were made. */
+    maxAttempts?: number;
+  };
   /** The callback's audit row; the store sets its `outcome`, `reason` and `paymentId`. */
   event: CallbackEvent;
 }

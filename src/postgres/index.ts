@@ -5,7 +5,7 @@
  * @packageDocumentation
  * @module daraja-sdk/postgres
  */
-export type { PaymentStore } from '../payments/types.js';
+export type { CallbackSettlement, CallbackSettlementResult, PaymentStore } from '../payments/types.js';
 export type { Migration } from './migrations.js';
 export { MIGRATIONS } from './migrations.js';
 export type { SqlClient, SqlResult } from './store.js';

@@ -1,3 +1,4 @@
+import type { DarajaConfigError } from '../core/errors.js';
 import type * as contract from '../payments/types.js';
 import { schemaError, uniqueViolation } from './errors.js';
 import { MIGRATIONS, migrationStatement } from './migrations.js';
