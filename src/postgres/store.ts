@@ -1,6 +1,6 @@
 import type { DarajaConfigError } from '../core/errors.js';
 import type * as contract from '../payments/types.js';
-import { schemaError, uniqueViolation } from './errors.js';
+import { schemaError, uniqueViolation } from './failures.js';
 import { MIGRATIONS, migrationStatement } from './migrations.js';
 import { fencingToken, type Row, toClaim, toDate, toEvent, toJsonText, toPayment } from './rows.js';
 import * as SQL from './sql.js';
