@@ -59,3 +59,30 @@ export async function compare(contenders, options) {
 }
 
 export const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+/**
+ * Like {@link compare}, also measuring this process's CPU time per operation (user and system, in µs)
+ * in each round: the medians of each contender's rate and CPU.
+ */
+export async function compareWithCpu(contenders, options) {
+  const samples = Object.fromEntries(
+    Object.keys(contenders).map((k) => [k, { rate: [], user: [], system: [] }]),
+  );
+  for (const fn of Object.values(contenders)) await throughput(fn, { ...options, total: options.warmup });
+  for (let r = 0; r < options.rounds; r++) {
+    for (const [name, fn] of Object.entries(contenders)) {
+      const cpu = process.cpuUsage();
+      samples[name].rate.push(await throughput(fn, options));
+      const used = process.cpuUsage(cpu);
+      samples[name].user.push(used.user / options.total);
+      samples[name].system.push(used.system / options.total);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(
+    Object.entries(samples).map(([k, v]) => [
+      k,
+      { rate: median(v.rate), user: median(v.user), system: median(v.system) },
+    ]),
+  );
+}

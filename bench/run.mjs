@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { build } from 'esbuild';
 import ky from 'ky';
+import pg from 'pg';
 import {
   createPaymentFlow,
   Daraja,
@@ -14,7 +15,7 @@ import {
 } from '../dist/index.js';
 import { PostgresPaymentStore } from '../dist/postgres.js';
 import { buildStkCallback } from '../dist/testing.js';
-import { compare, fmt, startServer } from './lib.mjs';
+import { compare, compareWithCpu, fmt, startServer } from './lib.mjs';
 
 const SHORTCODE = '174379';
 const PASSKEY = 'bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919';
@@ -297,7 +298,145 @@ async function callbackBench() {
   await db.close();
 }
 
+/** `count` pending payments with their CheckoutRequestIDs, inserted at once: `${prefix}${i}`. */
+async function insertPayments(db, prefix, count) {
+  await db.query(
+    `INSERT INTO daraja_payments (id, owner_id, amount, phone_number, account_reference, transaction_desc,
+            status, checkout_request_id, merchant_request_id, created_at, updated_at)
+     SELECT 'pay_' || $1 || i, 'u', 100, '254708374149', 'B', 'Payment', 'pending', 'ws_CO_' || $1 || i, 'm',
+            now(), now()
+       FROM generate_series(0, $2 - 1) AS i`,
+    [prefix, count],
+  );
+}
+
+/**
+ * handleCallback on the PostgreSQL server, 16 in flight, against a minimal handler (one UPDATE) on the
+ * same pool in the same run; then with `latencyMs` added before every statement (as a database across a
+ * network would), for both. Prints the ratios and the CPU time per callback of this process.
+ */
+async function serverCallbackBench() {
+  const url = process.env.DATABASE_URL;
+  console.log('\nflow.handleCallback on the PostgreSQL server vs a minimal one-UPDATE handler, same pool');
+  if (!url) {
+    console.log('  SKIPPED: DATABASE_URL is not set (e.g. postgres://user:password@127.0.0.1:5432/db)');
+    return;
+  }
+  const o = {
+    total: Number(process.env.BENCH_CALLBACKS ?? 1000),
+    concurrency: 16,
+    rounds: 3,
+    warmup: 200,
+  };
+  const perContender = o.warmup + o.rounds * o.total;
+  const schema = `bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Pool({ connectionString: url, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const pool = new pg.Pool({ connectionString: url, max: 16, options: `-c search_path=${schema}` });
+  const version = (await pool.query('SHOW server_version')).rows[0].server_version;
+  console.log(
+    `  (PostgreSQL ${version}, Node ${process.version}, ${o.concurrency} in flight, ${o.rounds} alternating rounds of ${fmt(o.total)}; medians; CPU: this process, user + system)`,
+  );
+  try {
+    await new PostgresPaymentStore(pool).migrate();
+    for (const latencyMs of [0, 2]) {
+      const db = latencyMs === 0 ? pool : delayed(pool, latencyMs);
+      const result = await compareWithCpu(await contenders(pool, db, `${latencyMs}_`, perContender), o);
+      const target = latencyMs === 0 ? 0.5 : 0.4;
+      const cpu = (r) =>
+        `${Math.round(r.user + r.system)} µs (${Math.round(r.user)} user + ${Math.round(r.system)} system)`;
+      console.log(`  ${latencyMs === 0 ? 'no added latency' : `${latencyMs} ms added per statement`}:`);
+      console.log(
+        `    minimal one-UPDATE handler              ${fmt(result.minimal.rate).padStart(6)} /s (baseline)   CPU ${cpu(result.minimal)}`,
+      );
+      for (const [name, label] of [
+        ['flow', 'flow.handleCallback                    '],
+        ['prepared', 'flow.handleCallback, preparedStatements'],
+      ]) {
+        const r = result[name];
+        const ratio = r.rate / result.minimal.rate;
+        const cpuTarget =
+          latencyMs === 0 ? ` (target <= 400 µs: ${r.user + r.system <= 400 ? 'met' : 'NOT met'})` : '';
+        console.log(
+          `    ${label} ${fmt(r.rate).padStart(6)} /s   ${ratio.toFixed(2)}x (target >= ${target}x: ${ratio >= target ? 'met' : 'NOT met'})   CPU ${cpu(r)}${cpuTarget}`,
+        );
+      }
+    }
+  } finally {
+    await pool.end();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+}
+
+/**
+ * The three contenders on fresh payments each: the minimal handler (parse by hand and set the status,
+ * nothing else: what an unsafe integration does), and handleCallback on the store as constructed by
+ * default and with prepared statements (pg only), each callback's fulfilment included.
+ */
+async function contenders(pool, db, tag, count) {
+  const daraja = new Daraja({ consumerKey: 'k', consumerSecret: 's', baseUrl: 'http://127.0.0.1:9' });
+  const handler = async (name, preparedStatements) => {
+    const flow = createPaymentFlow({
+      daraja,
+      store: new PostgresPaymentStore(db, { preparedStatements }),
+      callbackUrl: 'https://example.com/cb',
+      callbackSecret: SECRET,
+      onCompleted: () => {},
+    });
+    const prefix = `${name}${tag}`;
+    await insertPayments(pool, prefix, count);
+    const requests = Array.from({ length: count }, (_, i) => {
+      const callbackUrl = new URL(flow.callbackUrlFor(`pay_${prefix}${i}`));
+      const body = buildStkCallback({
+        checkoutRequestId: `ws_CO_${prefix}${i}`,
+        amount: 100,
+        phoneNumber: 254708374149,
+        mpesaReceiptNumber: `R${prefix.replace('_', '')}X${i}`.toUpperCase().padEnd(10, 'Z'),
+      });
+      return { body, url: callbackUrl.pathname + callbackUrl.search, remoteAddress: IP };
+    });
+    let next = 0;
+    return async () => {
+      const ack = await flow.handleCallback(requests[next++]);
+      if (ack.outcome !== 'applied') throw new Error(`unexpected outcome ${ack.outcome} ${ack.reason}`);
+      await ack.afterAck; // the fulfilment runs after the answer: count it
+    };
+  };
+  await insertPayments(pool, `m${tag}`, count);
+  const bodies = Array.from({ length: count }, (_, i) =>
+    buildStkCallback({ checkoutRequestId: `ws_CO_m${tag}${i}`, amount: 100 }),
+  );
+  let m = 0;
+  return {
+    minimal: async () => {
+      const k = m++;
+      const cb = bodies[k].Body.stkCallback;
+      await db.query(
+        "UPDATE daraja_payments SET status = 'completed', result_code = $2, completed_at = now(), updated_at = now() WHERE id = $1 AND status = 'pending'",
+        [`pay_m${tag}${k}`, String(cb.ResultCode)],
+      );
+    },
+    flow: await handler('f', false),
+    prepared: await handler('p', true),
+  };
+}
+
+/** `pool` with `ms` of latency added before each statement, as a database across a network has. */
+function delayed(pool, ms) {
+  return {
+    query: (text, params) => new Promise((r) => setTimeout(r, ms)).then(() => pool.query(text, params)),
+  };
+}
+
+if (process.env.BENCH_ONLY === 'callbacks') {
+  // Only the callback figures: `BENCH_ONLY=callbacks node bench/run.mjs` after `npm run build`.
+  await callbackBench();
+  await serverCallbackBench();
+  process.exit(0);
+}
 await stkPushBench();
 parseBench();
 await callbackBench();
+await serverCallbackBench();
 await sizeBench();

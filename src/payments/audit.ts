@@ -15,6 +15,14 @@ function deeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
+/** Whether JSON `text` holds fewer than `limit` brackets, so that its value cannot nest `limit` deep. */
+function fewBrackets(text: string, limit: number): boolean {
+  let brackets = 0;
+  for (let i = text.indexOf('{'); i !== -1 && brackets < limit; i = text.indexOf('{', i + 1)) brackets++;
+  for (let i = text.indexOf('['); i !== -1 && brackets < limit; i = text.indexOf('[', i + 1)) brackets++;
+  return brackets < limit;
+}
+
 /** The body as text (its JSON, for a parsed body) and as the bytes it was received as. */
 function textAndBytes(body: unknown): { text: string; bytes: Uint8Array } {
   if (body instanceof Uint8Array) return { text: Buffer.from(body).toString('utf8'), bytes: body };
@@ -55,7 +63,7 @@ export function auditedBody(body: unknown): {
     body instanceof Uint8Array ||
     text === '[unserialisable body]' ||
     text.length > AUDIT_MAX_BYTES ||
-    deeperThan(body, AUDIT_MAX_DEPTH);
+    (!fewBrackets(text, AUDIT_MAX_DEPTH) && deeperThan(body, AUDIT_MAX_DEPTH));
   return { body: asText ? text.slice(0, AUDIT_MAX_BYTES) : (JSON.parse(text) as unknown), fingerprint };
 }
 

@@ -1,3 +1,9 @@
+import {
+  appliedOutcome,
+  type CallbackSettlement,
+  type CallbackSettlementResult,
+  settlementChecks,
+} from './settlement.js';
 import type {
   CallbackEvent,
   CreateResult,
@@ -152,6 +158,10 @@ export class MemoryPaymentStore implements PaymentStore {
 
   /** {@inheritDoc PaymentStore.transition} */
   async transition(id: string, t: PaymentTransition): Promise<TransitionResult> {
+    return this.#transition(id, t);
+  }
+
+  #transition(id: string, t: PaymentTransition, callback?: unknown): TransitionResult {
     const row = this.#rows.get(id);
     if (!row) return { applied: false, payment: undefined, reason: 'not_found' };
     const correcting =
@@ -182,7 +192,7 @@ export class MemoryPaymentStore implements PaymentStore {
     row.resultCode = t.resultCode;
     row.resultDesc = t.resultDesc;
     row.mpesaReceiptNumber = t.mpesaReceiptNumber;
-    row.callback = frozenCopy(t.callback ?? null);
+    row.callback = callback === undefined ? frozenCopy(t.callback ?? null) : callback;
     row.settledBy = t.settledBy;
     row.completedAt = now;
     row.updatedAt = now;
@@ -320,11 +330,39 @@ export class MemoryPaymentStore implements PaymentStore {
     return due.slice(0, Math.max(0, o.limit)).map((row) => this.#claim(row, now, o.leaseMs));
   }
 
+  /** {@inheritDoc PaymentStore.settleCallback} */
+  async settleCallback(s: CallbackSettlement): Promise<CallbackSettlementResult> {
+    const id = 'id' in s.find ? s.find.id : this.#byCheckout.get(s.find.checkoutRequestId);
+    const row = id === undefined ? undefined : this.#rows.get(id);
+    if (!row) return { outcome: 'not_found', payment: undefined };
+    const { passes, duplicate } = settlementChecks(row, s);
+    if (duplicate) {
+      this.#record({ ...s.event, outcome: 'duplicate', reason: 'already_settled', paymentId: row.id });
+      return { outcome: 'duplicate', payment: publicCopy(row) };
+    }
+    // The callback's body is usually its audit row's too: copied once for both.
+    const body = frozenCopy(s.event.body);
+    const callback = s.transition.callback === s.event.body ? body : undefined;
+    const settled = passes ? this.#transition(row.id, s.transition, callback) : undefined;
+    if (!settled?.applied) return { outcome: 'not_settled', payment: publicCopy(row) };
+    const now = this.#time();
+    const claim = this.#claimable(row, now, s.claim.maxAttempts)
+      ? this.#claim(row, now, s.claim.leaseMs)
+      : undefined;
+    const { outcome, reason } = appliedOutcome(row);
+    this.#record({ ...s.event, outcome, reason, paymentId: row.id }, body);
+    return { outcome, payment: claim?.payment ?? settled.payment, claim };
+  }
+
   /** {@inheritDoc PaymentStore.recordCallback} */
   async recordCallback(event: CallbackEvent): Promise<void> {
+    this.#record(event);
+  }
+
+  #record(event: CallbackEvent, body: unknown = frozenCopy(event.body)): void {
     if (this.#callbackIds.has(event.id)) return; // a replay of an event already kept
     this.#callbackIds.add(event.id);
-    this.#callbacks.push(frozenCopy(event));
+    this.#callbacks.push(Object.freeze({ ...event, receivedAt: new Date(event.receivedAt.getTime()), body }));
   }
 
   /** {@inheritDoc PaymentStore.listCallbacks} */

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 
 /**
@@ -24,8 +24,7 @@ export const SAFARICOM_CALLBACK_IPS: readonly string[] = Object.freeze([
 ]);
 
 const TOKEN_CONTEXT = 'daraja-sdk:stk-callback:';
-// Key for the double-HMAC comparison below: random per process, never stored or sent.
-const COMPARE_KEY = randomBytes(32);
+const NO_TOKEN = Buffer.alloc(32);
 
 /**
  * @internal
@@ -40,18 +39,24 @@ export function callbackToken(secret: string, paymentId: string): string {
 /**
  * @internal
  * Check a callback token in constant time against every accepted secret (the first signs new URLs; the
- * others are previous secrets kept during a rotation). Both sides are HMAC'd again so the comparison is
- * always over two 32-byte digests: a wrong length neither throws nor returns early.
+ * others are previous secrets kept during a rotation). Only the canonical base64url text of a 32-byte
+ * digest is a token; whether the given text is one depends on it alone (no secret), and anything else is
+ * compared as 32 zero bytes and refused, so a wrong length neither throws nor returns early. One HMAC per
+ * secret.
  */
 export function verifyCallbackToken(secrets: readonly string[], paymentId: string, token: string): boolean {
-  const given = createHmac('sha256', COMPARE_KEY).update(token).digest();
+  const decoded = Buffer.from(token, 'base64url');
+  const canonical = decoded.length === 32 && decoded.toString('base64url') === token;
+  const given = canonical ? decoded : NO_TOKEN;
   let ok = false;
   for (const secret of secrets) {
-    const expected = createHmac('sha256', COMPARE_KEY).update(callbackToken(secret, paymentId)).digest();
+    const expected = createHmac('sha256', secret)
+      .update(TOKEN_CONTEXT + paymentId)
+      .digest();
     // Non-short-circuiting: every secret is compared.
     ok = timingSafeEqual(given, expected) || ok;
   }
-  return ok;
+  return ok && canonical;
 }
 
 /** @internal Normalise an address: trim, strip the IPv6 zone and the IPv4-mapped prefix. */
@@ -114,6 +119,19 @@ function toInternational(raw: string): string {
   if (v.startsWith('0') && !v.startsWith('00')) v = `254${v.slice(1)}`;
   else if (v.length === 9 && /^[17*]/.test(v)) v = `254${v}`;
   return v;
+}
+
+/**
+ * @internal
+ * The payer's number when a callback carries it in full (not masked, not hashed), in the `254…` form:
+ * then {@link comparePhone} matches exactly this number (so a store can compare it).
+ */
+export function fullPhone(fromCallback: string | undefined): string | null {
+  if (fromCallback === undefined) return null;
+  const raw = fromCallback.trim();
+  if (/^[0-9a-f]{64}$/i.test(raw)) return null;
+  const candidate = toInternational(raw);
+  return /^\d{6,}$/.test(candidate) ? candidate : null;
 }
 
 /** Visible subscriber digits (of the 9 after `254`) a masked number must show to count as a match. */

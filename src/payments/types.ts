@@ -1,4 +1,7 @@
 import type { PaymentStatus } from '../core/payment-status.js';
+import type { CallbackSettlement, CallbackSettlementResult } from './settlement.js';
+
+export type { CallbackSettlement, CallbackSettlementResult } from './settlement.js';
 
 /**
  * How a payment reached its status:
@@ -351,4 +354,14 @@ export interface PaymentStore {
    * callback event are kept. Returns how many rows were deleted.
    */
   pruneRejectedCallbacks(options: { olderThanMs: number }): Promise<number>;
+  /**
+   * Optional: settle one final callback in one atomic step (one round trip for a database): find the
+   * payment; if it passes `expect`, apply `transition` exactly as {@link PaymentStore.transition} would,
+   * claim the fulfilment as {@link PaymentStore.claimFulfilment} would when the payment is now
+   * `completed`, and record `event` as {@link PaymentStore.recordCallback} would, with its outcome; or
+   * record a duplicate of the payment's result; or write nothing (see {@link CallbackSettlementResult}).
+   * The flow uses it when present and otherwise calls the methods above one by one, with the same
+   * outcomes; the conformance suite checks that both paths store the same state.
+   */
+  settleCallback?(settlement: CallbackSettlement): Promise<CallbackSettlementResult>;
 }

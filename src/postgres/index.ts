@@ -5,8 +5,8 @@
  * @packageDocumentation
  * @module daraja-sdk/postgres
  */
-export type { PaymentStore } from '../payments/types.js';
+export type { CallbackSettlement, CallbackSettlementResult, PaymentStore } from '../payments/types.js';
 export type { Migration } from './migrations.js';
 export { MIGRATIONS } from './migrations.js';
 export type { SqlClient, SqlResult } from './store.js';
-export { PostgresPaymentStore } from './store.js';
+export { PostgresPaymentStore, type PostgresPaymentStoreOptions } from './store.js';

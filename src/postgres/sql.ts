@@ -146,3 +146,100 @@ export const MIGRATIONS_TABLE_EXISTS =
 
 /** The applied migration versions. */
 export const APPLIED_VERSIONS = 'SELECT version FROM daraja_schema_migrations';
+
+/**
+ * `PaymentStore.settleCallback` in one statement: find the payment (`find`, by id or CheckoutRequestID),
+ * check it (`$2` CheckoutRequestID, `$3` amount or `NULL`, `$4` phone or `NULL`), apply the transition
+ * as {@link TRANSITION} does (`$5` status, `$6` result code, `$7` description, `$8` receipt, `$9`
+ * MerchantRequestID, `$10` callback, `$11` settled by, `$12` final) and take the fulfilment claim with it
+ * as {@link CLAIM_FULFILMENT} does (`$13` lease in ms, `$14` attempt cap or `NULL`); or see that the
+ * payment already has exactly this result (a duplicate); and keep the audit row of either (`$15`…`$21`:
+ * event id, received at, CheckoutRequestID, address, body, bytes, SHA-256). One row: the
+ * payment after the statement, `settlement` (`applied`, `duplicate` or `not_settled`) and `claimed`.
+ * Data-modifying CTEs see one snapshot; the UPDATE re-checks its WHERE on the row as it is when locked.
+ */
+/**
+ * The columns of `daraja_payments`, named: a statement prepared once per connection keeps its result
+ * columns when a later migration adds one (PostgreSQL refuses a cached plan whose result type changed).
+ */
+const PAYMENT_COLUMNS = [
+  'id',
+  'owner_id',
+  'amount',
+  'phone_number',
+  'account_reference',
+  'transaction_desc',
+  'metadata',
+  'idempotency_key',
+  'status',
+  'merchant_request_id',
+  'checkout_request_id',
+  'mpesa_receipt_number',
+  'result_code',
+  'result_desc',
+  'callback',
+  'settled_by',
+  'created_at',
+  'updated_at',
+  'completed_at',
+  'fulfilled_at',
+  'fulfilment_attempts',
+  'last_fulfilment_error',
+  'fulfilment_lease_until',
+  'next_check_at',
+  'final',
+  'corrected_from',
+  'status_checks',
+  'fulfilment_claim',
+];
+
+function settleCallback(find: string): string {
+  const claimable = `$5 = 'completed' AND p.fulfilled_at IS NULL
+                 AND ($14::integer IS NULL OR p.fulfilment_attempts < $14::integer)
+                 AND (p.fulfilment_lease_until IS NULL OR p.fulfilment_lease_until <= now())`;
+  return `WITH found AS (SELECT ${PAYMENT_COLUMNS.join(', ')} FROM daraja_payments WHERE ${find}),
+  checked AS (
+    SELECT * FROM found
+     WHERE (checkout_request_id IS NULL OR checkout_request_id = $2)
+       AND ($3::integer IS NULL OR amount = $3::integer) AND ($4::text IS NULL OR phone_number = $4::text)),
+  settled AS (
+    UPDATE daraja_payments p
+       SET status = $5, result_code = $6, result_desc = $7, mpesa_receipt_number = $8,
+           merchant_request_id = COALESCE(p.merchant_request_id, $9), checkout_request_id = COALESCE(p.checkout_request_id, $2),
+           callback = $10, settled_by = $11, final = $12,
+           corrected_from = CASE WHEN p.status = 'pending' THEN NULL ELSE p.status END,
+           completed_at = now(), updated_at = now(),
+           fulfilment_lease_until = CASE WHEN ${claimable} THEN now() + $13 * interval '1 millisecond' ELSE p.fulfilment_lease_until END,
+           fulfilment_attempts = p.fulfilment_attempts + CASE WHEN ${claimable} THEN 1 ELSE 0 END,
+           fulfilment_claim = p.fulfilment_claim + CASE WHEN ${claimable} THEN 1 ELSE 0 END
+      FROM checked c
+     WHERE p.id = c.id AND (p.checkout_request_id IS NULL OR p.checkout_request_id = $2)
+       AND (p.status = 'pending' OR ($5 = 'completed' AND $12 AND NOT p.final AND p.status <> 'completed'))
+    RETURNING ${PAYMENT_COLUMNS.map((c) => `p.${c}`).join(', ')}, p.fulfilment_claim <> c.fulfilment_claim AS claimed),
+  duplicate AS (
+    SELECT c.id FROM checked c
+     WHERE NOT EXISTS (SELECT 1 FROM settled)
+       AND c.final AND c.status = $5 AND c.mpesa_receipt_number IS NOT DISTINCT FROM $8::text),
+  audit AS (
+    INSERT INTO daraja_callback_events
+           (id, received_at, outcome, reason, payment_id, checkout_request_id, remote_address, body, body_bytes,
+            body_sha256)
+    SELECT $15, $16::timestamptz,
+           CASE WHEN s.id IS NULL THEN 'duplicate' WHEN s.corrected_from IS NULL THEN 'applied' ELSE 'late_success' END,
+           CASE WHEN s.id IS NULL THEN 'already_settled' WHEN s.corrected_from IS NULL THEN NULL
+                ELSE 'was_' || s.corrected_from END,
+           c.id, $17, $18, $19, $20, $21
+      FROM checked c LEFT JOIN settled s ON s.id = c.id
+     WHERE s.id IS NOT NULL OR EXISTS (SELECT 1 FROM duplicate)
+    ON CONFLICT (id) DO NOTHING)
+  SELECT 'applied' AS settlement, s.* FROM settled s
+  UNION ALL
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM duplicate) THEN 'duplicate' ELSE 'not_settled' END, f.*, false
+    FROM found f WHERE NOT EXISTS (SELECT 1 FROM settled)`;
+}
+
+/** {@link settleCallback} finding the payment by id (`$1`). */
+export const SETTLE_CALLBACK_BY_ID = settleCallback('id = $1');
+
+/** {@link settleCallback} finding the payment by CheckoutRequestID (`$1`). */
+export const SETTLE_CALLBACK_BY_CHECKOUT = settleCallback('checkout_request_id = $1');

@@ -4,6 +4,7 @@ import { checkoutTests, creationTests } from './conformance-create.js';
 import type { ConformanceContext } from './conformance-fixtures.js';
 import { fulfilmentClaimTests, fulfilmentRetryTests } from './conformance-fulfilment.js';
 import { dueFulfilmentTests, duePendingTests } from './conformance-reconcile.js';
+import { settleCallbackTests } from './conformance-settle.js';
 import { lateSuccessTests, transitionTests } from './conformance-transitions.js';
 
 /** The test-runner functions the suite registers its tests with (vitest, jest, mocha or `node:test`). */
@@ -39,6 +40,7 @@ const GROUPS: readonly ((ctx: ConformanceContext) => void)[] = [
   duePendingTests,
   dueFulfilmentTests,
   callbackLogTests,
+  settleCallbackTests,
 ];
 
 /**
@@ -47,7 +49,8 @@ const GROUPS: readonly ((ctx: ConformanceContext) => void)[] = [
  * correction of a give-up by a final success), unique receipts and checkout ids, receipt enrichment,
  * fenced fulfilment claims on the store's clock (a stale holder can neither complete nor release),
  * attempt caps, fair and disjoint reconciliation claims with backoff, idempotent creates, and an audit
- * log of callbacks that can be pruned of unauthenticated rejections only. Run it against your own store
+ * log of callbacks that can be pruned of unauthenticated rejections only, and (for a store that has the
+ * optional `settleCallback`) the same outcomes and stored state as the calls one by one. Run it against your own store
  * before trusting it with money.
  *
  * Each test gets a fresh store from `makeStore`. Assertions use `node:assert`, so any runner works. The

@@ -22,12 +22,20 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-/** Wrap a store to count the transitions that applied. */
+/** Wrap a store to count the transitions that applied (one by one, or within `settleCallback`). */
 function counting(store: PaymentStore) {
   const applied: string[] = [];
   const wrapped = new Proxy(store, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
+      if (key === 'settleCallback' && target.settleCallback) {
+        return async (settlement: Parameters<NonNullable<PaymentStore['settleCallback']>>[0]) => {
+          const result = await target.settleCallback!(settlement);
+          if (result.outcome === 'applied' || result.outcome === 'late_success')
+            applied.push(`${result.payment!.id}:${settlement.transition.status}`);
+          return result;
+        };
+      }
       if (key !== 'transition') return typeof value === 'function' ? value.bind(target) : value;
       return async (...args: Parameters<PaymentStore['transition']>) => {
         const result = await target.transition(...args);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { isDarajaConfigError } from '../../core/errors.js';
 import { auditedBody, bodyFingerprint } from '../audit.js';
 import type { JournalEntry } from '../journal.js';
@@ -11,6 +10,7 @@ import {
   errorText,
   type FlowContext,
   PAYMENT_ID,
+  randomId,
   TIMED_OUT,
   withDeadline,
 } from './context.js';
@@ -37,7 +37,7 @@ function header(headers: CallbackRequest['headers'], name: string): string | und
 export async function handleCallback(ctx: FlowContext, request: CallbackRequest): Promise<CallbackResponse> {
   const started = Date.now(); // deadlines run on the real clock, whatever `now` says
   const receivedAt = ctx.now();
-  const eventId = `cbe_${randomBytes(12).toString('base64url')}`;
+  const eventId = randomId('cbe_');
   const req = (typeof request === 'object' && request !== null ? request : {}) as CallbackRequest;
   const url = typeof req.url === 'string' ? req.url : null;
   let paymentHint: string | null = null;
@@ -68,7 +68,7 @@ export async function handleCallback(ctx: FlowContext, request: CallbackRequest)
     }
     const unreadable = unreadableBody(req.body);
     if (unreadable) warnBody(ctx, unreadable);
-    const input: CallbackInput = { eventId, receivedAt, url, address, ...auditedBody(req.body) };
+    const input: CallbackInput = { eventId, receivedAt, url, query, address, ...auditedBody(req.body) };
     const processing = processCallback(ctx, input);
     const result = await withDeadline(
       processing.then((done) => ({ done })),
@@ -188,7 +188,7 @@ async function journalCallback(
 ): Promise<CallbackResponse> {
   const entry: JournalEntry = {
     kind: 'callback',
-    id: `jrn_${randomBytes(12).toString('base64url')}`,
+    id: randomId('jrn_'),
     eventId: input.eventId,
     receivedAt: receivedAt.toISOString(),
     body: input.body,

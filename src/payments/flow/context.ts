@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { createLog, type Log } from '../../core/logger.js';
 import { RejectionSampler } from '../audit.js';
 import { type CallbackJournal, MemoryCallbackJournal } from '../journal.js';
@@ -23,6 +24,8 @@ export interface CallbackInput {
   /** The body as kept for audit (JSON, or the text). */
   body: unknown;
   url: string | null;
+  /** The URL's query, when already parsed (else read from `url`). */
+  query?: URLSearchParams;
   address: string | null;
   fingerprint: { bytes: number; sha256: string };
 }
@@ -119,6 +122,23 @@ export function createFlowContext(o: PaymentFlowOptions, secrets: readonly strin
 export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message.slice(0, 1000);
   return String(error).slice(0, 1000);
+}
+
+const ID_BYTES = 12;
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idOffset = idPool.length;
+
+/**
+ * A random id (`prefix` and 12 random bytes, base64url), drawn from a pool filled 256 ids at a time: one
+ * call into the system's random source per 256 callbacks instead of one each. Ids are not secrets.
+ */
+export function randomId(prefix: string): string {
+  if (idOffset + ID_BYTES > idPool.length) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  idOffset += ID_BYTES;
+  return prefix + idPool.toString('base64url', idOffset - ID_BYTES, idOffset);
 }
 
 export const TIMED_OUT = Symbol('timed out');

@@ -1,7 +1,7 @@
 import { isDarajaCallbackError } from '../../core/errors.js';
 import { parseStkCallback, type StkCallbackResult } from '../../inbound/stk-callback.js';
 
-import { comparePhone, ipMatches } from '../security.js';
+import { comparePhone, fullPhone, ipMatches } from '../security.js';
 import type { CallbackEvent, Payment } from '../types.js';
 import { type CallbackInput, type FlowContext, PAYMENT_ID, type Processed } from './context.js';
 import { afterSettled, confirmByQuery, enrich, fromCallback, type SuccessCallback } from './settle.js';
@@ -38,7 +38,7 @@ export async function processCallback(ctx: FlowContext, input: CallbackInput): P
     return { outcome, reason, paymentId: event.paymentId, ...(after ? { after } : {}) };
   };
 
-  const query = new URL(input.url ?? '/', 'http://callback.invalid').searchParams;
+  const query = input.query ?? new URL(input.url ?? '/', 'http://callback.invalid').searchParams;
   const hintedId = query.get(CALLBACK_URL_PARAMS.payment);
   let parsed: StkCallbackResult;
   try {
@@ -51,20 +51,13 @@ export async function processCallback(ctx: FlowContext, input: CallbackInput): P
   }
   event.checkoutRequestId = parsed.checkoutRequestId;
 
-  // Link the callback to its payment.
-  let payment: Payment | undefined;
-  if (ctx.verifyToken) {
-    payment = await ctx.store.get(hintedId!);
-    if (!payment) return done('unmatched', 'unknown_payment');
-  } else {
-    payment = await ctx.store.getByCheckoutRequestId(parsed.checkoutRequestId);
-    if (!payment && hintedId && PAYMENT_ID.test(hintedId)) {
-      // Without tokens, the id in the URL is a hint only: it must agree with the CheckoutRequestID.
-      const hinted = await ctx.store.get(hintedId);
-      if (hinted && hinted.checkoutRequestId === parsed.checkoutRequestId) payment = hinted;
-    }
-    if (!payment) return done('unmatched', 'unknown_checkout_request_id');
-  }
+  // The common case in one step, when the store can: settle it, claim its fulfilment, keep its audit row.
+  const once = await settleAtOnce(ctx, input, parsed, hintedId, event);
+  if (once && 'outcome' in once) return once;
+
+  // Link the callback to its payment (already read, if the store wrote nothing above).
+  const payment = once ? once.payment : await findPayment(ctx, parsed.checkoutRequestId, hintedId);
+  if (!payment) return done('unmatched', ctx.verifyToken ? 'unknown_payment' : 'unknown_checkout_request_id');
   event.paymentId = payment.id;
   if (ctx.verifyToken && ctx.allowedIps !== false && !ipMatches(ctx.allowedIps, input.address ?? undefined)) {
     ctx.log.warn(
@@ -82,6 +75,65 @@ export async function processCallback(ctx: FlowContext, input: CallbackInput): P
   }
   if (parsed.status !== 'completed') return recordFailure(ctx, payment, parsed, done);
   return recordSuccess(ctx, payment, parsed, done);
+}
+
+/**
+ * The payment of a callback: by the id in its (token-verified) URL, or else by its CheckoutRequestID;
+ * without tokens, the id in the URL is a hint only, which must agree with the CheckoutRequestID.
+ */
+async function findPayment(
+  ctx: FlowContext,
+  checkoutRequestId: string,
+  hintedId: string | null,
+): Promise<Payment | undefined> {
+  if (ctx.verifyToken) return ctx.store.get(hintedId!);
+  const payment = await ctx.store.getByCheckoutRequestId(checkoutRequestId);
+  if (payment || !hintedId || !PAYMENT_ID.test(hintedId)) return payment;
+  const hinted = await ctx.store.get(hintedId);
+  return hinted?.checkoutRequestId === checkoutRequestId ? hinted : undefined;
+}
+
+/**
+ * A final callback, with a store that has `settleCallback`: the checks that need the payment (its
+ * CheckoutRequestID, amount and full phone number) go to the store with the transition, so an applied
+ * callback or a duplicate takes one round trip. Returns what was decided, or else the payment as the
+ * store read it (nothing written: the steps below decide), or `undefined` when this callback needs
+ * them from the start (no such method, a masked or hashed phone, a query to confirm, an address to reject).
+ */
+async function settleAtOnce(
+  ctx: FlowContext,
+  input: CallbackInput,
+  parsed: StkCallbackResult,
+  hintedId: string | null,
+  event: CallbackEvent,
+): Promise<Processed | { payment: Payment | undefined } | undefined> {
+  const settle = ctx.store.settleCallback;
+  if (!settle || parsed.status === 'pending') return undefined;
+  if (ctx.verifyToken && ctx.allowedIps !== false && !ipMatches(ctx.allowedIps, input.address ?? undefined))
+    return undefined;
+  const success = parsed.status === 'completed';
+  const checkPhone = success && ctx.o.verifyPhone !== false;
+  const phoneNumber = checkPhone ? fullPhone(parsed.phoneNumberRaw) : null;
+  if ((checkPhone && phoneNumber === null) || (success && ctx.o.confirmWithQuery === true)) return undefined;
+  const result = await settle.call(ctx.store, {
+    find: ctx.verifyToken ? { id: hintedId! } : { checkoutRequestId: parsed.checkoutRequestId },
+    expect: {
+      checkoutRequestId: parsed.checkoutRequestId,
+      amount: success && ctx.o.verifyAmount !== false ? parsed.amount : null,
+      phoneNumber,
+    },
+    transition: fromCallback(parsed),
+    claim: { leaseMs: ctx.t.lease, maxAttempts: ctx.t.maxAttempts },
+    event,
+  });
+  const { outcome, payment, claim } = result;
+  if (outcome === 'not_found' && !ctx.verifyToken) return undefined; // the URL's hint may still find it
+  if (outcome === 'not_found' || outcome === 'not_settled') return { payment };
+  const paymentId = payment!.id;
+  if (outcome === 'duplicate') return { outcome, reason: 'already_settled', paymentId };
+  const claimedAt = performance.now();
+  const reason = outcome === 'late_success' ? `was_${payment!.correctedFrom}` : null;
+  return { outcome, reason, paymentId, after: () => afterSettled(ctx, payment!, claim, claimedAt) };
 }
 
 /** A final failure (cancelled, timeout, failed): settles a pending payment, never overrules a final one. */

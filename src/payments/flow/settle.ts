@@ -1,9 +1,9 @@
 import type { PaymentStatus } from '../../core/payment-status.js';
 import { parseStkCallback, type StkCallbackResult } from '../../inbound/stk-callback.js';
 import type { StkQueryResponse } from '../../resources/stk/stk.js';
-import type { Payment, PaymentTransition, ReceiptEnrichment, SettledBy } from '../types.js';
+import type { FulfilmentClaim, Payment, PaymentTransition, ReceiptEnrichment, SettledBy } from '../types.js';
 import type { FlowContext, FulfilmentOutcome, Processed } from './context.js';
-import { fulfil } from './fulfil.js';
+import { fulfil, runFulfilment } from './fulfil.js';
 import { queryStatus } from './query.js';
 
 /** A success callback, whose receipt settles or enriches a payment. */
@@ -105,8 +105,16 @@ async function keptSuccess(ctx: FlowContext, paymentId: string, checkoutRequestI
   return undefined;
 }
 
-/** Only the winner of a transition gets here: fulfil a completed payment, report a failed one. */
-export async function afterSettled(ctx: FlowContext, payment: Payment): Promise<FulfilmentOutcome> {
+/**
+ * Only the winner of a transition gets here: fulfil a completed payment (under `claim`, when the store
+ * took it with the transition, at `claimedAt`), report a failed one.
+ */
+export async function afterSettled(
+  ctx: FlowContext,
+  payment: Payment,
+  claim?: FulfilmentClaim,
+  claimedAt?: number,
+): Promise<FulfilmentOutcome> {
   ctx.lastQuery.delete(payment.id);
   if (payment.status === 'completed') {
     if (payment.correctedFrom !== null) {
@@ -116,7 +124,7 @@ export async function afterSettled(ctx: FlowContext, payment: Payment): Promise<
       });
       await runHook(ctx, 'onLateSuccess', payment);
     }
-    return fulfil(ctx, payment.id);
+    return claim ? runFulfilment(ctx, claim, false, claimedAt) : fulfil(ctx, payment.id);
   }
   await runHook(ctx, 'onFailed', payment);
   return 'skipped';

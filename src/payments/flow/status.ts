@@ -30,11 +30,12 @@ export async function checkStatus(
       ctx.lastQuery.set(payment.id, now);
       trimQueryMemory(ctx);
       const result = await queryStatus(ctx, payment.checkoutRequestId, false, requestOptions);
-      if (result?.final) await settleFromQuery(ctx, payment.id, result, 'query');
-    }
+      if (!result?.final) return payment; // nothing changed here: no second read
+      await settleFromQuery(ctx, payment.id, result, 'query');
+    } else return payment;
   } else if (payment.status === 'completed' && payment.fulfilledAt === null) {
     await fulfil(ctx, payment.id); // repair a fulfilment that failed earlier
-  }
+  } else return payment;
   return (await ctx.store.get(paymentId)) ?? payment;
 }
 

@@ -276,7 +276,14 @@ describe('callback probe', () => {
     const warn = spyWarn();
     const { flow, store } = quietFlow();
     const payment = await pendingPayment(flow);
-    const writes = ['recordCallback', 'transition', 'attachReceipt', 'create', 'claimFulfilment'] as const;
+    const writes = [
+      'recordCallback',
+      'transition',
+      'attachReceipt',
+      'create',
+      'claimFulfilment',
+      'settleCallback',
+    ] as const;
     const spies = writes.map((m) => vi.spyOn(store, m));
     for (let i = 0; i < 5; i++) {
       await probe(flow, { body: undefined, remoteAddress: undefined });

@@ -145,11 +145,15 @@ useMsw(
   }),
 );
 
-/** A store that fails every call while `down`, as a database does during an outage. */
-function unreliable(store: PaymentStore) {
+/**
+ * A store that fails every call while `down`, as a database does during an outage; `oneByOne` hides its
+ * `settleCallback`, as a store written before that method would be, so the flow takes the calls one by one.
+ */
+function unreliable(store: PaymentStore, oneByOne: boolean) {
   const state = { down: false };
   const proxy = new Proxy(store, {
     get(target, key, receiver) {
+      if (oneByOne && key === 'settleCallback') return undefined;
       const value = Reflect.get(target, key, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) =>
@@ -170,13 +174,16 @@ describe('model-based payment sequences, with failures (1,000 runs)', () => {
   it('a Daraja-completed payment always ends completed with its receipt; final statuses are Daraja’s word; effects once', async () => {
     let runs = 0;
     const seen = { lateSuccess: 0, enriched: 0, deferred: 0, gaveUp: 0 };
+    // Both paths of the flow: settleCallback when the store has it, the calls one by one when it has not.
+    const paths = { atOnce: 0, oneByOne: 0 };
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ truth, pushAnswerLost, events }) => {
+      fc.asyncProperty(scenario, fc.boolean(), async ({ truth, pushAnswerLost, events }, oneByOne) => {
         runs += 1;
+        paths[oneByOne ? 'oneByOne' : 'atOnce'] += 1;
         Object.assign(daraja, { decided: false, truth, next: 'auto', pushAnswerLost });
         let now = new Date('2026-06-01T10:00:00Z');
         const clock = () => now;
-        const { store, state } = unreliable(new MemoryPaymentStore({ now: clock }));
+        const { store, state } = unreliable(new MemoryPaymentStore({ now: clock }), oneByOne);
         const completed: Payment[] = [];
         const failed: Payment[] = [];
         const flow = createPaymentFlow({
@@ -323,5 +330,7 @@ describe('model-based payment sequences, with failures (1,000 runs)', () => {
     expect(seen.enriched).toBeGreaterThan(0);
     expect(seen.deferred).toBeGreaterThan(0);
     expect(seen.gaveUp).toBeGreaterThan(0);
+    expect(paths.atOnce).toBeGreaterThan(100);
+    expect(paths.oneByOne).toBeGreaterThan(100);
   }, 240_000);
 });

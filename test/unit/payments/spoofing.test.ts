@@ -84,6 +84,10 @@ describe('spoofed callbacks activate nothing and are kept with a reason', () => 
     ['no token', (u: string) => u.replace(/&?token=[^&]+/, '')],
     ['no query at all', (u: string) => u.split('?')[0]!],
     ['a short token', (u: string) => u.replace(/token=[^&]+/, 'token=abc')],
+    // The right token's bytes written another way: it decodes to the same digest, yet is not the token.
+    ['the right token and one more character', (u: string) => u.replace(/token=([^&]+)/, 'token=$1A')],
+    ['the right token in base64 with padding', (u: string) => u.replace(/token=([^&]+)/, 'token=$1%3D')],
+    ['a token of 32 zero bytes', (u: string) => u.replace(/token=[^&]+/, `token=${'A'.repeat(43)}`)],
   ])('a URL with %s', async (_n, edit) => {
     const f = await setup();
     const r = callbackFor(f.flow, f.payment);
