@@ -48,7 +48,14 @@ export const CATEGORIES = [
   ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'core/payment-status.ts']],
   [
     'Stores',
-    ['payments/types.ts', 'payments/memory-store.ts', 'payments/journal.ts', 'postgres/', 'journal/'],
+    [
+      'payments/types.ts',
+      'payments/settlement.ts',
+      'payments/memory-store.ts',
+      'payments/journal.ts',
+      'postgres/',
+      'journal/',
+    ],
   ],
   ['Payment flow', ['payments/']],
   ['Collections', ['resources/c2b/', 'resources/qr/']],

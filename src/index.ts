@@ -134,6 +134,8 @@ export { SAFARICOM_CALLBACK_IPS } from './payments/security.js';
 export type {
   CallbackEvent,
   CallbackOutcome,
+  CallbackSettlement,
+  CallbackSettlementResult,
   CreateResult,
   DuePendingClaim,
   EnrichmentResult,

@@ -70,4 +70,8 @@ export const VARIABLE_HELP: Readonly<Record<string, { purpose: string; fix: stri
     purpose: 'where Daraja reports initiator calls that timed out in its queue',
     fix: 'Set MPESA_QUEUE_TIMEOUT_URL to a public HTTPS URL (it may be the result route).',
   },
+  [DARAJA_ENV_VARS.logLevel]: {
+    purpose: 'the least severe level the SDK logs to the console when no logger is given',
+    fix: 'Set DARAJA_LOG to debug, info, warn or error, or unset it to stay silent.',
+  },
 };
