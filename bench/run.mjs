@@ -131,7 +131,7 @@ async function sizeBench() {
   const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
   console.log('\nSize of the main entry with its dependencies (ESM, minified, tree-shaken, gzip -9)');
   console.log(
-    `  daraja-sdk (everything exported)  ${kb(main.gzip).padStart(8)} gzip   budget 47 kB: ${main.gzip <= 47 * 1024 ? 'met' : 'NOT met'}`,
+    `  daraja-sdk (everything exported)  ${kb(main.gzip).padStart(8)} gzip   budget 51 kB: ${main.gzip <= 51 * 1024 ? 'met' : 'NOT met'}`,
   );
   console.log(
     `  ky alone                          ${kb(kyOnly.gzip).padStart(8)} gzip   (baseline; ratio ${(main.gzip / kyOnly.gzip).toFixed(1)}x)`,
