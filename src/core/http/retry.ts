@@ -90,11 +90,11 @@ export function backoffDelay(
 /**
  * @internal
  * The SDK's one wait: resolves after `ms` milliseconds (at once when `ms <= 0`), or rejects with the
- * signal's reason as soon as `signal` aborts, clearing its timer. A signal that is already aborted is not
- * noticed: check `signal.aborted` first. Every wait of the SDK should use it (the standalone simulator
- * keeps its own).
+ * signal's reason as soon as `signal` aborts, clearing its timer; at once if it is already aborted. Every
+ * wait of the SDK should use it (the standalone simulator keeps its own).
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onAbort = () => {

@@ -5,6 +5,7 @@ import {
   backoffDelay,
   type RetryPolicy,
   shouldRetry,
+  sleep,
 } from '../../../../src/core/http/retry.js';
 
 const policy: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 8_000 };
@@ -77,5 +78,23 @@ describe('backoffDelay', () => {
       3_500,
     );
     expect(backoffDelay(0, policy, 'garbage', () => 0)).toBe(250);
+  });
+});
+
+describe('sleep', () => {
+  // A wait of a minute that had to run out would time this test out: each must end at once.
+  it('rejects at once with the reason of a signal aborted before the wait, or during it', async () => {
+    const before = new AbortController();
+    before.abort(new Error('stopped before'));
+    await expect(sleep(60_000, before.signal)).rejects.toThrow('stopped before');
+    const during = new AbortController();
+    const wait = sleep(60_000, during.signal);
+    during.abort(new Error('stopped during'));
+    await expect(wait).rejects.toThrow('stopped during');
+  });
+
+  it('resolves at once for no wait, and after the wait otherwise', async () => {
+    await expect(sleep(0)).resolves.toBeUndefined();
+    await expect(sleep(1, new AbortController().signal)).resolves.toBeUndefined();
   });
 });
