@@ -16,6 +16,7 @@ import {
 import { PostgresPaymentStore } from '../dist/postgres.js';
 import { buildStkCallback } from '../dist/testing.js';
 import { compare, compareWithCpu, fmt, startServer } from './lib.mjs';
+import { memoryStoreBench } from './memory-store.mjs';
 
 const SHORTCODE = '174379';
 const PASSKEY = 'bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919';
@@ -435,8 +436,13 @@ if (process.env.BENCH_ONLY === 'callbacks') {
   await serverCallbackBench();
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'memory-store') {
+  await memoryStoreBench();
+  process.exit(0);
+}
 await stkPushBench();
 parseBench();
 await callbackBench();
 await serverCallbackBench();
+await memoryStoreBench();
 await sizeBench();

@@ -1,3 +1,4 @@
+import { earliest, frozenCopy, MEMORY_SLICE, publicCopy, type Row, yieldToLoop } from './memory-rows.js';
 import {
   appliedOutcome,
   type CallbackSettlement,
@@ -18,12 +19,6 @@ import type {
   TransitionResult,
 } from './types.js';
 
-interface Row extends Payment {
-  fulfilmentLeaseUntil: number | null;
-  fulfilmentClaim: number;
-  nextCheckAt: number | null;
-}
-
 /** Options of {@link MemoryPaymentStore}. */
 export interface MemoryPaymentStoreOptions {
   /**
@@ -31,31 +26,6 @@ export interface MemoryPaymentStoreOptions {
    * `PostgresPaymentStore`). For tests. @defaultValue `() => new Date()`
    */
   now?: () => Date;
-}
-
-const copyDate = (d: Date | null) => (d === null ? null : new Date(d.getTime()));
-
-/** Deep-freeze a JSON value (iteratively), so stored copies can be shared with readers safely. */
-function frozenCopy<T>(value: T): T {
-  const copy = structuredClone(value);
-  const stack: unknown[] = [copy];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue;
-    Object.freeze(v);
-    for (const child of Object.values(v)) stack.push(child);
-  }
-  return copy;
-}
-
-/** What readers get: the payment without the store's lease fields. Nested JSON is frozen and shared. */
-function publicCopy(row: Row): Payment {
-  const { fulfilmentLeaseUntil: _lease, fulfilmentClaim: _claim, nextCheckAt: _next, ...payment } = row;
-  payment.createdAt = new Date(row.createdAt.getTime());
-  payment.updatedAt = new Date(row.updatedAt.getTime());
-  payment.completedAt = copyDate(row.completedAt);
-  payment.fulfilledAt = copyDate(row.fulfilledAt);
-  return payment;
 }
 
 /**
@@ -292,7 +262,12 @@ export class MemoryPaymentStore implements PaymentStore {
     return true;
   }
 
-  /** {@inheritDoc PaymentStore.claimDuePending} */
+  /**
+   * {@inheritDoc PaymentStore.claimDuePending}
+   *
+   * Served in slices of at most 1,000 payments with the event loop free between them; each payment is
+   * claimed in one synchronous step, so no two calls claim it.
+   */
   async claimDuePending(o: {
     olderThanMs: number;
     limit: number;
@@ -301,19 +276,19 @@ export class MemoryPaymentStore implements PaymentStore {
   }): Promise<DuePendingClaim> {
     const nowDate = this.#now();
     const now = nowDate.getTime();
-    const due: Row[] = [];
-    for (const row of this.#rows.values()) {
-      if (row.status !== 'pending' || row.createdAt.getTime() > now - o.olderThanMs) continue;
-      if (row.nextCheckAt !== null && row.nextCheckAt > now) continue;
-      due.push(row);
-    }
-    const dueAt = (r: Row) => r.nextCheckAt ?? r.createdAt.getTime();
-    due.sort((a, b) => dueAt(a) - dueAt(b));
-    const payments = due.slice(0, Math.max(0, o.limit)).map((row) => {
+    const isDue = (row: Row) =>
+      row.status === 'pending' &&
+      row.createdAt.getTime() <= now - o.olderThanMs &&
+      (row.nextCheckAt === null || row.nextCheckAt <= now);
+    const dueAt = (row: Row) => row.nextCheckAt ?? row.createdAt.getTime();
+    const claim = (row: Row) => {
       row.nextCheckAt = now + Math.min(o.recheckMs * 2 ** row.statusChecks, o.maxRecheckMs);
       row.statusChecks += 1;
       return publicCopy(row);
-    });
+    };
+    const payments = await this.#sliced(o.limit, (k) =>
+      earliest(this.#rows.values(), k, isDue, dueAt).map(claim),
+    );
     return { now: nowDate, payments };
   }
 
@@ -324,10 +299,29 @@ export class MemoryPaymentStore implements PaymentStore {
     maxAttempts: number;
   }): Promise<FulfilmentClaim[]> {
     const now = this.#time();
-    const due = [...this.#rows.values()].filter((row) => this.#claimable(row, now, o.maxAttempts));
     const dueAt = (r: Row) => r.fulfilmentLeaseUntil ?? r.completedAt?.getTime() ?? 0;
-    due.sort((a, b) => dueAt(a) - dueAt(b));
-    return due.slice(0, Math.max(0, o.limit)).map((row) => this.#claim(row, now, o.leaseMs));
+    return this.#sliced(o.limit, (k) =>
+      earliest(this.#rows.values(), k, (row) => this.#claimable(row, now, o.maxAttempts), dueAt).map((row) =>
+        this.#claim(row, now, o.leaseMs),
+      ),
+    );
+  }
+
+  /**
+   * Run `step` (which claims up to `k` rows in one synchronous step) until `limit` rows are taken or a
+   * step comes back short, at most {@link MEMORY_SLICE} per step, yielding to the event loop between.
+   */
+  async #sliced<T>(limit: number, step: (k: number) => T[]): Promise<T[]> {
+    const taken: T[] = [];
+    for (let left = Math.max(0, limit); left > 0; ) {
+      if (taken.length > 0) await yieldToLoop();
+      const want = Math.min(MEMORY_SLICE, left);
+      const slice = step(want);
+      for (const item of slice) taken.push(item);
+      left -= slice.length;
+      if (slice.length < want) break;
+    }
+    return taken;
   }
 
   /** {@inheritDoc PaymentStore.settleCallback} */
@@ -365,15 +359,19 @@ export class MemoryPaymentStore implements PaymentStore {
     this.#callbacks.push(Object.freeze({ ...event, receivedAt: new Date(event.receivedAt.getTime()), body }));
   }
 
-  /** {@inheritDoc PaymentStore.listCallbacks} */
+  /** {@inheritDoc PaymentStore.listCallbacks} (copied in slices, with the event loop free between them) */
   async listCallbacks(filter: { paymentId?: string; limit?: number } = {}): Promise<CallbackEvent[]> {
     const list =
       filter.paymentId === undefined
-        ? this.#callbacks
-        : this.#callbacks.filter((e) => e.paymentId === filter.paymentId);
-    return list
-      .slice(0, filter.limit ?? list.length)
-      .map((e) => ({ ...e, receivedAt: new Date(e.receivedAt.getTime()) }));
+        ? this.#callbacks.slice(0, filter.limit ?? this.#callbacks.length)
+        : this.#callbacks.filter((e) => e.paymentId === filter.paymentId).slice(0, filter.limit);
+    const copies: CallbackEvent[] = [];
+    for (let i = 0; i < list.length; i += 10 * MEMORY_SLICE) {
+      if (i > 0) await yieldToLoop();
+      for (const e of list.slice(i, i + 10 * MEMORY_SLICE))
+        copies.push({ ...e, receivedAt: new Date(e.receivedAt.getTime()) });
+    }
+    return copies;
   }
 
   /** {@inheritDoc PaymentStore.pruneRejectedCallbacks} */

@@ -7,6 +7,9 @@ import { replay } from './replay.js';
 import { afterSettled, giveUp, settleFromQuery } from './settle.js';
 import type { ReconcileSummary } from './types.js';
 
+/** Pending payments `reconcile` claims at once: a bigger `limit` is worked through in batches this size. */
+export const RECONCILE_BATCH = 100;
+
 /** Fulfilments `reconcile` runs (and so claims) at once. */
 const FULFILMENT_CONCURRENCY = 4;
 
@@ -48,18 +51,22 @@ export async function reconcile(
   const maxWaitMs = Math.max(0, options.maxWaitMs ?? 15_000);
   const take = ctx.limiter ? Math.min(limit, ctx.limiter.within(maxWaitMs)) : limit;
   const deadline = Date.now() + maxWaitMs;
-  const { now, payments } =
-    take > 0
-      ? await ctx.store.claimDuePending({
-          olderThanMs: options.olderThanMs ?? MINUTE,
-          limit: take,
-          recheckMs: ctx.t.recheck,
-          maxRecheckMs: ctx.t.maxRecheck,
-        })
-      : { now: new Date(), payments: [] };
-  const check = (payment: Payment) =>
-    checkPending(ctx, payment, { now, deadline, requestOptions }, summary, count);
-  await pool(payments, 4, check);
+  for (let left = take; left > 0; ) {
+    // In batches whatever `limit` says: memory stays flat, each claim is short, and a payment is claimed
+    // (its next check pushed back) only just before it is checked.
+    const want = Math.min(RECONCILE_BATCH, left);
+    const { now, payments } = await ctx.store.claimDuePending({
+      olderThanMs: options.olderThanMs ?? MINUTE,
+      limit: want,
+      recheckMs: ctx.t.recheck,
+      maxRecheckMs: ctx.t.maxRecheck,
+    });
+    const check = (payment: Payment) =>
+      checkPending(ctx, payment, { now, deadline, requestOptions }, summary, count);
+    await pool(payments, 4, check);
+    left -= payments.length;
+    if (payments.length < want || summary.deferredByBudget > 0) break;
+  }
 
   // Claim only what runs now: a claim waiting in a queue would see its lease run out (nobody renews it)
   // and another instance take the payment over, while this one still runs it later.
