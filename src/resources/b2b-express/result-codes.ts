@@ -2,7 +2,7 @@
 // (reference §3.5). Developer detail only: what a code means and what to do.
 
 /**
- * What a B2B Express Checkout push has come to, as {@link parseB2bExpressResult} reads a callback:
+ * What a B2B Express Checkout push has come to, as {@link daraja-sdk/results!parseB2bExpressResult} reads a callback:
  * `completed` (the merchant paid, `0`), `cancelled` (the merchant cancelled, `4001`), `failed` (a known
  * failure: `4102`, `4104`, `4201`, `4203`), or `unknown` (a code in no catalogue). Unknown is never
  * failed: the push may still have been paid.
