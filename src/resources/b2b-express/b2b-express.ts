@@ -15,9 +15,12 @@ import {
 
 /** Input of {@link B2bExpress.push}. */
 export interface B2bExpressPushParams {
-  /** The till (or shortcode) **debited**: the merchant whose Nominated Number gets the USSD prompt. 5 to 8 digits. */
+  /**
+   * The till (or shortcode) **debited**: the merchant whose Nominated Number gets the USSD prompt. 5 to 8
+   * digits, sent as a string (the portal's sample is `"000001"`: a number would lose leading zeros).
+   */
   primaryShortCode: string | number;
-  /** The PayBill **credited**: yours, the vendor's. 5 to 8 digits. */
+  /** The PayBill **credited**: yours, the vendor's. 5 to 8 digits, sent as a string. */
   receiverShortCode: string | number;
   /**
    * Whole shillings, 1 or more (sent as a string, as the portal's sample does). Daraja documents no
