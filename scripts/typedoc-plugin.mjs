@@ -59,6 +59,7 @@ export const CATEGORIES = [
   ],
   ['Payment flow', ['payments/']],
   ['Collections', ['resources/c2b/', 'resources/qr/']],
+  ['B2B Express Checkout', ['resources/b2b-express/', 'inbound/b2b-express.ts']],
   ['Payouts and account operations', ['resources/initiator/']],
   ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
   ['Errors', ['core/errors.ts', 'core/errors/', 'core/http/']],

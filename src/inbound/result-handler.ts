@@ -1,6 +1,7 @@
 import { DarajaConfigError } from '../core/errors.js';
 import { createLog, type DarajaLogger } from '../core/logger.js';
 import { type ResultAck, resultAck } from './ack.js';
+import { type B2bExpressResult, parseB2bExpressResult } from './b2b-express.js';
 import { type DarajaResult, parseQueueTimeout, parseResult, type QueueTimeoutNotice } from './result.js';
 import {
   type AccountBalanceResult,
@@ -31,6 +32,11 @@ export interface ResultKinds {
   reversal: ReversalResult;
   /** A queue timeout, for a QueueTimeOutURL ({@link parseQueueTimeout}). */
   queueTimeout: QueueTimeoutNotice;
+  /**
+   * A B2B Express Checkout callback, for a push's `callbackUrl` ({@link parseB2bExpressResult}). Daraja
+   * does not document the reply it expects; this answers as for the others, as peer SDKs do.
+   */
+  b2bExpress: B2bExpressResult;
 }
 
 /** Which parser a result handler uses: one per ResultURL (give each operation its own URL). */
@@ -44,6 +50,7 @@ const PARSERS: { readonly [K in ResultKind]: (body: unknown) => ResultKinds[K] }
   accountBalance: parseAccountBalanceResult,
   reversal: parseReversalResult,
   queueTimeout: parseQueueTimeout,
+  b2bExpress: parseB2bExpressResult,
 };
 
 /** An incoming request, as your framework gives it: `body` plus anything you want passed to the hooks. */
@@ -83,7 +90,8 @@ export interface ResultHandler {
 
 /**
  * Create a handler for the URL Daraja POSTs asynchronous results to (B2C, B2B, tax, transaction status,
- * account balance, reversal) or queue timeouts to. `handle()` never throws and always answers HTTP 200 with
+ * account balance, reversal), B2B Express Checkout callbacks (`kind: 'b2bExpress'`) or queue timeouts
+ * to. `handle()` never throws and always answers HTTP 200 with
  * `{"ResultCode":0,"ResultDesc":"Accepted"}`; a malformed body is acknowledged and reported to `onError`.
  *
  * Results carry no signature: match each one to a request you made (by `originatorConversationId`), and
@@ -143,9 +151,9 @@ export function createResultHandler<K extends ResultKind = 'result'>(
         await report(error, req, 'parsing');
       }
       if (result !== undefined) {
-        const r = result as Partial<DarajaResult>;
+        const r = result as Partial<DarajaResult> & { requestId?: string };
         log.info('result received', {
-          originatorConversationId: r.originatorConversationId,
+          originatorConversationId: r.originatorConversationId ?? r.requestId,
           resultCode: r.resultCode,
         });
         try {

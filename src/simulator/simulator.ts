@@ -1,3 +1,4 @@
+import { B2bExpressSimulation } from './b2b-express.js';
 import { C2bSimulation } from './c2b.js';
 import { CallbackSender, type SimulatorCallbackRecord } from './callbacks.js';
 import {
@@ -52,6 +53,7 @@ interface Parts {
   initiator: InitiatorSimulation;
   c2b: C2bSimulation;
   pull: PullSimulation;
+  b2bExpress: B2bExpressSimulation;
 }
 
 /** A successful push is money received: the ledger records it for status, reversal and pull. */
@@ -134,6 +136,7 @@ function buildParts(options: SimulatorOptions): Parts {
     initiator,
     c2b,
     pull: new PullSimulation(tokens, ledger),
+    b2bExpress: new B2bExpressSimulation({ ...engine, tokens, mode: () => stk.mode }),
   };
 }
 
@@ -192,6 +195,7 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
     ...p.pull.routes(),
     ...initiator.routes(),
     ...qrRoutes(tokens),
+    ...p.b2bExpress.routes(),
     ...controlRoutes({
       stk,
       initiator,
@@ -222,7 +226,7 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
 
 /**
  * Start a local Daraja: OAuth, STK push and query, C2B (register, simulate, validation and
- * confirmation), B2C, B2B, tax, transaction status, account balance, reversal, dynamic QR and pull
+ * confirmation), B2C, B2B, tax, transaction status, account balance, reversal, dynamic QR, pull
  * transactions over real HTTP, with Daraja's validation, error envelopes, callbacks and results, and no
  * Safaricom credentials or internet.
  *
@@ -348,6 +352,7 @@ function lifecycle(p: Parts, server: RunningServer): Pick<Simulator, 'reset' | '
       p.initiator.reset();
       p.c2b.reset();
       p.pull.reset();
+      p.b2bExpress.reset();
       p.ledger.reset();
       p.scheduler.cancelAll();
       p.delays.remaining = 0;

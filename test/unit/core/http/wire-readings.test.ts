@@ -255,6 +255,20 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
           creditPartyIdentifier: '373132',
         }),
     ],
+    [
+      'b2bExpress.push',
+      '/v1/ussdpush/get-msisdn',
+      'B2B Express Checkout',
+      (d) =>
+        d.b2bExpress.push({
+          primaryShortCode: '000001',
+          receiverShortCode: '000002',
+          amount: 100,
+          paymentRef: 'INV-1',
+          callbackUrl: 'https://shop.example.com/b2b-express',
+          partnerName: 'Vendor',
+        }),
+    ],
     ['b2c.pay', B2C, 'Business To Customer', (d) => d.b2c.pay(pay('p-1'))],
     [
       'b2c.payToPochi',
