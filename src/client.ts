@@ -32,6 +32,7 @@ import { Account, Reversal, Transactions } from './resources/initiator/account.j
 import { B2b, Tax } from './resources/initiator/b2b.js';
 import { B2c } from './resources/initiator/b2c.js';
 import { Qr } from './resources/qr/qr.js';
+import { Ratiba } from './resources/ratiba/ratiba.js';
 import { Stk } from './resources/stk/stk.js';
 
 export * from './client-options.js';
@@ -93,6 +94,8 @@ export class Daraja {
   readonly qr: Qr;
   /** Pull transactions (production): `pull.register()` and `pull.query()`. */
   readonly pull: Pull;
+  /** M-Pesa Ratiba standing orders: `ratiba.createStandingOrder()`. */
+  readonly ratiba: Ratiba;
   /** The environment in use. */
   readonly environment: DarajaEnvironment;
   /** The base URL requests go to. */
@@ -158,6 +161,7 @@ export class Daraja {
     this.reversal = new Reversal(resources);
     this.qr = new Qr(resources);
     this.pull = new Pull(resources);
+    this.ratiba = new Ratiba(resources);
   }
 
   /**
