@@ -18,6 +18,13 @@ export type {
 export { C2B_REJECT_CODES, c2bAccept, c2bConfirmationAck, c2bReject } from './ack.js';
 export type { C2bPayload } from './c2b-payload.js';
 export { parseC2bPayload } from './c2b-payload.js';
+export type {
+  RatibaResult,
+  RatibaResultCodeEntry,
+  RatibaResultItem,
+  RatibaResultStatus,
+} from './ratiba-result.js';
+export { parseRatibaResult, RATIBA_RESULT_CODES } from './ratiba-result.js';
 export type { DarajaResult, QueueTimeoutNotice, ResultItem, ResultValue } from './result.js';
 export { parseQueueTimeout, parseResult } from './result.js';
 export type {

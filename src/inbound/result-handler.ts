@@ -1,6 +1,7 @@
 import { DarajaConfigError } from '../core/errors.js';
 import { createLog, type DarajaLogger } from '../core/logger.js';
 import { type ResultAck, resultAck } from './ack.js';
+import { parseRatibaResult, type RatibaResult } from './ratiba-result.js';
 import { type DarajaResult, parseQueueTimeout, parseResult, type QueueTimeoutNotice } from './result.js';
 import {
   type AccountBalanceResult,
@@ -31,6 +32,8 @@ export interface ResultKinds {
   reversal: ReversalResult;
   /** A queue timeout, for a QueueTimeOutURL ({@link parseQueueTimeout}). */
   queueTimeout: QueueTimeoutNotice;
+  /** An M-Pesa Ratiba standing order callback, for its CallBackURL ({@link parseRatibaResult}). */
+  ratiba: RatibaResult;
 }
 
 /** Which parser a result handler uses: one per ResultURL (give each operation its own URL). */
@@ -44,6 +47,7 @@ const PARSERS: { readonly [K in ResultKind]: (body: unknown) => ResultKinds[K] }
   accountBalance: parseAccountBalanceResult,
   reversal: parseReversalResult,
   queueTimeout: parseQueueTimeout,
+  ratiba: parseRatibaResult,
 };
 
 /** An incoming request, as your framework gives it: `body` plus anything you want passed to the hooks. */
