@@ -22,6 +22,7 @@ import {
 import type { SimulatedStkTransaction } from './outcomes.js';
 import { PullSimulation } from './pull.js';
 import { qrRoutes } from './qr.js';
+import { RatibaSimulation } from './ratiba.js';
 import { Scheduler } from './scheduler.js';
 import { type RunningServer, type SimulatorRequest, startServer } from './server.js';
 import type { Simulator } from './simulator-api.js';
@@ -52,6 +53,7 @@ interface Parts {
   initiator: InitiatorSimulation;
   c2b: C2bSimulation;
   pull: PullSimulation;
+  ratiba: RatibaSimulation;
 }
 
 /** A successful push is money received: the ledger records it for status, reversal and pull. */
@@ -134,6 +136,7 @@ function buildParts(options: SimulatorOptions): Parts {
     initiator,
     c2b,
     pull: new PullSimulation(tokens, ledger),
+    ratiba: new RatibaSimulation({ ...engine, tokens, shortcode }),
   };
 }
 
@@ -192,6 +195,7 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
     ...p.pull.routes(),
     ...initiator.routes(),
     ...qrRoutes(tokens),
+    ...p.ratiba.routes(),
     ...controlRoutes({
       stk,
       initiator,
@@ -348,6 +352,7 @@ function lifecycle(p: Parts, server: RunningServer): Pick<Simulator, 'reset' | '
       p.initiator.reset();
       p.c2b.reset();
       p.pull.reset();
+      p.ratiba.reset();
       p.ledger.reset();
       p.scheduler.cancelAll();
       p.delays.remaining = 0;
