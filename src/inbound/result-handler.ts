@@ -32,7 +32,10 @@ export interface ResultKinds {
   reversal: ReversalResult;
   /** A queue timeout, for a QueueTimeOutURL ({@link parseQueueTimeout}). */
   queueTimeout: QueueTimeoutNotice;
-  /** An M-Pesa Ratiba standing order callback, for its CallBackURL ({@link parseRatibaResult}). */
+  /**
+   * An M-Pesa Ratiba standing order callback, for its CallBackURL ({@link parseRatibaResult}). Daraja
+   * documents no reply to it; the handler's usual acknowledgement is sent.
+   */
   ratiba: RatibaResult;
 }
 

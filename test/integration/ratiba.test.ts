@@ -104,6 +104,20 @@ describe('M-Pesa Ratiba against the simulator', () => {
     });
   });
 
+  it('accepts the August 2026 capture’s TransactionType spelling through wireValues, sent verbatim', async () => {
+    const results = receiver.results('ratiba');
+    const transactionType = 'Standing Order Pay Merchant External Third Party';
+    await client().ratiba.createStandingOrder(
+      order({ transactionType: 'buyGoods', wireValues: { transactionType } }),
+    );
+    await sim.idle();
+    expect(sim.requests.at(-1)?.body).toMatchObject({
+      TransactionType: transactionType,
+      ReceiverPartyIdentifierType: '2',
+    });
+    expect(results.map((r) => r.status)).toEqual(['created']);
+  });
+
   it('refuses a version-A Frequency or TransactionType sent through wireValues', async () => {
     const a = await rejection(
       client().ratiba.createStandingOrder(

@@ -34,14 +34,23 @@ import {
  * A test pins every entry (`test/unit/resources/ratiba/tables.test.ts`).
  */
 export const RATIBA_FREQUENCIES = Object.freeze({
+  /** `1` One Off: a single debit. */
   oneOff: '1',
+  /** `2` Daily. */
   daily: '2',
+  /** `3` Weekly. */
   weekly: '3',
+  /** `4` Bi-weekly: every two weeks (version A's `4` was Monthly). */
   biWeekly: '4',
+  /** `5` Monthly (version A's `5` was Bi-Monthly). */
   monthly: '5',
+  /** `6` Bi-monthly: every two months. */
   biMonthly: '6',
+  /** `7` Quarterly. */
   quarterly: '7',
+  /** `8` Half Yearly. */
   halfYearly: '8',
+  /** `9` Yearly (version A had no `9`). */
   yearly: '9',
 } as const);
 
@@ -63,7 +72,9 @@ export type RatibaFrequency = keyof typeof RATIBA_FREQUENCIES;
  * A test pins every entry (`test/unit/resources/ratiba/tables.test.ts`).
  */
 export const RATIBA_TRANSACTION_TYPES = Object.freeze({
+  /** Pays a PayBill. newtonmunene99/mpesa-api, portal transcribed 2026-09-29 and 2026-10-07. */
   payBill: 'Standing Order Pay Bill Ext-Third Party',
+  /** Pays a till (Buy Goods). newtonmunene99/mpesa-api, portal transcribed 2026-09-29 and 2026-10-07. */
   buyGoods: 'Standing Order Merchant Payment Ext-Third Party',
 } as const);
 
