@@ -61,6 +61,7 @@ export const CATEGORIES = [
   ['Collections', ['resources/c2b/', 'resources/qr/']],
   ['B2B Express Checkout', ['resources/b2b-express/', 'inbound/b2b-express.ts']],
   ['Payouts and account operations', ['resources/initiator/']],
+  ['Standing orders (M-Pesa Ratiba)', ['resources/ratiba/']],
   ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
   ['Errors', ['core/errors.ts', 'core/errors/', 'core/http/']],
   ['Utilities', ['core/utils/', 'core/limits.ts']],
@@ -68,6 +69,7 @@ export const CATEGORIES = [
   ['Result handler', ['inbound/result-handler.ts']],
   ['Results', ['inbound/result.ts', 'inbound/result-kinds.ts', 'inbound/result-values.ts']],
   ['C2B validation and confirmation', ['inbound/c2b-payload.ts']],
+  ['Standing order results (M-Pesa Ratiba)', ['inbound/ratiba-result.ts']],
   ['Answers to Daraja', ['inbound/ack.ts']],
   // daraja-sdk/simulator
   [

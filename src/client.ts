@@ -33,6 +33,7 @@ import { Account, Reversal, Transactions } from './resources/initiator/account.j
 import { B2b, Tax } from './resources/initiator/b2b.js';
 import { B2c } from './resources/initiator/b2c.js';
 import { Qr } from './resources/qr/qr.js';
+import { Ratiba } from './resources/ratiba/ratiba.js';
 import { Stk } from './resources/stk/stk.js';
 
 export * from './client-options.js';
@@ -96,6 +97,8 @@ export class Daraja {
   readonly pull: Pull;
   /** B2B Express Checkout (a USSD prompt to a merchant's till): `b2bExpress.push()`. */
   readonly b2bExpress: B2bExpress;
+  /** M-Pesa Ratiba standing orders: `ratiba.createStandingOrder()`. */
+  readonly ratiba: Ratiba;
   /** The environment in use. */
   readonly environment: DarajaEnvironment;
   /** The base URL requests go to. */
@@ -162,6 +165,7 @@ export class Daraja {
     this.qr = new Qr(resources);
     this.pull = new Pull(resources);
     this.b2bExpress = new B2bExpress(resources);
+    this.ratiba = new Ratiba(resources);
   }
 
   /**

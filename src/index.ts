@@ -160,6 +160,7 @@ export type { DarajaCertificate } from './resources/initiator/credential.js';
 export { encryptSecurityCredential } from './resources/initiator/credential.js';
 export type { InitiatorCallParams, InitiatorResponse } from './resources/initiator/shared.js';
 export * from './resources/qr/qr.js';
+export * from './resources/ratiba/ratiba.js';
 export type { ResultCodeEntry, ResultCodeInfo, ResultCodeMeaning } from './resources/stk/result-codes.js';
 export { describeStkResultCode, STK_RESULT_CODES, stkResultStatus } from './resources/stk/result-codes.js';
 export * from './resources/stk/stk.js';

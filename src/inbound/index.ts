@@ -21,6 +21,13 @@ export type { B2bExpressResult } from './b2b-express.js';
 export { parseB2bExpressResult } from './b2b-express.js';
 export type { C2bPayload } from './c2b-payload.js';
 export { parseC2bPayload } from './c2b-payload.js';
+export type {
+  RatibaResult,
+  RatibaResultCodeEntry,
+  RatibaResultItem,
+  RatibaResultStatus,
+} from './ratiba-result.js';
+export { parseRatibaResult, RATIBA_RESULT_CODES } from './ratiba-result.js';
 export type { DarajaResult, QueueTimeoutNotice, ResultItem, ResultValue } from './result.js';
 export { parseQueueTimeout, parseResult } from './result.js';
 export type {

@@ -2,6 +2,7 @@ import { DarajaConfigError } from '../core/errors.js';
 import { createLog, type DarajaLogger } from '../core/logger.js';
 import { type ResultAck, resultAck } from './ack.js';
 import { type B2bExpressResult, parseB2bExpressResult } from './b2b-express.js';
+import { parseRatibaResult, type RatibaResult } from './ratiba-result.js';
 import { type DarajaResult, parseQueueTimeout, parseResult, type QueueTimeoutNotice } from './result.js';
 import {
   type AccountBalanceResult,
@@ -37,6 +38,11 @@ export interface ResultKinds {
    * does not document the reply it expects; this answers as for the others, as peer SDKs do.
    */
   b2bExpress: B2bExpressResult;
+  /**
+   * An M-Pesa Ratiba standing order callback, for its CallBackURL ({@link parseRatibaResult}). Daraja
+   * documents no reply to it; the handler's usual acknowledgement is sent.
+   */
+  ratiba: RatibaResult;
 }
 
 /** Which parser a result handler uses: one per ResultURL (give each operation its own URL). */
@@ -51,6 +57,7 @@ const PARSERS: { readonly [K in ResultKind]: (body: unknown) => ResultKinds[K] }
   reversal: parseReversalResult,
   queueTimeout: parseQueueTimeout,
   b2bExpress: parseB2bExpressResult,
+  ratiba: parseRatibaResult,
 };
 
 /** An incoming request, as your framework gives it: `body` plus anything you want passed to the hooks. */

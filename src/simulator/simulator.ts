@@ -23,6 +23,7 @@ import {
 import type { SimulatedStkTransaction } from './outcomes.js';
 import { PullSimulation } from './pull.js';
 import { qrRoutes } from './qr.js';
+import { RatibaSimulation } from './ratiba.js';
 import { Scheduler } from './scheduler.js';
 import { type RunningServer, type SimulatorRequest, startServer } from './server.js';
 import type { Simulator } from './simulator-api.js';
@@ -54,6 +55,7 @@ interface Parts {
   c2b: C2bSimulation;
   pull: PullSimulation;
   b2bExpress: B2bExpressSimulation;
+  ratiba: RatibaSimulation;
 }
 
 /** A successful push is money received: the ledger records it for status, reversal and pull. */
@@ -137,6 +139,7 @@ function buildParts(options: SimulatorOptions): Parts {
     c2b,
     pull: new PullSimulation(tokens, ledger),
     b2bExpress: new B2bExpressSimulation({ ...engine, tokens, mode: () => stk.mode }),
+    ratiba: new RatibaSimulation({ ...engine, tokens, shortcode }),
   };
 }
 
@@ -196,6 +199,7 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
     ...initiator.routes(),
     ...qrRoutes(tokens),
     ...p.b2bExpress.routes(),
+    ...p.ratiba.routes(),
     ...controlRoutes({
       stk,
       initiator,
@@ -353,6 +357,7 @@ function lifecycle(p: Parts, server: RunningServer): Pick<Simulator, 'reset' | '
       p.c2b.reset();
       p.pull.reset();
       p.b2bExpress.reset();
+      p.ratiba.reset();
       p.ledger.reset();
       p.scheduler.cancelAll();
       p.delays.remaining = 0;

@@ -313,6 +313,25 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
       'Reversals',
       (d) => d.reversal.reverse({ transactionId: 'PDU91HIVIT', amount: 200 }),
     ],
+    [
+      'ratiba.createStandingOrder',
+      '/standingorder/v1/createStandingOrderExternal',
+      'M-Pesa Ratiba',
+      (d) =>
+        d.ratiba.createStandingOrder({
+          standingOrderName: 'Gym',
+          startDate: '20270101',
+          endDate: '20271231',
+          businessShortCode: '174379',
+          transactionType: 'payBill',
+          amount: 10,
+          phoneNumber: '0708374149',
+          callbackUrl: 'https://shop.example.com/ratiba',
+          accountReference: 'MEMBER-1',
+          transactionDesc: 'Gym',
+          frequency: 'monthly',
+        }),
+    ],
   ];
 
   it.each(operations)(
