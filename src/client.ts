@@ -26,6 +26,7 @@ import { Transport } from './core/http/transport.js';
 import { createLog } from './core/logger.js';
 import type { ResourceContext } from './core/resource.js';
 import { isDarajaHost } from './core/utils/url.js';
+import { BillManager } from './resources/bill-manager/bill-manager.js';
 import { C2b } from './resources/c2b/c2b.js';
 import { Pull } from './resources/c2b/pull.js';
 import { Account, Reversal, Transactions } from './resources/initiator/account.js';
@@ -93,6 +94,8 @@ export class Daraja {
   readonly qr: Qr;
   /** Pull transactions (production): `pull.register()` and `pull.query()`. */
   readonly pull: Pull;
+  /** Bill Manager: `billManager.optIn()`, invoices, cancellations and `acknowledgePayment()`. */
+  readonly billManager: BillManager;
   /** The environment in use. */
   readonly environment: DarajaEnvironment;
   /** The base URL requests go to. */
@@ -158,6 +161,7 @@ export class Daraja {
     this.reversal = new Reversal(resources);
     this.qr = new Qr(resources);
     this.pull = new Pull(resources);
+    this.billManager = new BillManager(resources, o.billManager);
   }
 
   /**

@@ -148,6 +148,7 @@ export type {
   SettledBy,
   TransitionResult,
 } from './payments/types.js';
+export * from './resources/bill-manager/bill-manager.js';
 export * from './resources/c2b/c2b.js';
 export * from './resources/c2b/pull.js';
 export * from './resources/initiator/account.js';
