@@ -60,6 +60,7 @@ export const CATEGORIES = [
   ['Payment flow', ['payments/']],
   ['Collections', ['resources/c2b/', 'resources/qr/']],
   ['Payouts and account operations', ['resources/initiator/']],
+  ['Bill Manager', ['resources/bill-manager/']],
   ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
   ['Errors', ['core/errors.ts', 'core/errors/', 'core/http/']],
   ['Utilities', ['core/utils/', 'core/limits.ts']],
@@ -67,6 +68,7 @@ export const CATEGORIES = [
   ['Result handler', ['inbound/result-handler.ts']],
   ['Results', ['inbound/result.ts', 'inbound/result-kinds.ts', 'inbound/result-values.ts']],
   ['C2B validation and confirmation', ['inbound/c2b-payload.ts']],
+  ['Bill Manager payments', ['inbound/bill-payment.ts']],
   ['Answers to Daraja', ['inbound/ack.ts']],
   // daraja-sdk/simulator
   [

@@ -1,7 +1,7 @@
 /**
  * `daraja-sdk/results`: parsing of Daraja's asynchronous results: the `Result` envelope POSTed to your
  * `ResultURL` by B2C, B2B, tax, transaction status, account balance and reversal, the C2B validation and
- * confirmation payloads, and a framework-agnostic handler for these routes that never throws.
+ * confirmation payloads, Bill Manager's payment push, and a framework-agnostic handler for these routes that never throws.
  *
  * The result-code catalogues (`describeResultCode`, `B2C_RESULT_CODES`, …) are in the main entry.
  *
@@ -16,6 +16,15 @@ export type {
   ResultAckBody,
 } from './ack.js';
 export { C2B_REJECT_CODES, c2bAccept, c2bConfirmationAck, c2bReject } from './ack.js';
+export type {
+  BillPayment,
+  BillPaymentAck,
+  BillPaymentAckBody,
+  BillPaymentHandler,
+  BillPaymentHandlerOptions,
+  BillPaymentRequest,
+} from './bill-payment.js';
+export { createBillPaymentHandler, parseBillPayment } from './bill-payment.js';
 export type { C2bPayload } from './c2b-payload.js';
 export { parseC2bPayload } from './c2b-payload.js';
 export type { DarajaResult, QueueTimeoutNotice, ResultItem, ResultValue } from './result.js';

@@ -3,7 +3,7 @@
 // field of the resource and sent only as a header value, which the transport never logs.
 import * as z from 'zod/mini';
 import { BILL_MANAGER_APP_KEY_HEADER, BILL_MANAGER_PATH_PREFIX } from '../../core/limits.js';
-import type { BillManagerOptions } from './bill-manager.js';
+import type { BillManagerOptions } from './types.js';
 
 /** RFC 9110 token characters: a header name (`app_key`, `appKey`). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

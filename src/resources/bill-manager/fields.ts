@@ -18,7 +18,7 @@ import type {
   BillManagerOptInParams,
   BillManagerPaymentAck,
   BillManagerUpdateOptInParams,
-} from './bill-manager.js';
+} from './types.js';
 
 /** Longest free text the SDK sends in a Bill Manager field; Daraja documents no maximum. */
 const TEXT_MAX = 100;
