@@ -1,3 +1,4 @@
+import { BillManagerSimulation } from './bill-manager.js';
 import { C2bSimulation } from './c2b.js';
 import { CallbackSender, type SimulatorCallbackRecord } from './callbacks.js';
 import {
@@ -52,6 +53,7 @@ interface Parts {
   initiator: InitiatorSimulation;
   c2b: C2bSimulation;
   pull: PullSimulation;
+  billManager: BillManagerSimulation;
 }
 
 /** A successful push is money received: the ledger records it for status, reversal and pull. */
@@ -118,6 +120,13 @@ function buildParts(options: SimulatorOptions): Parts {
   const c2b = new C2bSimulation({ ...engine, validationTimeoutMs: o.c2bValidationTimeoutMs, tokens, ledger });
   const delays = { ms: 0, remaining: 0 };
   const shortcode = String(o.shortcode);
+  const billManager = new BillManagerSimulation({
+    ...engine,
+    tokens,
+    appKeyHeader: o.billManagerAppKeyHeader,
+    shortcodes: [shortcode, initiatorShortcode],
+    pushDelayMs: o.callbackDelayMs,
+  });
   return {
     o,
     shortcode,
@@ -134,6 +143,7 @@ function buildParts(options: SimulatorOptions): Parts {
     initiator,
     c2b,
     pull: new PullSimulation(tokens, ledger),
+    billManager,
   };
 }
 
@@ -192,6 +202,7 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
     ...p.pull.routes(),
     ...initiator.routes(),
     ...qrRoutes(tokens),
+    ...p.billManager.routes(),
     ...controlRoutes({
       stk,
       initiator,
@@ -222,8 +233,8 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
 
 /**
  * Start a local Daraja: OAuth, STK push and query, C2B (register, simulate, validation and
- * confirmation), B2C, B2B, tax, transaction status, account balance, reversal, dynamic QR and pull
- * transactions over real HTTP, with Daraja's validation, error envelopes, callbacks and results, and no
+ * confirmation), B2C, B2B, tax, transaction status, account balance, reversal, dynamic QR, pull
+ * transactions and Bill Manager over real HTTP, with Daraja's validation, error envelopes, callbacks and results, and no
  * Safaricom credentials or internet.
  *
  * STK outcomes follow the phone number's last two digits ({@link STK_OUTCOME_RULES}), an `outcomeRule`,
@@ -348,6 +359,7 @@ function lifecycle(p: Parts, server: RunningServer): Pick<Simulator, 'reset' | '
       p.initiator.reset();
       p.c2b.reset();
       p.pull.reset();
+      p.billManager.reset();
       p.ledger.reset();
       p.scheduler.cancelAll();
       p.delays.remaining = 0;
