@@ -53,7 +53,10 @@ const plain = (field: string, value: unknown, purpose: string, max = TEXT_MAX) =
 function localPhone(field: string, value: unknown): string {
   const normalized = tryNormalizePhoneNumber(value);
   if (normalized === undefined)
-    invalid(field, 'must be a Kenyan mobile number, e.g. "0712345678" or "254712345678"; it is sent as 07….');
+    invalid(
+      field,
+      'must be a Kenyan mobile number, e.g. 07XXXXXXXX or 2547XXXXXXXX; it is sent as 07XXXXXXXX.',
+    );
   return `0${normalized.slice(3)}`;
 }
 
