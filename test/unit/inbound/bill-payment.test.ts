@@ -123,7 +123,7 @@ describe('createBillPaymentHandler', () => {
 
   it('a malformed body: acknowledged (200), given to onError, onPayment never called', async () => {
     const onPayment = vi.fn();
-    const onError = vi.fn(() => {
+    const onError = vi.fn((_error: unknown) => {
       throw new Error('audit down'); // ignored
     });
     const handler = createBillPaymentHandler({ onPayment, onError });
