@@ -13,9 +13,15 @@ import { fail, readBody, readPositiveAmount, readText } from '../core/utils/read
  * arrive more than once: de-duplicate by `transactionId` (the M-Pesa receipt) before acting on it.
  */
 export interface BillPayment {
-  /** The M-Pesa receipt, e.g. `RJB53MYR1N`: the key to de-duplicate pushes by. */
+  /**
+   * The M-Pesa receipt, e.g. `RJB53MYR1N`: the key to de-duplicate pushes by, and the `transactionId` of
+   * {@link daraja-sdk!BillManager.acknowledgePayment}.
+   */
   transactionId: string;
-  /** The amount paid, in shillings (`paidAmount`, sent as a string). */
+  /**
+   * The amount paid, in shillings (`paidAmount`, sent as a string in the samples, typed Numeric in the
+   * portal's table: both are read).
+   */
   paidAmount: number;
   /** `msisdn` as sent (a full number in the samples). */
   msisdn: string;
@@ -27,12 +33,15 @@ export interface BillPayment {
   accountReference: string;
   /** The shortcode paid (`shortCode`). */
   shortCode: string;
-  /** The body as received. */
+  /** The body as received: keep it for audit. */
   raw: unknown;
 }
 
 /**
- * Parse the body Bill Manager POSTs to your opt-in `callbackurl` for each payment.
+ * Parse the body Bill Manager POSTs to your opt-in `callbackurl` for each payment. Every value is read
+ * as text and trimmed; `paidAmount` must be a positive amount, `transactionId` an M-Pesa receipt and
+ * `dateCreated` start with a `YYYY-MM-DD` date. `msisdn` may be empty. See
+ * {@link createBillPaymentHandler} for a handler that acknowledges the push once it is stored.
  *
  * @param body - The parsed JSON body (or its text or bytes).
  * @returns The payment, `paidAmount` as a number.
@@ -49,12 +58,9 @@ export interface BillPayment {
  */
 export function parseBillPayment(body: unknown): BillPayment {
   const b = readBody(body);
-  const str = (key: string, required = true): string => {
-    const text = readText(Object.hasOwn(b, key) ? b[key] : undefined, key, true)?.trim();
-    if (text) return text;
-    if (required) fail('missing_field', `${key} is missing.`, key);
-    return '';
-  };
+  const str = (key: string, required = true): string =>
+    readText(Object.hasOwn(b, key) ? b[key] : undefined, key, true)?.trim() ||
+    (required ? fail('missing_field', `${key} is missing.`, key) : '');
   const transactionId = str('transactionId');
   if (!/^[A-Za-z0-9]{6,20}$/.test(transactionId))
     fail('invalid_field', 'transactionId is not an M-Pesa receipt.', 'transactionId');
@@ -165,40 +171,42 @@ export function createBillPaymentHandler(options: BillPaymentHandlerOptions): Bi
   if (issues.length > 0) throw new DarajaConfigError(issues);
   const log = createLog(options.logger, { kind: 'billPayment' });
 
-  const report = async (error: unknown, request: BillPaymentRequest) => {
+  const success = (): BillPaymentAck => ({ status: 200, body: { ...SUCCESS } });
+  /** Log the failure and tell `onError` (whose own failure is logged and ignored), then give `ack`. */
+  const failed = async (
+    ack: BillPaymentAck,
+    message: string,
+    error: unknown,
+    req: BillPaymentRequest,
+    fields: Record<string, unknown> = {},
+  ) => {
+    log.error(message, { ...fields, error });
+    await Promise.resolve()
+      .then(() => options.onError?.(error, req))
+      .catch((hookError: unknown) => log.error('onError threw; ignored', { error: hookError }));
+    return ack;
+  };
+  const handle = async (request: BillPaymentRequest): Promise<BillPaymentAck> => {
+    const req = typeof request === 'object' && request !== null ? request : { body: undefined };
+    let payment: BillPayment;
     try {
-      await options.onError?.(error, request);
-    } catch (hookError) {
-      log.error('onError threw; ignored', { error: hookError });
+      payment = parseBillPayment(req.body);
+    } catch (error) {
+      return failed(success(), 'bill payment push malformed; acknowledged, nothing changed', error, req);
     }
+    const fields = {
+      transactionId: payment.transactionId,
+      paidAmount: payment.paidAmount,
+      msisdn: payment.msisdn === '' ? undefined : maskPhoneNumber(payment.msisdn),
+    };
+    try {
+      await options.onPayment(payment, req);
+    } catch (error) {
+      const message = 'onPayment failed; answering 500 so Bill Manager pushes it again';
+      return failed({ status: 500, body: { ...FAILED } }, message, error, req, fields);
+    }
+    log.info('bill payment stored; acknowledged', fields);
+    return success();
   };
-
-  return {
-    async handle(request) {
-      const req: BillPaymentRequest =
-        typeof request === 'object' && request !== null ? request : { body: undefined };
-      let payment: BillPayment;
-      try {
-        payment = parseBillPayment(req.body);
-      } catch (error) {
-        log.error('bill payment push malformed; acknowledged, nothing changed', { error });
-        await report(error, req);
-        return { status: 200, body: { ...SUCCESS } };
-      }
-      const fields = {
-        transactionId: payment.transactionId,
-        paidAmount: payment.paidAmount,
-        msisdn: payment.msisdn === '' ? undefined : maskPhoneNumber(payment.msisdn),
-      };
-      try {
-        await options.onPayment(payment, req);
-      } catch (error) {
-        log.error('onPayment failed; answering 500 so Bill Manager pushes it again', { ...fields, error });
-        await report(error, req);
-        return { status: 500, body: { ...FAILED } };
-      }
-      log.info('bill payment stored; acknowledged', fields);
-      return { status: 200, body: { ...SUCCESS } };
-    },
-  };
+  return { handle };
 }
