@@ -24,13 +24,18 @@ export function refusal(
   duplicateOf?: string,
 ) {
   const details = { operation, status, errorCode: rescode, errorMessage: message || undefined, body };
-  if (rescode === '409' && DUPLICATE.test(message))
+  if (rescode === '409' && DUPLICATE.test(message)) {
+    const what =
+      operation === 'billManager.optIn'
+        ? 'The shortcode is already opted in: use the app key its opt-in answered with; if it is lost, ask apisupport@safaricom.co.ke to reissue it.'
+        : 'The invoice exists (perhaps sent by an earlier attempt of this call): do not resend it under a new externalReference.';
+    const key = duplicateOf === undefined ? '' : ` "${duplicateOf}"`;
     return new DarajaDuplicateError(
       details,
       duplicateOf,
-      `[daraja] ${operation}: Bill Manager already has this ${operation === 'billManager.optIn' ? 'shortcode' : `externalReference${duplicateOf ? ` (${duplicateOf})` : ''}`}: "${message}" (rescode 409). ` +
-        'The earlier request was accepted (perhaps an earlier attempt of this call); do not send it again under a new id.',
+      `[daraja] ${operation}: Bill Manager refused a repeat${key}: "${message}" (rescode 409). ${what}`,
     );
+  }
   return toRefusalError(operation, status, { errorCode: rescode, errorMessage: message || undefined }, body);
 }
 

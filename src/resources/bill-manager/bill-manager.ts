@@ -169,11 +169,7 @@ export class BillManager extends ApiResource {
     const body = bulkList<BillManagerInvoice>('invoices', invoices, (inv, i) =>
       invoiceBody(inv, `invoices[${i}].`),
     );
-    return (
-      await this.#call('billManager.sendInvoices', 'bulk-invoicing', body, options, {
-        duplicateOf: 'one of the externalReferences',
-      })
-    ).response;
+    return (await this.#call('billManager.sendInvoices', 'bulk-invoicing', body, options)).response;
   }
 
   /**

@@ -331,7 +331,8 @@ describe('answers', () => {
         errorMessage: DUPLICATE_409.Status_Message,
         idempotencyKey: '#9932340',
       });
-      expect(error.message).toContain('already has this externalReference (#9932340)');
+      expect(error.message).toContain('refused a repeat "#9932340"');
+      expect(error.message).toContain('The invoice exists');
       expect(seen).toHaveLength(1);
     },
   );
@@ -381,6 +382,7 @@ describe('answers', () => {
       idempotencyKey: '174379',
       errorMessage: 'Action Forbidden: Biller already Registered',
     });
+    expect(error.message).toMatch(/already opted in[\s\S]*reissue/);
   });
 
   it('the bare {"errorCode":"401"} envelope: a DarajaAuthError after one token replay, saying what was seen to cause it', async () => {
