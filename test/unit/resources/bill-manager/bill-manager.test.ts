@@ -10,6 +10,7 @@ import {
   DarajaDuplicateError,
   DarajaUnknownOutcomeError,
   DarajaValidationError,
+  withResponse,
 } from '../../../../src/index.js';
 import { APP_KEY, DOC_APP_KEY, SANDBOX } from '../../../fixtures/constants.js';
 import { makeClient, rejection } from '../../../helpers/client.js';
@@ -275,6 +276,17 @@ describe('the app key', () => {
     }
     expect(seen).toHaveLength(0);
     expect(mock.state.oauthCalls).toBeGreaterThanOrEqual(0);
+  });
+
+  it("an answer's header that echoes it is left out of withResponse()'s metadata", async () => {
+    server.use(
+      http.post(`${SANDBOX}/v1/billmanager-invoice/single-invoicing`, () =>
+        HttpResponse.json(SENT, { headers: { app_key: APP_KEY, appKey: APP_KEY, 'x-request-id': 'r-1' } }),
+      ),
+    );
+    const { response } = await withResponse(client().billManager.sendInvoice(invoice()));
+    expect(response.headers['x-request-id']).toBe('r-1');
+    expect(JSON.stringify(response)).not.toContain(APP_KEY);
   });
 
   it('is refused as an option when the header name or prefix is not one', () => {
