@@ -54,7 +54,7 @@ const client = (sim: Simulator, billManager: Record<string, string> = {}) =>
 /** What the control API answers (the listing, a payment, or an error). */
 interface ControlState {
   billers: Array<Record<string, unknown>>;
-  invoices: Array<{ status: string; payments: Array<Record<string, unknown>> }>;
+  invoices: Array<{ externalReference: string; status: string; payments: Array<Record<string, unknown>> }>;
   [key: string]: unknown;
 }
 
@@ -239,5 +239,80 @@ describe('Bill Manager against the simulator', () => {
     expect(sim.requests.map((r) => r.path)).toContain(`${prefix}single-invoicing`);
     // The opt-in's answer in the request log has its app key redacted.
     expect(JSON.stringify(sim.requests)).not.toContain(appKey);
+  });
+
+  it("answers the portal's refusals to raw requests", async () => {
+    const sim = await simulator();
+    const basic = Buffer.from(`${CONSUMER_KEY}:${CONSUMER_SECRET}`).toString('base64');
+    const oauth = await fetch(`${sim.url}/oauth/v1/generate?grant_type=client_credentials`, {
+      headers: { authorization: `Basic ${basic}` },
+    });
+    const { access_token: token } = (await oauth.json()) as { access_token: string };
+    const call = async (path: string, body: unknown, appKey?: string) => {
+      const response = await fetch(`${sim.url}/v1/billmanager-invoice/${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...(appKey ? { app_key: appKey } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const optIn = {
+      shortcode: sim.shortcode,
+      email: 'a@b.co',
+      officialContact: '0710123456',
+      sendReminders: '1',
+      callbackurl: 'http://127.0.0.1:9/bm',
+    };
+    const other = await call('optin', { ...optIn, shortcode: '999999' });
+    expect(other).toMatchObject({
+      status: 409,
+      body: { Status_Message: 'Action Forbidden: Invalid consumer key/short code' },
+    });
+    const { body } = await call('optin', optIn);
+    const appKey = body['app_key'] as string;
+    expect(body).toMatchObject({ resmsg: 'Success', rescode: '200' });
+
+    const wire = { ...invoice, billedPhoneNumber: '0710123456', amount: '800' };
+    expect(await call('single-invoicing', wire)).toMatchObject({ status: 401, body: { errorCode: '401' } });
+    expect(await call('single-invoicing', wire, 'wrong')).toMatchObject({ status: 401 });
+    expect(
+      await call('single-invoicing', { ...wire, billedPhoneNumber: '+1 555 0100' }, appKey),
+    ).toMatchObject({
+      status: 409,
+      body: { rescode: '409', Status_Message: 'Action forbidden: Incorrect phone number format' },
+    });
+    expect(await call('single-invoicing', { ...wire, dueDate: '12/10/21' }, appKey)).toMatchObject({
+      body: { Status_Message: 'Action forbidden: Incorrect due date format' },
+    });
+    expect(await call('single-invoicing', { ...wire, invoiceName: '' }, appKey)).toMatchObject({
+      status: 400,
+      body: { errorCode: '400.002.02', errorMessage: 'Bad Request - Invalid invoiceName' },
+    });
+    // The second sample format of a due date is accepted too.
+    expect(
+      await call('single-invoicing', { ...wire, dueDate: '2021-09-15 00:00:00.00' }, appKey),
+    ).toMatchObject({
+      status: 200,
+      body: { rescode: '200', Status_Message: 'Invoice sent successfully' },
+    });
+    expect((await call('bulk-invoicing', [], appKey)).status).toBe(400);
+    expect((await call('bulk-invoicing', { invoices: [wire] }, appKey)).status).toBe(400); // no wrapper object
+    const tooMany = Array.from({ length: 1001 }, (_, i) => ({ ...wire, externalReference: `B-${i}` }));
+    expect((await call('bulk-invoicing', tooMany, appKey)).status).toBe(400);
+    // All or nothing: the second invoice repeats the first one's reference, so neither is kept.
+    const batch = [
+      { ...wire, externalReference: 'C-1' },
+      { ...wire, externalReference: 'C-1' },
+    ];
+    expect((await call('bulk-invoicing', batch, appKey)).status).toBe(409);
+    expect((await control(sim, '')).body.invoices.map((i) => i.externalReference)).toEqual(['INV-955']);
+    expect(await call('cancel-single-invoice', { externalReference: 'nope' }, appKey)).toMatchObject({
+      status: 409,
+      body: { rescode: '409', errors: [] },
+    });
   });
 });
