@@ -62,6 +62,7 @@ export const CATEGORIES = [
   ['B2B Express Checkout', ['resources/b2b-express/', 'inbound/b2b-express.ts']],
   ['Payouts and account operations', ['resources/initiator/']],
   ['Standing orders (M-Pesa Ratiba)', ['resources/ratiba/']],
+  ['Bill Manager', ['resources/bill-manager/']],
   ['Result codes', ['resources/stk/result-codes.ts', 'inbound/result-codes.ts']],
   ['Errors', ['core/errors.ts', 'core/errors/', 'core/http/']],
   ['Utilities', ['core/utils/', 'core/limits.ts']],
@@ -70,6 +71,7 @@ export const CATEGORIES = [
   ['Results', ['inbound/result.ts', 'inbound/result-kinds.ts', 'inbound/result-values.ts']],
   ['C2B validation and confirmation', ['inbound/c2b-payload.ts']],
   ['Standing order results (M-Pesa Ratiba)', ['inbound/ratiba-result.ts']],
+  ['Bill Manager payments', ['inbound/bill-payment.ts']],
   ['Answers to Daraja', ['inbound/ack.ts']],
   // daraja-sdk/simulator
   [

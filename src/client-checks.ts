@@ -13,6 +13,7 @@ import { DarajaConfigError, type DarajaConfigIssue } from './core/errors.js';
 import type { DarajaHooks } from './core/http/hooks.js';
 import type { DarajaLogger } from './core/logger.js';
 import { isDarajaHost, validateCallbackUrl } from './core/utils/url.js';
+import { BILL_MANAGER_OPTION_FIELDS } from './resources/bill-manager/config.js';
 import { INITIATOR_OPTION_FIELDS, resolveInitiatorOptions } from './resources/initiator/config.js';
 
 /**
@@ -117,6 +118,7 @@ const OptionsSchema = z.strictObject({
     }),
   ),
   ...INITIATOR_OPTION_FIELDS,
+  ...BILL_MANAGER_OPTION_FIELDS,
 });
 
 /**

@@ -9,6 +9,7 @@ import type { MemoryTokenCache, TokenCache } from './core/auth/token-cache.js';
 import type { DARAJA_CHANNELS, DarajaHooks } from './core/http/hooks.js';
 import type { StkTransactionType } from './core/limits.js';
 import type { DarajaLogger, DarajaLogLevel } from './core/logger.js';
+import type { BillManagerOptions } from './resources/bill-manager/bill-manager.js';
 import type { InitiatorOptions } from './resources/initiator/config.js';
 
 /** Which Daraja to talk to. */
@@ -87,4 +88,9 @@ export interface DarajaOptions extends InitiatorOptions {
    * hook that throws never breaks the call.
    */
   hooks?: DarajaHooks;
+  /**
+   * Bill Manager's settings: the app key its opt-in answered with (a secret, never logged), the header it
+   * is sent in (`app_key` by default) and the path prefix. See {@link BillManagerOptions}.
+   */
+  billManager?: BillManagerOptions;
 }

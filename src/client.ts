@@ -27,6 +27,7 @@ import { createLog } from './core/logger.js';
 import type { ResourceContext } from './core/resource.js';
 import { isDarajaHost } from './core/utils/url.js';
 import { B2bExpress } from './resources/b2b-express/b2b-express.js';
+import { BillManager } from './resources/bill-manager/bill-manager.js';
 import { C2b } from './resources/c2b/c2b.js';
 import { Pull } from './resources/c2b/pull.js';
 import { Account, Reversal, Transactions } from './resources/initiator/account.js';
@@ -99,6 +100,8 @@ export class Daraja {
   readonly b2bExpress: B2bExpress;
   /** M-Pesa Ratiba standing orders: `ratiba.createStandingOrder()`. */
   readonly ratiba: Ratiba;
+  /** Bill Manager: `billManager.optIn()`, invoices, cancellations and `acknowledgePayment()`. */
+  readonly billManager: BillManager;
   /** The environment in use. */
   readonly environment: DarajaEnvironment;
   /** The base URL requests go to. */
@@ -166,6 +169,7 @@ export class Daraja {
     this.pull = new Pull(resources);
     this.b2bExpress = new B2bExpress(resources);
     this.ratiba = new Ratiba(resources);
+    this.billManager = new BillManager(resources, o.billManager);
   }
 
   /**

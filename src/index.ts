@@ -150,6 +150,7 @@ export type {
 } from './payments/types.js';
 export * from './resources/b2b-express/b2b-express.js';
 export * from './resources/b2b-express/result-codes.js';
+export * from './resources/bill-manager/bill-manager.js';
 export * from './resources/c2b/c2b.js';
 export * from './resources/c2b/pull.js';
 export * from './resources/initiator/account.js';

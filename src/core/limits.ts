@@ -77,3 +77,22 @@ export const ALL_IDENTIFIER_TYPES: readonly IdentifierType[] = ['1', '2', '4', '
 export type QrTransactionCode = 'BG' | 'WA' | 'PB' | 'SM' | 'SB';
 /** Every {@link QrTransactionCode}. */
 export const QR_TRANSACTION_CODES: readonly QrTransactionCode[] = ['BG', 'WA', 'PB', 'SM', 'SB'];
+
+/**
+ * Most invoices in one Bill Manager `bulk-invoicing` call (its body is a top-level array). The portal's
+ * Bill Manager page states it; the SDK applies the same cap to `cancel-bulk-invoices`, for which no limit
+ * is documented.
+ */
+export const BILL_MANAGER_BULK_MAX = 1000;
+/**
+ * The header Bill Manager's app key is sent in by default. The portal says only "in the Header"; this is
+ * the opt-in answer's field name and what the KEPAS TypeScript SDK sends. Other SDKs send `appKey`: set
+ * `billManager.appKeyHeader` to switch. Unverified: no source has a successful live call.
+ */
+export const BILL_MANAGER_APP_KEY_HEADER = 'app_key';
+/**
+ * The path prefix of every Bill Manager endpoint, as the Daraja portal prints it. Safaricom's go-live email
+ * of 2026-09-16 lists production paths with the prefix doubled (`/v1/billmanager-invoice/v1/billmanager-invoice/`):
+ * set `billManager.pathPrefix` to that if production answers 404 on the documented path.
+ */
+export const BILL_MANAGER_PATH_PREFIX = '/v1/billmanager-invoice/';

@@ -1,8 +1,8 @@
 /**
  * `daraja-sdk/results`: parsing of Daraja's asynchronous results: the `Result` envelope POSTed to your
  * `ResultURL` by B2C, B2B, tax, transaction status, account balance and reversal, the B2B Express
- * Checkout callback, the C2B validation and confirmation payloads, and a framework-agnostic handler for
- * these routes that never throws.
+ * Checkout and M-Pesa Ratiba callbacks, the C2B validation and confirmation payloads, Bill Manager's
+ * payment push, and framework-agnostic handlers for these routes.
  *
  * The result-code catalogues (`describeResultCode`, `B2C_RESULT_CODES`, …) are in the main entry.
  *
@@ -19,6 +19,15 @@ export type {
 export { C2B_REJECT_CODES, c2bAccept, c2bConfirmationAck, c2bReject } from './ack.js';
 export type { B2bExpressResult } from './b2b-express.js';
 export { parseB2bExpressResult } from './b2b-express.js';
+export type {
+  BillPayment,
+  BillPaymentAck,
+  BillPaymentAckBody,
+  BillPaymentHandler,
+  BillPaymentHandlerOptions,
+  BillPaymentRequest,
+} from './bill-payment.js';
+export { createBillPaymentHandler, parseBillPayment } from './bill-payment.js';
 export type { C2bPayload } from './c2b-payload.js';
 export { parseC2bPayload } from './c2b-payload.js';
 export type {

@@ -1,4 +1,5 @@
 import { money } from '../wire/c2b.js';
+import type { SimulatedStkTransaction } from './outcomes.js';
 
 /**
  * What kind of M-Pesa transaction the simulator recorded: an STK or C2B payment received, a B2C, B2B or
@@ -142,4 +143,20 @@ export class Ledger {
     this.#accounts.clear();
     this.#entries.clear();
   }
+}
+
+/** A successful push is money received: the ledger records it for status, reversal and pull. */
+export function recordStkPayment(ledger: Ledger, t: SimulatedStkTransaction): void {
+  ledger.receive({
+    receipt: t.receiptNumber!,
+    kind: 'stk',
+    amount: t.amount,
+    shortcode: t.businessShortCode,
+    phoneNumber: t.phoneNumber,
+    billReference: t.accountReference,
+    originatorConversationId: t.checkoutRequestId,
+    conversationId: t.merchantRequestId,
+    reasonType: t.transactionType === 'CustomerBuyGoodsOnline' ? 'Buy Goods Online' : 'Pay Bill Online',
+    completedAt: t.decidedAt ?? new Date(),
+  });
 }

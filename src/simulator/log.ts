@@ -18,8 +18,8 @@ export type SimulatorLogger = {
 /** @internal How the simulator's modules log: message first, fields redacted, never throwing. */
 export type Log = Record<Level, (message: string, fields?: Record<string, unknown>) => void>;
 
-/** Key names whose values are secrets: passwords, passkeys, tokens, credentials, consumer keys. */
-const SECRET_NAME = /pass(?:word|key)|secret|token|authori[sz]ation|credential|consumer_?key/i;
+/** Key names whose values are secrets: passwords, passkeys, tokens, credentials, consumer keys, app keys. */
+const SECRET_NAME = /pass(?:word|key)|secret|token|authori[sz]ation|credential|consumer_?key|app_?key/i;
 /** A Kenyan mobile number (07…/01…, 2547…/2541…, +254…), on digit boundaries. */
 const MOBILE = /(?<!\d)(\+?254|0)([17]\d{8})(?!\d)/g;
 /** A CheckoutRequestID ends in the payer's nine national digits. */

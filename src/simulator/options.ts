@@ -44,6 +44,8 @@ export const SIMULATOR_DEFAULTS = Object.freeze({
   credentialCheck: 'decrypt' as CredentialCheck,
   /** A C2B validation URL gets 8 s to answer, as on Daraja; then the registered `ResponseType` applies. */
   c2bValidationTimeoutMs: 8000,
+  /** The header Bill Manager calls bring the app key in (the name Safaricom never states; see the guide). */
+  billManagerAppKeyHeader: 'app_key',
 });
 
 /** Options of {@link createSimulator}. Every one is optional; see {@link SIMULATOR_DEFAULTS}. */
@@ -131,6 +133,11 @@ export interface SimulatorOptions {
   /** How long a C2B validation URL gets to answer before the registered `ResponseType` applies, in ms. @defaultValue `8000` */
   c2bValidationTimeoutMs?: number;
   /**
+   * The header Bill Manager calls must bring the app key in: `app_key` (the opt-in answer's field name), or
+   * `appKey` as some SDKs send it. Safaricom never names it. @defaultValue `'app_key'`
+   */
+  billManagerAppKeyHeader?: string;
+  /**
    * Chooses the outcome of each push in `auto` mode, replacing the phone-number rule
    * ({@link STK_OUTCOME_RULES}). It gets the transaction as accepted (status `pending`).
    *
@@ -194,6 +201,7 @@ const KNOWN_OPTIONS = new Set([
   'credentialCheck',
   'resultRule',
   'c2bValidationTimeoutMs',
+  'billManagerAppKeyHeader',
   'quirks',
 ]);
 
@@ -220,6 +228,9 @@ export function checkOptions(options: SimulatorOptions): void {
   whole('promptTimeoutMs', 0, MAX_DELAY_MS);
   whole('callbackTimeoutMs', 1, MAX_DELAY_MS);
   whole('c2bValidationTimeoutMs', 1, MAX_DELAY_MS);
+  const header = options.billManagerAppKeyHeader;
+  if (header !== undefined && !(typeof header === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)))
+    add('billManagerAppKeyHeader', 'must be a header name, e.g. "app_key" or "appKey".');
   for (const field of [
     'host',
     'consumerKey',

@@ -1,4 +1,5 @@
 import { B2bExpressSimulation } from './b2b-express.js';
+import { BillManagerSimulation } from './bill-manager.js';
 import { C2bSimulation } from './c2b.js';
 import { CallbackSender, type SimulatorCallbackRecord } from './callbacks.js';
 import {
@@ -10,7 +11,7 @@ import {
 import { controlRoutes } from './control.js';
 import type { EngineConfig } from './engine.js';
 import { InitiatorSimulation } from './initiator-operations/simulation.js';
-import { Ledger } from './ledger.js';
+import { Ledger, recordStkPayment } from './ledger.js';
 import { createLog, type Log } from './log.js';
 import { oauthRoutes, TokenStore } from './oauth.js';
 import {
@@ -20,7 +21,6 @@ import {
   SIMULATOR_DEFAULTS,
   type SimulatorOptions,
 } from './options.js';
-import type { SimulatedStkTransaction } from './outcomes.js';
 import { PullSimulation } from './pull.js';
 import { qrRoutes } from './qr.js';
 import { RatibaSimulation } from './ratiba.js';
@@ -56,22 +56,7 @@ interface Parts {
   pull: PullSimulation;
   b2bExpress: B2bExpressSimulation;
   ratiba: RatibaSimulation;
-}
-
-/** A successful push is money received: the ledger records it for status, reversal and pull. */
-function recordStkPayment(ledger: Ledger, t: SimulatedStkTransaction): void {
-  ledger.receive({
-    receipt: t.receiptNumber!,
-    kind: 'stk',
-    amount: t.amount,
-    shortcode: t.businessShortCode,
-    phoneNumber: t.phoneNumber,
-    billReference: t.accountReference,
-    originatorConversationId: t.checkoutRequestId,
-    conversationId: t.merchantRequestId,
-    reasonType: t.transactionType === 'CustomerBuyGoodsOnline' ? 'Buy Goods Online' : 'Pay Bill Online',
-    completedAt: t.decidedAt ?? new Date(),
-  });
+  billManager: BillManagerSimulation;
 }
 
 /** Build the machinery and the three asynchronous APIs on one engine. */
@@ -122,6 +107,13 @@ function buildParts(options: SimulatorOptions): Parts {
   const c2b = new C2bSimulation({ ...engine, validationTimeoutMs: o.c2bValidationTimeoutMs, tokens, ledger });
   const delays = { ms: 0, remaining: 0 };
   const shortcode = String(o.shortcode);
+  const billManager = new BillManagerSimulation({
+    ...engine,
+    tokens,
+    appKeyHeader: o.billManagerAppKeyHeader,
+    shortcodes: [shortcode, initiatorShortcode],
+    pushDelayMs: o.callbackDelayMs,
+  });
   return {
     o,
     shortcode,
@@ -140,6 +132,7 @@ function buildParts(options: SimulatorOptions): Parts {
     pull: new PullSimulation(tokens, ledger),
     b2bExpress: new B2bExpressSimulation({ ...engine, tokens, mode: () => stk.mode }),
     ratiba: new RatibaSimulation({ ...engine, tokens, shortcode }),
+    billManager,
   };
 }
 
@@ -200,6 +193,7 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
     ...qrRoutes(tokens),
     ...p.b2bExpress.routes(),
     ...p.ratiba.routes(),
+    ...p.billManager.routes(),
     ...controlRoutes({
       stk,
       initiator,
@@ -231,7 +225,8 @@ function listen(p: Parts, act: ReturnType<typeof actions>): Promise<RunningServe
 /**
  * Start a local Daraja: OAuth, STK push and query, C2B (register, simulate, validation and
  * confirmation), B2C, B2B, tax, transaction status, account balance, reversal, dynamic QR, pull
- * transactions over real HTTP, with Daraja's validation, error envelopes, callbacks and results, and no
+ * transactions, B2B Express Checkout, M-Pesa Ratiba and Bill Manager over real HTTP, with Daraja's
+ * validation, error envelopes, callbacks and results, and no
  * Safaricom credentials or internet.
  *
  * STK outcomes follow the phone number's last two digits ({@link STK_OUTCOME_RULES}), an `outcomeRule`,
@@ -358,6 +353,7 @@ function lifecycle(p: Parts, server: RunningServer): Pick<Simulator, 'reset' | '
       p.pull.reset();
       p.b2bExpress.reset();
       p.ratiba.reset();
+      p.billManager.reset();
       p.ledger.reset();
       p.scheduler.cancelAll();
       p.delays.remaining = 0;

@@ -1,7 +1,9 @@
 import { inspect } from 'node:util';
 import {
+  APP_KEY,
   CONSUMER_KEY,
   CONSUMER_SECRET,
+  DOC_APP_KEY,
   DOC_SECURITY_CREDENTIALS,
   INITIATOR_PASSWORD,
   PASSKEY,
@@ -38,6 +40,10 @@ const RULES: Array<[string, RegExp]> = [
   ['initiator password', new RegExp(literal(INITIATOR_PASSWORD))],
   ['security credential', new RegExp(literal(SECURITY_CREDENTIAL))],
   ...DOC_SECURITY_CREDENTIALS.map((c): [string, RegExp] => ['security credential', new RegExp(literal(c))]),
+  ['Bill Manager app key', new RegExp(APP_KEY)],
+  ['Bill Manager app key', new RegExp(DOC_APP_KEY)],
+  // The app keys the simulator's Bill Manager issues.
+  ['Bill Manager app key', /simapp_[0-9a-f]{24}/],
   // Any RSA-2048 credential (344 base64 characters), such as one the tests encrypt with a generated certificate.
   ['security credential', /[A-Za-z0-9+/]{300,}={0,2}/],
 ];

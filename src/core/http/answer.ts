@@ -1,5 +1,6 @@
 // What the transport reads of an attempt: the error codes that prove a request never left, an answer's
 // body, its headers as metadata may show them, and Daraja's id of the request.
+import { isSecretKey } from '../utils/mask.js';
 
 /** @internal undici / Node error codes that prove no byte of the request reached the server. */
 export const NOT_SENT_CODES = new Set([
@@ -30,11 +31,15 @@ export function errorCode(error: unknown): string | undefined {
 /** Headers never handed out with an answer's metadata. */
 const HIDDEN_HEADERS = new Set(['authorization', 'proxy-authorization', 'set-cookie', 'www-authenticate']);
 
-/** @internal An answer's headers as a plain object, without the ones that may carry credentials. */
+/**
+ * @internal
+ * An answer's headers as a plain object, without the ones that may carry credentials: those above, and
+ * any whose name looks secret (`app_key`, `appKey`, a token), as an echoed Bill Manager app key would.
+ */
 export function safeHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, name) => {
-    if (!HIDDEN_HEADERS.has(name)) out[name] = value;
+    if (!HIDDEN_HEADERS.has(name) && !isSecretKey(name)) out[name] = value;
   });
   return out;
 }

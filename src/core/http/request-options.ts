@@ -11,7 +11,8 @@ export interface DarajaResponseMeta {
   /** The HTTP status of the answer. */
   status: number;
   /**
-   * The answer's headers, names in lower case. `set-cookie` and any authorization header are left out.
+   * The answer's headers, names in lower case. `set-cookie`, any authorization header and any header whose
+   * name looks secret (`app_key`, `appKey`, a token) are left out.
    */
   headers: Record<string, string>;
   /**

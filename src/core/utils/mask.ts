@@ -53,13 +53,13 @@ export function maskPhoneNumbersInText(text: string): string {
 const PHONE_IN_CHECKOUT_ID = /ws_CO_(\d{15,17})([17]\d{8})(?!\d)/g;
 
 const PHONE_NUMBER = /^(?:254|0)[17]\d{8}$/;
-const SECRET_KEY = /pass(word|key)|secret|token|authori[sz]ation|credential|consumer_?key/i;
+const SECRET_KEY = /pass(word|key)|secret|token|authori[sz]ation|credential|consumer_?key|app_?key/i;
 const MAX_DEPTH = 6;
 
 /**
  * @internal
  * Does this object key name a secret (password, passkey, secret, token, authorization, credential,
- * consumer key)? {@link redact} replaces the values of such keys.
+ * consumer key, Bill Manager app key)? {@link redact} replaces the values of such keys.
  */
 export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
@@ -67,7 +67,7 @@ export function isSecretKey(key: string): boolean {
 
 /**
  * Return a copy of a value that is safe to log: keys that look secret (password, passkey, secret, token,
- * authorization, credential, consumer key) are replaced by `'[redacted]'`, and phone numbers in strings and numbers are
+ * authorization, credential, consumer key, app key) are replaced by `'[redacted]'`, and phone numbers in strings and numbers are
  * masked. The input is never mutated.
  *
  * @param value - Any value, e.g. log fields or a response body.

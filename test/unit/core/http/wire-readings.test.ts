@@ -9,7 +9,7 @@ import {
 import { readErrorEnvelope, toApiError } from '../../../../src/core/http/api-errors.js';
 import { type AttemptFailure, type RetryPolicy, shouldRetry } from '../../../../src/core/http/retry.js';
 import { ApiResource } from '../../../../src/core/resource.js';
-import { SANDBOX } from '../../../fixtures/constants.js';
+import { APP_KEY, SANDBOX } from '../../../fixtures/constants.js';
 import { NO_API_PRODUCT } from '../../../fixtures/daraja-errors.js';
 import { makeClient, makeInitiatorClient, rejection } from '../../../helpers/client.js';
 import { ACCEPTED, type Answer, fakeDaraja, routeOn, useMsw } from '../../../helpers/fake-daraja.js';
@@ -190,6 +190,16 @@ describe('a JSON-ified SOAP fault keeps its text', () => {
 describe('401.003.01 "no apiproduct match found" names the product each operation needs', () => {
   type Client = ReturnType<typeof makeInitiatorClient>;
   const checkout = 'ws_CO_191220191020363925';
+  const billInvoice = {
+    externalReference: 'INV-1',
+    billedFullName: 'John Doe',
+    billedPhoneNumber: '0710123456',
+    billedPeriod: 'August 2021',
+    invoiceName: 'Jentrys',
+    dueDate: '2021-10-12',
+    accountReference: '1ASD678H',
+    amount: 800,
+  };
   // Every operation of the client: its path, the product as the Daraja portal names it, and a valid call.
   const operations: Array<[string, string, string, (d: Client) => Promise<unknown>]> = [
     [
@@ -332,13 +342,78 @@ describe('401.003.01 "no apiproduct match found" names the product each operatio
           frequency: 'monthly',
         }),
     ],
+    [
+      'billManager.optIn',
+      '/v1/billmanager-invoice/optin',
+      'Bill Manager',
+      (d) =>
+        d.billManager.optIn({
+          email: 'billing@example.com',
+          officialContact: '0710123456',
+          sendReminders: true,
+          callbackUrl: 'https://shop.example.com/bill-manager',
+        }),
+    ],
+    [
+      'billManager.updateOptIn',
+      '/v1/billmanager-invoice/change-optin-details',
+      'Bill Manager',
+      (d) =>
+        d.billManager.updateOptIn({
+          email: 'billing@example.com',
+          officialContact: '0710123456',
+          sendReminders: false,
+        }),
+    ],
+    [
+      'billManager.sendInvoice',
+      '/v1/billmanager-invoice/single-invoicing',
+      'Bill Manager',
+      (d) => d.billManager.sendInvoice(billInvoice),
+    ],
+    [
+      'billManager.sendInvoices',
+      '/v1/billmanager-invoice/bulk-invoicing',
+      'Bill Manager',
+      (d) => d.billManager.sendInvoices([billInvoice]),
+    ],
+    [
+      'billManager.cancelInvoice',
+      '/v1/billmanager-invoice/cancel-single-invoice',
+      'Bill Manager',
+      (d) => d.billManager.cancelInvoice({ externalReference: 'INV-1' }),
+    ],
+    [
+      'billManager.cancelInvoices',
+      '/v1/billmanager-invoice/cancel-bulk-invoices',
+      'Bill Manager',
+      (d) => d.billManager.cancelInvoices(['INV-1']),
+    ],
+    [
+      'billManager.acknowledgePayment',
+      '/v1/billmanager-invoice/reconciliation',
+      'Bill Manager',
+      (d) =>
+        d.billManager.acknowledgePayment({
+          paymentDate: '2021-10-01',
+          paidAmount: 800,
+          accountReference: 'Balboa95',
+          transactionId: 'PJB53MYR1N',
+          phoneNumber: '0710123456',
+          fullName: 'John Doe',
+          invoiceName: 'School Fees',
+          externalReference: '955',
+        }),
+    ],
   ];
 
   it.each(operations)(
     '%s at %s: one call, no OAuth refresh, product %j',
     async (operation, path, product, call) => {
       const e = route(path, { status: 401, json: NO_API_PRODUCT });
-      const error = await rejection(call(makeInitiatorClient({ maxRetries: 3 })));
+      const error = await rejection(
+        call(makeInitiatorClient({ maxRetries: 3, billManager: { appKey: APP_KEY } })),
+      );
       expect(error).toBeInstanceOf(DarajaProductNotEnabledError);
       expect(error).toMatchObject({ product, operation });
       expect(error.message).toContain(`not subscribed to the Daraja API product "${product}"`);
