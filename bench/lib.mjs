@@ -1,12 +1,16 @@
 // Shared helpers for the benchmarks: a local Daraja-like server and a throughput runner.
 import { createServer } from 'node:http';
 
-/** A local HTTP server answering OAuth and STK push like Daraja does (keep-alive, small JSON). */
-export async function startServer() {
+/**
+ * A local HTTP server answering OAuth and STK push like Daraja does (keep-alive, small JSON); with
+ * `delayMs`, each answer waits that long first (a network round trip's worth).
+ */
+export async function startServer({ delayMs = 0 } = {}) {
   let n = 0;
   const server = createServer((req, res) => {
     req.resume(); // read (and drop) the request body, as a real server must
-    req.on('end', () => {
+    req.on('end', () => (delayMs > 0 ? setTimeout(answer, delayMs) : answer()));
+    function answer() {
       if (req.url.startsWith('/oauth/v1/generate')) {
         const text = '{"access_token":"bench-token-0000000000","expires_in":"3599"}';
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': text.length });
@@ -22,7 +26,7 @@ export async function startServer() {
       });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
-    });
+    }
   });
   server.keepAliveTimeout = 60_000;
   await new Promise((r) => server.listen(0, '127.0.0.1', r));

@@ -262,18 +262,15 @@ export class MemoryPaymentStore implements PaymentStore {
     return true;
   }
 
-  /**
-   * {@inheritDoc PaymentStore.claimDuePending}
-   *
-   * Served in slices of at most 1,000 payments with the event loop free between them; each payment is
-   * claimed in one synchronous step, so no two calls claim it.
-   */
+  /** {@inheritDoc PaymentStore.claimDuePending} */
   async claimDuePending(o: {
     olderThanMs: number;
     limit: number;
     recheckMs: number;
     maxRecheckMs: number;
   }): Promise<DuePendingClaim> {
+    // Served in slices of at most 1,000 payments with the event loop free between them; each payment is
+    // claimed in one synchronous step, so no two calls claim it.
     const nowDate = this.#now();
     const now = nowDate.getTime();
     const isDue = (row: Row) =>
@@ -359,8 +356,9 @@ export class MemoryPaymentStore implements PaymentStore {
     this.#callbacks.push(Object.freeze({ ...event, receivedAt: new Date(event.receivedAt.getTime()), body }));
   }
 
-  /** {@inheritDoc PaymentStore.listCallbacks} (copied in slices, with the event loop free between them) */
+  /** {@inheritDoc PaymentStore.listCallbacks} */
   async listCallbacks(filter: { paymentId?: string; limit?: number } = {}): Promise<CallbackEvent[]> {
+    // Copied in slices of 10,000, with the event loop free between them.
     const list =
       filter.paymentId === undefined
         ? this.#callbacks.slice(0, filter.limit ?? this.#callbacks.length)
