@@ -24,12 +24,19 @@ observeDarajaErrors((error) => errors.add(error));
 
 // Every event the SDK publishes on its diagnostics channels during this file. The client's hooks are
 // given the very same (frozen) event objects, so scanning these scans every hook event of the suite too.
+// Subscriptions are per process, and a worker process runs several test files: the previous file's
+// subscribers are removed first, so only this file's see its events.
 const events: string[] = [];
+const registry = globalThis as {
+  __darajaEventCapturers?: { channel: string; capture: (m: unknown) => void }[];
+};
+for (const { channel, capture } of registry.__darajaEventCapturers ?? []) unsubscribe(channel, capture);
 const capturers = Object.values(DARAJA_CHANNELS).map((channel) => {
   const capture = (message: unknown) => events.push(eventRendering(channel, message));
   subscribe(channel, capture);
   return { channel, capture };
 });
+registry.__darajaEventCapturers = capturers;
 
 /** Run `fn` with this file's diagnostics subscribers off: for a test of what happens with none. */
 export async function withoutEventCapture<T>(fn: () => Promise<T> | T): Promise<T> {
