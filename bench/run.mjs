@@ -132,7 +132,7 @@ async function sizeBench() {
   const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
   console.log('\nSize of the main entry with its dependencies (ESM, minified, tree-shaken, gzip -9)');
   console.log(
-    `  daraja-sdk (everything exported)  ${kb(main.gzip).padStart(8)} gzip   budget 51 kB: ${main.gzip <= 51 * 1024 ? 'met' : 'NOT met'}`,
+    `  daraja-sdk (everything exported)  ${kb(main.gzip).padStart(8)} gzip   budget 57 kB: ${main.gzip <= 57 * 1024 ? 'met' : 'NOT met'}`,
   );
   console.log(
     `  ky alone                          ${kb(kyOnly.gzip).padStart(8)} gzip   (baseline; ratio ${(main.gzip / kyOnly.gzip).toFixed(1)}x)`,
@@ -434,6 +434,10 @@ if (process.env.BENCH_ONLY === 'callbacks') {
   // Only the callback figures: `BENCH_ONLY=callbacks node bench/run.mjs` after `npm run build`.
   await callbackBench();
   await serverCallbackBench();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'size') {
+  await sizeBench();
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'memory-store') {

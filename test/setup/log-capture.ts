@@ -1,4 +1,4 @@
-import { subscribe } from 'node:diagnostics_channel';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, inject } from 'vitest';
@@ -25,8 +25,20 @@ observeDarajaErrors((error) => errors.add(error));
 // Every event the SDK publishes on its diagnostics channels during this file. The client's hooks are
 // given the very same (frozen) event objects, so scanning these scans every hook event of the suite too.
 const events: string[] = [];
-for (const channel of Object.values(DARAJA_CHANNELS)) {
-  subscribe(channel, (message) => events.push(eventRendering(channel, message)));
+const capturers = Object.values(DARAJA_CHANNELS).map((channel) => {
+  const capture = (message: unknown) => events.push(eventRendering(channel, message));
+  subscribe(channel, capture);
+  return { channel, capture };
+});
+
+/** Run `fn` with this file's diagnostics subscribers off: for a test of what happens with none. */
+export async function withoutEventCapture<T>(fn: () => Promise<T> | T): Promise<T> {
+  for (const { channel, capture } of capturers) unsubscribe(channel, capture);
+  try {
+    return await fn();
+  } finally {
+    for (const { channel, capture } of capturers) subscribe(channel, capture);
+  }
 }
 
 // Every test file ends by scanning what the SDK logged and every error it threw during it: no full phone

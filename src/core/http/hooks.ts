@@ -125,8 +125,12 @@ export function httpEvent(fields: DarajaHttpEvent): DarajaHttpEvent {
   return Object.freeze(event);
 }
 
-/** @internal Where the transport sends each step of a call: the client's hooks and the channels. */
-export type Emit = (step: Step, event: DarajaHttpEvent) => void;
+/**
+ * @internal
+ * Where the transport sends each step of a call: the client's hooks and the channels. The event is built
+ * (`event()`) only when a hook or a subscriber will see it, so a client nobody observes pays nothing.
+ */
+export type Emit = (step: Step, event: () => DarajaHttpEvent) => void;
 
 /**
  * @internal
@@ -143,10 +147,14 @@ export function createEmitter(hooks: DarajaHooks | undefined, log: Log): Emit {
       error: (error as { name?: unknown } | null)?.name ?? typeof error,
     });
   };
-  return (step, event) => {
+  return (step, build) => {
     const name = HOOK_OF[step];
     const hook = name === undefined ? undefined : hooks?.[name];
-    if (name !== undefined && typeof hook === 'function') {
+    const channel = loadChannels()[step];
+    const hooked = name !== undefined && typeof hook === 'function';
+    if (!hooked && !channel?.hasSubscribers) return;
+    const event = build();
+    if (hooked) {
       try {
         const result = hook(event) as { then?: unknown } | undefined;
         if (typeof result?.then === 'function')
@@ -155,7 +163,6 @@ export function createEmitter(hooks: DarajaHooks | undefined, log: Log): Emit {
         hookFailed(name, error);
       }
     }
-    const channel = loadChannels()[step];
     if (channel?.hasSubscribers) {
       try {
         channel.publish(event);
@@ -165,6 +172,3 @@ export function createEmitter(hooks: DarajaHooks | undefined, log: Log): Emit {
     }
   };
 }
-
-/** @internal An emitter that does nothing, for transports built without a client. */
-export const noEmit: Emit = () => {};

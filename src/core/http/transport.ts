@@ -15,7 +15,7 @@ import {
   readErrorEnvelope,
   toApiError,
 } from './api-errors.js';
-import { type DarajaHttpEvent, type Emit, httpEvent, noEmit } from './hooks.js';
+import { type DarajaHttpEvent, type Emit, httpEvent } from './hooks.js';
 import { checkRequestOptions, RESPONSE_SINK, type RequestOptions } from './request-options.js';
 import { type AttemptFailure, backoffDelay, type RetryPolicy, shouldRetry, sleep } from './retry.js';
 import { userAgent } from './user-agent.js';
@@ -155,9 +155,13 @@ export class Transport {
 
   /** The step of a call, to the hooks and the diagnostics channels. */
   #emit(step: Parameters<Emit>[0], call: Call, fields: Partial<DarajaHttpEvent>): void {
+    const emit = this.#config.emit;
+    if (emit === undefined) return;
     const { spec } = call;
-    const event = { operation: spec.operation, method: spec.method, path: spec.path, attempt: call.sent };
-    (this.#config.emit ?? noEmit)(step, httpEvent({ ...event, ...fields }));
+    const attempt = call.sent;
+    emit(step, () =>
+      httpEvent({ operation: spec.operation, method: spec.method, path: spec.path, attempt, ...fields }),
+    );
   }
 
   /** The attempts of a call, until an answer the ladder accepts or an error. */

@@ -1,6 +1,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEmitter, httpEvent } from '../../../../src/core/http/hooks.js';
+import { createLog } from '../../../../src/core/logger.js';
 import {
   DARAJA_CHANNELS,
   Daraja,
@@ -14,6 +16,7 @@ import { fakeDaraja, useMsw } from '../../../helpers/fake-daraja.js';
 import { eventRendering, scanForLeaks } from '../../../helpers/leak-scan.js';
 import { captured } from '../../../helpers/logger.js';
 import { thrown } from '../../../helpers/thrown.js';
+import { withoutEventCapture } from '../../../setup/log-capture.js';
 
 // The client's hooks and the diagnostics channels: the same sanitized, frozen event at each step of a
 // call. The setup file (test/setup/log-capture.ts) scans every event of the suite for leaks.
@@ -159,6 +162,34 @@ describe('hooks and diagnostics channels', () => {
     expect(failures.find((l) => l.includes('"hook":"onRequest"'))).toMatch(/"error":"TypeError"/);
     expect(failures.find((l) => l.includes('"hook":"onResponse"'))).toMatch(/"error":"RangeError"/);
     expect(failures.join('\n')).not.toContain('712345678');
+  });
+
+  it('builds an event only for a step a hook or a subscriber will see: nobody observing costs nothing', async () => {
+    const built: string[] = [];
+    const build = (step: string) => () => {
+      built.push(step);
+      return httpEvent({ operation: 'stk.query', method: 'POST', path: '/q', attempt: 1 });
+    };
+    const steps = ['request', 'response', 'retry', 'error'] as const;
+    const log = createLog(undefined);
+    await withoutEventCapture(() => {
+      const silent = createEmitter(undefined, log);
+      for (const step of steps) silent(step, build(step));
+      expect(built).toEqual([]);
+      const seen: DarajaHttpEvent[] = [];
+      const hooked = createEmitter({ onResponse: (e) => seen.push(e) }, log);
+      for (const step of steps) hooked(step, build(step));
+      expect(built).toEqual(['response']);
+      expect(seen).toHaveLength(1);
+      const subscriber = () => {};
+      subscribe(DARAJA_CHANNELS.retry, subscriber);
+      try {
+        for (const step of steps) silent(step, build(step));
+      } finally {
+        unsubscribe(DARAJA_CHANNELS.retry, subscriber);
+      }
+      expect(built).toEqual(['response', 'retry']);
+    });
   });
 
   it('refuses hooks that are not functions', () => {
