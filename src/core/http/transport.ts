@@ -16,6 +16,7 @@ import {
   toApiError,
 } from './api-errors.js';
 import { type DarajaHttpEvent, type Emit, httpEvent } from './hooks.js';
+import { readBody } from './read-body.js';
 import { checkRequestOptions, RESPONSE_SINK, type RequestOptions } from './request-options.js';
 import { type AttemptFailure, backoffDelay, type RetryPolicy, shouldRetry, sleep } from './retry.js';
 import { userAgent } from './user-agent.js';
@@ -184,13 +185,14 @@ export class Transport {
         attempt: call.attempt,
       });
       let response: Response;
+      let text: string;
       try {
         response = await this.#fetch(call, spec.auth === 'bearer' ? `Bearer ${token}` : spec.auth.basic);
+        text = await readBody(response, call, call.timeoutMs - (Date.now() - started));
       } catch (cause) {
         await this.#afterNoAnswer(call, cause); // throws, or waits before the retry
         continue;
       }
-      const text = await response.text().catch(() => '');
       const body = parseBody(text);
       const durationMs = Date.now() - started;
       const requestId = answerRequestId(body);

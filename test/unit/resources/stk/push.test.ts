@@ -242,6 +242,23 @@ describe('stk.push failures', () => {
     expect(calls).toBe(1);
   });
 
+  it('an accepted answer whose body stalls is an unknown outcome after timeoutMs, sent once', async () => {
+    let calls = 0;
+    server.use(
+      http.post(PUSH, () => {
+        calls += 1;
+        const stalled = new ReadableStream({
+          start: (c) => c.enqueue(new TextEncoder().encode('{"MerchantRequestID":')),
+        });
+        return new HttpResponse(stalled, { status: 200, headers: { 'content-type': 'application/json' } });
+      }),
+    );
+    const e = await rejection(makeClient({ maxRetries: 5, timeoutMs: 100 }).stk.push(params));
+    expect(e).toBeInstanceOf(DarajaUnknownOutcomeError);
+    expect((e.cause as Error).name).toBe('DarajaTimeoutError');
+    expect(calls).toBe(1);
+  });
+
   it.each([502, 503, 504])('never resends after a %i from the gateway', async (status) => {
     let calls = 0;
     server.use(

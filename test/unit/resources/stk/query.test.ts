@@ -227,6 +227,27 @@ describe('stk.query', () => {
     );
   });
 
+  it('times out an answer whose body stalls after its headers (ky times only the headers), and retries it', async () => {
+    let calls = 0;
+    server.use(
+      http.post(QUERY, () => {
+        calls += 1;
+        if (calls > 1) return HttpResponse.json({ ResultCode: '0' });
+        // Headers and a first chunk, then nothing: the body never ends.
+        const stalled = new ReadableStream({
+          start: (c) => c.enqueue(new TextEncoder().encode('{"ResultCode":')),
+        });
+        return new HttpResponse(stalled, { status: 200, headers: { 'content-type': 'application/json' } });
+      }),
+    );
+    expect((await makeClient({ timeoutMs: 100 }).stk.query(ID)).status).toBe('completed');
+    expect(calls).toBe(2);
+    calls = 0;
+    await expect(makeClient({ timeoutMs: 100, maxRetries: 0 }).stk.query(ID)).rejects.toBeInstanceOf(
+      DarajaTimeoutError,
+    );
+  });
+
   it('does not retry a 400', async () => {
     const calls = answer(
       { errorCode: '400.002.02', errorMessage: 'Bad Request - Invalid CheckoutRequestID' },
