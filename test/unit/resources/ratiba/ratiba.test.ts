@@ -107,6 +107,42 @@ describe('ratiba.createStandingOrder', () => {
     );
   });
 
+  it('reproduces the version-A sample field for field with wireValues (its EndDate typo corrected), plus CustomStoId', async () => {
+    // The older portal's sample (PORTAL-25, Dec 2025): its EndDate "20230905" is before its StartDate, a
+    // doc typo; its own table gives "20250905". Version A has no CustomStoId; the SDK always sends one.
+    const VERSION_A = {
+      StandingOrderName: 'Test Standing Order',
+      StartDate: '20240905',
+      EndDate: '20250905',
+      BusinessShortCode: '174379',
+      TransactionType: 'Standing Order Customer Pay Bill',
+      ReceiverPartyIdentifierType: '4',
+      Amount: '4500',
+      PartyA: '254708374149',
+      CallBackURL: 'https://mydomain.com/pat',
+      AccountReference: 'Test',
+      TransactionDesc: 'Test',
+      Frequency: '2',
+    };
+    const e = route(PATH, { json: ACK });
+    await makeClient().ratiba.createStandingOrder({
+      standingOrderName: 'Test Standing Order',
+      startDate: '20240905',
+      endDate: '20250905',
+      businessShortCode: '174379',
+      transactionType: 'payBill',
+      amount: 4500,
+      phoneNumber: '254708374149',
+      callbackUrl: 'https://mydomain.com/pat',
+      accountReference: 'Test',
+      transactionDesc: 'Test',
+      frequency: 'daily',
+      customStoId: 'a-1',
+      wireValues: { transactionType: 'Standing Order Customer Pay Bill', frequency: '2' },
+    });
+    expect(e.bodies).toEqual([{ ...VERSION_A, CustomStoId: 'a-1' }]);
+  });
+
   it('maps buyGoods to the merchant type and till identifier, each frequency by its table', async () => {
     const e = route(PATH, { json: ACK });
     await makeClient().ratiba.createStandingOrder(
