@@ -142,6 +142,9 @@ describe.skipIf(!hasTypedoc)(
         'Payment flow',
         'Stores',
         'Collections',
+        'B2B Express Checkout',
+        'Standing orders (M-Pesa Ratiba)',
+        'Bill Manager',
         'Payouts and account operations',
         'Result codes',
         'Errors',
@@ -154,6 +157,9 @@ describe.skipIf(!hasTypedoc)(
         'Payment flow': ['createPaymentFlow', 'PaymentFlow', 'PaymentFlowOptions', 'ReconcileSummary'],
         Stores: ['MemoryPaymentStore', 'PaymentStore', 'Payment', 'MemoryCallbackJournal'],
         Collections: ['C2b', 'Pull', 'Qr'],
+        'B2B Express Checkout': ['B2bExpress', 'B2bExpressPushParams'],
+        'Standing orders (M-Pesa Ratiba)': ['Ratiba', 'RATIBA_FREQUENCIES', 'RATIBA_TRANSACTION_TYPES'],
+        'Bill Manager': ['BillManager'],
         'Payouts and account operations': ['B2c', 'B2b', 'Tax', 'Account', 'Reversal', 'Transactions'],
         'Result codes': ['describeStkResultCode', 'STK_RESULT_CODES', 'describeResultCode'],
         Errors: ['DarajaError', 'DarajaApiError', 'isDarajaError'],
@@ -175,6 +181,9 @@ describe.skipIf(!hasTypedoc)(
       expect(results.get('Result handler')).toContain('createResultHandler');
       expect(results.get('Results')).toContain('parseResult');
       expect(results.get('C2B validation and confirmation')).toContain('parseC2bPayload');
+      expect(results.get('B2B Express Checkout')).toContain('parseB2bExpressResult');
+      expect(results.get('Standing order results (M-Pesa Ratiba)')).toContain('parseRatibaResult');
+      expect(results.get('Bill Manager payments')).toContain('createBillPaymentHandler');
       const testing = categories(moduleNode('daraja-sdk/testing'));
       expect(testing.get('Store conformance')).toContain('describePaymentStoreConformance');
       expect(testing.get('Payload builders')).toContain('buildStkCallback');
