@@ -36,6 +36,9 @@ export interface MemoryPaymentStoreOptions {
  */
 export class MemoryPaymentStore implements PaymentStore {
   readonly #rows = new Map<string, Row>();
+  // What the claims scan: the pending payments, and the completed ones not yet fulfilled.
+  readonly #pending = new Set<Row>();
+  readonly #unfulfilled = new Set<Row>();
   readonly #byCheckout = new Map<string, string>();
   readonly #byReceipt = new Map<string, string>();
   readonly #byKey = new Map<string, string>();
@@ -91,6 +94,7 @@ export class MemoryPaymentStore implements PaymentStore {
       nextCheckAt: null,
     };
     this.#rows.set(row.id, row);
+    this.#pending.add(row);
     if (p.idempotencyKey !== null) this.#byKey.set(p.idempotencyKey, row.id);
     return { created: true, payment: publicCopy(row) };
   }
@@ -158,6 +162,8 @@ export class MemoryPaymentStore implements PaymentStore {
     row.correctedFrom = correcting ? row.status : null;
     row.merchantRequestId ??= t.merchantRequestId;
     row.status = t.status;
+    this.#pending.delete(row);
+    if (t.status === 'completed' && row.fulfilledAt === null) this.#unfulfilled.add(row);
     row.final = t.final;
     row.resultCode = t.resultCode;
     row.resultDesc = t.resultDesc;
@@ -243,6 +249,7 @@ export class MemoryPaymentStore implements PaymentStore {
     if (!this.#holds(row, token)) return false;
     const now = this.#now();
     row.fulfilledAt = now;
+    this.#unfulfilled.delete(row);
     row.fulfilmentLeaseUntil = null;
     row.lastFulfilmentError = null;
     row.updatedAt = now;
@@ -283,9 +290,7 @@ export class MemoryPaymentStore implements PaymentStore {
       row.statusChecks += 1;
       return publicCopy(row);
     };
-    const payments = await this.#sliced(o.limit, (k) =>
-      earliest(this.#rows.values(), k, isDue, dueAt).map(claim),
-    );
+    const payments = await this.#sliced(o.limit, (k) => earliest(this.#pending, k, isDue, dueAt).map(claim));
     return { now: nowDate, payments };
   }
 
@@ -298,7 +303,7 @@ export class MemoryPaymentStore implements PaymentStore {
     const now = this.#time();
     const dueAt = (r: Row) => r.fulfilmentLeaseUntil ?? r.completedAt?.getTime() ?? 0;
     return this.#sliced(o.limit, (k) =>
-      earliest(this.#rows.values(), k, (row) => this.#claimable(row, now, o.maxAttempts), dueAt).map((row) =>
+      earliest(this.#unfulfilled, k, (row) => this.#claimable(row, now, o.maxAttempts), dueAt).map((row) =>
         this.#claim(row, now, o.leaseMs),
       ),
     );
