@@ -28,5 +28,6 @@ export async function readBody(
     return await Promise.race([text, timedOut]);
   } finally {
     clearTimeout(timer);
+    text.catch(() => {}); // the body's own failure, once the timeout has already answered
   }
 }
