@@ -91,3 +91,21 @@ export function earliest(
   }
   return heap.sort((a, b) => a.key - b.key).map((e) => e.row);
 }
+
+/**
+ * @internal
+ * Run `step` (which claims up to `k` rows in one synchronous step) until `limit` rows are taken or a
+ * step comes back short, at most {@link MEMORY_SLICE} per step, yielding to the event loop between.
+ */
+export async function sliced<T>(limit: number, step: (k: number) => T[]): Promise<T[]> {
+  const taken: T[] = [];
+  for (let left = Math.max(0, limit); left > 0; ) {
+    if (taken.length > 0) await yieldToLoop();
+    const want = Math.min(MEMORY_SLICE, left);
+    const slice = step(want);
+    for (const item of slice) taken.push(item);
+    left -= slice.length;
+    if (slice.length < want) break;
+  }
+  return taken;
+}

@@ -1,4 +1,12 @@
-import { earliest, frozenCopy, MEMORY_SLICE, publicCopy, type Row, yieldToLoop } from './memory-rows.js';
+import {
+  earliest,
+  frozenCopy,
+  MEMORY_SLICE,
+  publicCopy,
+  type Row,
+  sliced,
+  yieldToLoop,
+} from './memory-rows.js';
 import {
   appliedOutcome,
   type CallbackSettlement,
@@ -280,17 +288,20 @@ export class MemoryPaymentStore implements PaymentStore {
     // claimed in one synchronous step, so no two calls claim it.
     const nowDate = this.#now();
     const now = nowDate.getTime();
+    const taken = new Set<Row>(); // a zero recheck would leave a claimed payment due for the next slice
     const isDue = (row: Row) =>
+      !taken.has(row) &&
       row.status === 'pending' &&
       row.createdAt.getTime() <= now - o.olderThanMs &&
       (row.nextCheckAt === null || row.nextCheckAt <= now);
     const dueAt = (row: Row) => row.nextCheckAt ?? row.createdAt.getTime();
     const claim = (row: Row) => {
+      taken.add(row);
       row.nextCheckAt = now + Math.min(o.recheckMs * 2 ** row.statusChecks, o.maxRecheckMs);
       row.statusChecks += 1;
       return publicCopy(row);
     };
-    const payments = await this.#sliced(o.limit, (k) => earliest(this.#pending, k, isDue, dueAt).map(claim));
+    const payments = await sliced(o.limit, (k) => earliest(this.#pending, k, isDue, dueAt).map(claim));
     return { now: nowDate, payments };
   }
 
@@ -302,28 +313,14 @@ export class MemoryPaymentStore implements PaymentStore {
   }): Promise<FulfilmentClaim[]> {
     const now = this.#time();
     const dueAt = (r: Row) => r.fulfilmentLeaseUntil ?? r.completedAt?.getTime() ?? 0;
-    return this.#sliced(o.limit, (k) =>
-      earliest(this.#unfulfilled, k, (row) => this.#claimable(row, now, o.maxAttempts), dueAt).map((row) =>
-        this.#claim(row, now, o.leaseMs),
-      ),
+    const taken = new Set<Row>(); // a zero lease would leave a claimed payment claimable for the next slice
+    const due = (row: Row) => !taken.has(row) && this.#claimable(row, now, o.maxAttempts);
+    return sliced(o.limit, (k) =>
+      earliest(this.#unfulfilled, k, due, dueAt).map((row) => {
+        taken.add(row);
+        return this.#claim(row, now, o.leaseMs);
+      }),
     );
-  }
-
-  /**
-   * Run `step` (which claims up to `k` rows in one synchronous step) until `limit` rows are taken or a
-   * step comes back short, at most {@link MEMORY_SLICE} per step, yielding to the event loop between.
-   */
-  async #sliced<T>(limit: number, step: (k: number) => T[]): Promise<T[]> {
-    const taken: T[] = [];
-    for (let left = Math.max(0, limit); left > 0; ) {
-      if (taken.length > 0) await yieldToLoop();
-      const want = Math.min(MEMORY_SLICE, left);
-      const slice = step(want);
-      for (const item of slice) taken.push(item);
-      left -= slice.length;
-      if (slice.length < want) break;
-    }
-    return taken;
   }
 
   /** {@inheritDoc PaymentStore.settleCallback} */

@@ -76,6 +76,23 @@ describe('MemoryPaymentStore at scale: big calls in slices, the event loop free 
     expect(await store.claimDueFulfilments(options)).toEqual([]);
   });
 
+  it('a claim over several slices takes each payment once even when its recheck or lease is 0', async () => {
+    const n = MEMORY_SLICE + 200;
+    const { store } = await pendingStore(n);
+    const pending = await store.claimDuePending({
+      olderThanMs: 60_000,
+      limit: n * 2,
+      recheckMs: 0,
+      maxRecheckMs: 0,
+    });
+    expect(new Set(pending.payments.map((p) => p.id)).size).toBe(n);
+    expect(pending.payments).toHaveLength(n);
+    for (const p of pending.payments) await store.transition(p.id, transition('completed'));
+    const claims = await store.claimDueFulfilments({ leaseMs: 0, limit: n * 2, maxAttempts: 5 });
+    expect(claims).toHaveLength(n);
+    expect(new Set(claims.map((c) => c.payment.id)).size).toBe(n);
+  });
+
   it('lists every kept callback in order, copied in slices', async () => {
     const store = new MemoryPaymentStore();
     const n = MEMORY_SLICE * 10 + 7;
