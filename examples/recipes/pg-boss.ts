@@ -22,9 +22,9 @@ export async function startReconcileOnPgBoss(
   options: ReconcileOnPgBossOptions = {},
 ) {
   const queue = options.queue ?? 'daraja-reconcile';
-  // `stately`: at most one tick queued and one running, so a slow reconcile never piles ticks up. No
-  // retry: the next tick does the same work, and a failed one stays visible in the queue.
-  await boss.createQueue(queue, { name: queue, policy: 'stately', retryLimit: 0, expireInSeconds: 300 });
+  // No retry: the next tick does the same work, and a failed one stays visible in the queue. The
+  // `standard` policy: a job left `active` by a worker that died never holds the next ticks back.
+  await boss.createQueue(queue, { name: queue, policy: 'standard', retryLimit: 0, expireInSeconds: 300 });
   let timer: ReturnType<typeof setInterval> | undefined;
   const seconds = options.everySeconds;
   if (seconds === undefined) {

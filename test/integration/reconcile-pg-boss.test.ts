@@ -110,6 +110,7 @@ if (SKIP) {
       // Nothing failed, and no tick ran twice: one reconcile per completed job, one job per slot.
       expect(all.filter((j) => j.state === 'failed')).toEqual([]);
       expect(runs.length).toBe(done.length);
+      expect(done.every((j) => j.slot !== null)).toBe(true); // each job was a tick's singleton
       const slots = done.map((j) => j.slot.getTime());
       expect(new Set(slots).size).toBe(slots.length);
       // No tick lost, before or after the stop: consecutive slots, TICK_SECONDS apart.
