@@ -5,6 +5,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { inOneTransaction, paymentsBesideDrizzle } from '../../examples/recipes/drizzle.js';
 import { paymentsBesideKysely, storeIn } from '../../examples/recipes/kysely.js';
 import { paymentsBesidePrisma } from '../../examples/recipes/prisma.js';
+import type { PaymentStore } from '../../src/index.js';
 import { newPayment } from '../../src/testing/conformance-fixtures.js';
 import { DATABASE_URL } from '../helpers/stores.js';
 
@@ -43,6 +44,20 @@ async function freshPool(): Promise<pg.Pool> {
 /** Whether the payment is there for a connection outside any transaction of the test. */
 async function committed(id: string): Promise<boolean> {
   return (await pool.query('SELECT 1 FROM daraja_payments WHERE id = $1', [id])).rowCount === 1;
+}
+
+/** A transaction (run by `inTransaction`) that writes a payment through its store, then fails: none is kept. */
+async function expectRolledBack(
+  inTransaction: (work: (store: PaymentStore) => Promise<never>) => Promise<unknown>,
+): Promise<void> {
+  let dropped = '';
+  const failing = inTransaction(async (store) => {
+    dropped = (await store.create(newPayment())).payment.id;
+    throw new Error('the order could not be saved');
+  });
+  await expect(failing).rejects.toThrow('the order could not be saved');
+  expect(dropped).not.toBe('');
+  expect(await committed(dropped)).toBe(false);
 }
 
 if (SKIP) {
@@ -89,14 +104,7 @@ if (SKIP) {
       });
       expect(await committed(kept)).toBe(true);
 
-      let dropped = '';
-      const failing = inOneTransaction(pool, async (_db, store) => {
-        dropped = (await store.create(newPayment())).payment.id;
-        throw new Error('the order could not be saved');
-      });
-      await expect(failing).rejects.toThrow('the order could not be saved');
-      expect(dropped).not.toBe('');
-      expect(await committed(dropped)).toBe(false);
+      await expectRolledBack((work) => inOneTransaction(pool, (_db, store) => work(store)));
     });
   });
 
@@ -133,14 +141,7 @@ if (SKIP) {
       });
       expect(await committed(kept)).toBe(true);
 
-      let dropped = '';
-      const failing = db.transaction().execute(async (trx) => {
-        dropped = (await storeIn(trx).create(newPayment())).payment.id;
-        throw new Error('rolled back');
-      });
-      await expect(failing).rejects.toThrow('rolled back');
-      expect(dropped).not.toBe('');
-      expect(await committed(dropped)).toBe(false);
+      await expectRolledBack((work) => db.transaction().execute((trx) => work(storeIn(trx))));
     });
   });
 
