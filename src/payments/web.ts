@@ -83,7 +83,7 @@ async function afterAnswer(
  * ```ts
  * // app/payments/callback/route.ts (Next.js on Vercel)
  * import { after } from 'next/server';
- * const handle = createWebCallbackHandler(flow, { clientAddress: 'x-forwarded-for' });
+ * const handle = createWebCallbackHandler(flow, { clientAddress: 'x-real-ip' });
  * export const POST = (request: Request) => handle(request, { waitUntil: after });
  * ```
  */
