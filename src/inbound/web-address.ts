@@ -55,7 +55,10 @@ export type ClientAddressSource =
   | 'x-forwarded-for'
   | 'cf-connecting-ip'
   | 'x-real-ip'
-  | { header: string }
+  | {
+      /** The header's name, e.g. `fly-client-ip` (any case). */
+      header: string;
+    }
   | ((request: Request, context: WebHandlerContext) => string | undefined);
 
 /**
