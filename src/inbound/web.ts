@@ -58,7 +58,7 @@ function adapt(
   options: WebHandlerOptions,
   kind: string,
 ): WebHandler {
-  const log = createLog(options.logger, { handler: kind });
+  const log = createLog(options?.logger, { handler: kind });
   return async (request, context = {}) => {
     const body = await readBodyText(request);
     if (body === undefined) {
@@ -66,7 +66,7 @@ function adapt(
       return tooLarge();
     }
     const ctx = typeof context === 'object' && context !== null ? context : {};
-    const { remoteAddress } = findClientAddress(options.clientAddress, request, ctx);
+    const { remoteAddress } = findClientAddress(options?.clientAddress, request, ctx);
     const answer = await run({ body, url: request.url, headers: headerRecord(request), remoteAddress });
     return jsonResponse(answer.status, answer.body);
   };

@@ -95,8 +95,8 @@ export function createWebCallbackHandler(
   if (options?.awaitAfterAck !== undefined && typeof options.awaitAfterAck !== 'boolean')
     problems.push({ field: 'awaitAfterAck', message: 'must be true or false.' });
   configProblems(options, problems);
-  const log = createLog(options.logger, { handler: 'webCallback' });
-  const awaitAfterAck = options.awaitAfterAck === true;
+  const log = createLog(options?.logger, { handler: 'webCallback' });
+  const awaitAfterAck = options?.awaitAfterAck === true;
   return async (request, context = {}) => {
     const ctx = typeof context === 'object' && context !== null ? context : {};
     const body = await readBodyText(request);
@@ -104,7 +104,7 @@ export function createWebCallbackHandler(
       log.warn('callback body over the limit; answered 413 without reading it all', {});
       return tooLarge();
     }
-    const found = findClientAddress(options.clientAddress, request, ctx);
+    const found = findClientAddress(options?.clientAddress, request, ctx);
     const ack = await flow.handleCallback({
       body,
       url: request.url,
