@@ -46,6 +46,7 @@ export const CATEGORIES = [
   ['STK push', ['resources/stk/stk.ts', 'core/utils/password.ts']],
   ['Callbacks', ['inbound/stk-callback.ts', 'payments/security.ts', 'payments/probe.ts']],
   ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'core/payment-status.ts']],
+  ['Web handlers', ['payments/web.ts', 'inbound/web.ts', 'inbound/web-address.ts', 'inbound/web-request.ts']],
   [
     'Stores',
     [
@@ -69,7 +70,7 @@ export const CATEGORIES = [
   // daraja-sdk/results
   ['Result handler', ['inbound/result-handler.ts']],
   ['Results', ['inbound/result.ts', 'inbound/result-kinds.ts', 'inbound/result-values.ts']],
-  ['C2B validation and confirmation', ['inbound/c2b-payload.ts']],
+  ['C2B validation and confirmation', ['inbound/c2b-payload.ts', 'inbound/c2b-handler.ts']],
   ['Standing order results (M-Pesa Ratiba)', ['inbound/ratiba-result.ts']],
   ['Bill Manager payments', ['inbound/bill-payment.ts']],
   ['Answers to Daraja', ['inbound/ack.ts']],

@@ -88,6 +88,8 @@ export type {
   StkCallbackTimeout,
 } from './inbound/stk-callback.js';
 export { parseStkCallback } from './inbound/stk-callback.js';
+export type { ClientAddressSource, WebHandlerContext } from './inbound/web-address.js';
+export type { WebHandler, WebHandlerOptions } from './inbound/web-request.js';
 export type {
   CallbackAck,
   CallbackProbeAck,
@@ -148,6 +150,8 @@ export type {
   SettledBy,
   TransitionResult,
 } from './payments/types.js';
+export type { WebCallbackHandlerOptions, WebReconcileHandlerOptions } from './payments/web.js';
+export { createWebCallbackHandler, createWebReconcileHandler } from './payments/web.js';
 export * from './resources/b2b-express/b2b-express.js';
 export * from './resources/b2b-express/result-codes.js';
 export * from './resources/bill-manager/bill-manager.js';

@@ -28,6 +28,14 @@ export type {
   BillPaymentRequest,
 } from './bill-payment.js';
 export { createBillPaymentHandler, parseBillPayment } from './bill-payment.js';
+export type {
+  C2bAck,
+  C2bHandler,
+  C2bHandlerOptions,
+  C2bRequest,
+  C2bValidationDecision,
+} from './c2b-handler.js';
+export { C2B_VALIDATION_ERROR_CODE, createC2bHandler } from './c2b-handler.js';
 export type { C2bPayload } from './c2b-payload.js';
 export { parseC2bPayload } from './c2b-payload.js';
 export type {
@@ -63,3 +71,7 @@ export {
 } from './result-kinds.js';
 export type { AccountBalance, PublicName } from './result-values.js';
 export { parseAccountBalances, parsePublicName } from './result-values.js';
+export type { WebC2bHandlers, WebInboundRequest } from './web.js';
+export { createWebBillPaymentHandler, createWebC2bHandler, createWebResultHandler } from './web.js';
+export type { ClientAddressSource, WebHandlerContext } from './web-address.js';
+export type { WebHandler, WebHandlerOptions } from './web-request.js';

@@ -10,7 +10,11 @@ export function guideFiles(): string[] {
     .filter((f) => f.endsWith('.md'))
     .sort()
     .map((f) => `docs/${f}`);
-  return ['README.md', ...docs];
+  const deploying = readdirSync(join(root, 'docs/deploying'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/deploying/${f}`);
+  return ['README.md', ...docs, ...deploying];
 }
 
 /** A marker comment placed on the lines right above a fence: `<!-- name: value -->`. */
