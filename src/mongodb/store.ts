@@ -30,7 +30,7 @@ export interface MongoCollectionLike {
   /** Delete every matching document. */
   deleteMany(filter: Doc): Promise<{ deletedCount?: number }>;
   /** Create an index if it does not exist. */
-  createIndex(keys: Doc, options: Doc): Promise<string>;
+  createIndex(keys: { [field: string]: 1 | -1 }, options: Doc): Promise<string>;
 }
 
 /** Options of {@link MongoPaymentStore}. */
