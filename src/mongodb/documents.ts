@@ -15,14 +15,14 @@ export const toJsonText = (v: unknown): string | null =>
   v === null || v === undefined ? null : JSON.stringify(v);
 
 /** Stored JSON text as its value, or the text itself when it is not JSON. */
-const fromJsonText = (v: unknown): unknown => {
-  if (v === null || v === undefined) return null;
+function fromJsonText(v: unknown): unknown {
+  if (typeof v !== 'string') return v ?? null;
   try {
-    return JSON.parse(String(v)) as unknown;
+    return JSON.parse(v) as unknown;
   } catch {
-    return String(v);
+    return v;
   }
-};
+}
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const date = (v: unknown): Date | null =>

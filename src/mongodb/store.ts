@@ -65,11 +65,13 @@ const AFTER = { returnDocument: 'after', includeResultMetadata: false } as const
  *
  * **Across documents.** This store has no `settleCallback`: the flow then calls `transition`,
  * `claimFulfilment` and `recordCallback` in turn, each atomic on its own, and no transaction is used
- * (so a standalone server works). A crash between them loses nothing and applies nothing twice: a
- * completed payment whose claim was not taken is found by `claimDueFulfilments` (it is due from its
- * completion); the audit row is keyed by the event id, so the replayed callback (the callback journal,
- * or Daraja's retry) records it once, as a `duplicate` of the result already stored. Making the
- * settlement and its audit row one atomic step would need a multi-document transaction (a replica set).
+ * (so a standalone server works). A crash between them applies nothing twice and loses no payment
+ * state: a completed payment whose claim was not taken is found by `claimDueFulfilments` (it is due
+ * from its completion), and the status it reached stays. What such a crash can lose is the callback's
+ * audit row, unless the callback is delivered again (a journal replay, a repeated delivery): audit rows
+ * are keyed by the event id, so that records it once, as a `duplicate` of the stored result. Making the
+ * settlement and its audit row one atomic step needs a multi-document transaction (a replica set): not
+ * done in this release.
  *
  * @example
  * ```ts
@@ -182,42 +184,29 @@ export class MongoPaymentStore implements contract.PaymentStore {
     return doc ? toPayment(doc) : this.get(id);
   }
 
-  /** {@inheritDoc PaymentStore.transition} */
-  async transition(id: string, t: contract.PaymentTransition): Promise<contract.TransitionResult> {
-    let doc: Doc | null;
+  /** Run a write; a duplicate key (code 11000) comes back as the index it hit, not as an error. */
+  async #tryUpdate(w: Q.Write): Promise<[doc: Doc | null, duplicate?: string]> {
     try {
-      doc = await this.#update(Q.transition(id, t));
+      return [await this.#update(w)];
     } catch (error) {
       const key = duplicateKey(error);
       if (key === undefined) throw error;
-      const reason =
-        key.includes('mpesaReceiptNumber') || key.includes('receipt')
-          ? 'duplicate_receipt'
-          : 'duplicate_checkout';
+      return [null, key];
+    }
+  }
+
+  /** {@inheritDoc PaymentStore.transition} */
+  async transition(id: string, t: contract.PaymentTransition): Promise<contract.TransitionResult> {
+    const [doc, duplicate] = await this.#tryUpdate(Q.transition(id, t));
+    if (duplicate !== undefined) {
+      const reason = /mpesaReceiptNumber|receipt/.test(duplicate)
+        ? 'duplicate_receipt'
+        : 'duplicate_checkout';
       return { applied: false, payment: await this.get(id), reason };
     }
     if (doc) return { applied: true, payment: toPayment(doc) };
     const current = await this.get(id);
     return { applied: false, payment: current, reason: current ? 'not_pending' : 'not_found' };
-  }
-
-  /** {@inheritDoc PaymentStore.attachReceipt} */
-  async attachReceipt(id: string, e: contract.ReceiptEnrichment): Promise<contract.EnrichmentResult> {
-    let doc: Doc | null;
-    try {
-      doc = await this.#update(Q.attachReceipt(id, e));
-    } catch (error) {
-      if (duplicateKey(error) === undefined) throw error;
-      return { applied: false, payment: await this.get(id), reason: 'duplicate_receipt' };
-    }
-    if (doc) return { applied: true, payment: toPayment(doc) };
-    const current = await this.get(id);
-    if (!current) return { applied: false, payment: undefined, reason: 'not_found' };
-    return {
-      applied: false,
-      payment: current,
-      reason: current.status !== 'completed' ? 'not_completed' : 'has_receipt',
-    };
   }
 
   /** {@inheritDoc PaymentStore.claimFulfilment} */
@@ -227,6 +216,18 @@ export class MongoPaymentStore implements contract.PaymentStore {
   ): Promise<contract.FulfilmentClaim | undefined> {
     const doc = await this.#update(Q.claimFulfilment(id, options.leaseMs, options.maxAttempts));
     return doc ? toClaim(doc) : undefined;
+  }
+
+  /** {@inheritDoc PaymentStore.attachReceipt} */
+  async attachReceipt(id: string, e: contract.ReceiptEnrichment): Promise<contract.EnrichmentResult> {
+    const [doc, duplicate] = await this.#tryUpdate(Q.attachReceipt(id, e));
+    if (duplicate !== undefined)
+      return { applied: false, payment: await this.get(id), reason: 'duplicate_receipt' };
+    if (doc) return { applied: true, payment: toPayment(doc) };
+    const payment = await this.get(id);
+    if (payment === undefined) return { applied: false, payment, reason: 'not_found' };
+    const reason = payment.status === 'completed' ? 'has_receipt' : 'not_completed';
+    return { applied: false, payment, reason };
   }
 
   /** {@inheritDoc PaymentStore.renewFulfilment} */
