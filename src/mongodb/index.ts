@@ -8,7 +8,10 @@
 export type { PaymentStore } from '../payments/types.js';
 export {
   type MongoCollectionLike,
+  type MongoCursorLike,
   type MongoDbLike,
+  type MongoDeleteResultLike,
+  type MongoDocument,
   MongoPaymentStore,
   type MongoPaymentStoreOptions,
 } from './store.js';

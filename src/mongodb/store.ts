@@ -2,6 +2,9 @@ import type * as contract from '../payments/types.js';
 import { type Doc, eventDocument, fencingToken, toClaim, toEvent, toPayment } from './documents.js';
 import * as Q from './queries.js';
 
+/** A BSON document as the store writes and reads it: fields by name. */
+export type MongoDocument = Record<string, unknown>;
+
 /**
  * The part of a MongoDB `Db` the store uses (the official driver's `Db` fits): its collections, and
  * `command` to read the server's clock when no claim returned it.
@@ -10,27 +13,44 @@ export interface MongoDbLike {
   /** A collection by name (created on first write). */
   collection(name: string): MongoCollectionLike;
   /** Run a database command (the store sends `{ hello: 1 }`, whose `localTime` is the server's clock). */
-  command(command: Doc): Promise<Doc>;
+  command(command: MongoDocument): Promise<MongoDocument>;
 }
 
 /** The collection methods the store calls, as the official driver (v6 or later) has them. */
 export interface MongoCollectionLike {
   /** One document matching `filter`, or `null`. */
-  findOne(filter: Doc): Promise<Doc | null>;
+  findOne(filter: MongoDocument): Promise<MongoDocument | null>;
   /** The documents matching `filter`, sorted and limited. */
-  find(filter: Doc, options: { sort: Doc; limit: number }): { toArray(): Promise<Doc[]> };
+  find(filter: MongoDocument, options: { sort: MongoDocument; limit: number }): MongoCursorLike;
   /** Insert one document (fails with code 11000 on a duplicate key). */
-  insertOne(document: Doc): Promise<unknown>;
+  insertOne(document: MongoDocument): Promise<unknown>;
   /** Update one document atomically and return it (`returnDocument: 'after'`), or `null` if none matched. */
   findOneAndUpdate(
-    filter: Doc,
-    update: Doc[],
-    options: { returnDocument: 'after'; upsert?: boolean; sort?: Doc; includeResultMetadata: false },
-  ): Promise<Doc | null>;
+    filter: MongoDocument,
+    update: MongoDocument[],
+    options: {
+      returnDocument: 'after';
+      upsert?: boolean;
+      sort?: MongoDocument;
+      includeResultMetadata: false;
+    },
+  ): Promise<MongoDocument | null>;
   /** Delete every matching document. */
-  deleteMany(filter: Doc): Promise<{ deletedCount?: number }>;
+  deleteMany(filter: MongoDocument): Promise<MongoDeleteResultLike>;
   /** Create an index if it does not exist. */
-  createIndex(keys: { [field: string]: 1 | -1 }, options: Doc): Promise<string>;
+  createIndex(keys: { [field: string]: 1 | -1 }, options: MongoDocument): Promise<string>;
+}
+
+/** The part of a `find` cursor the store uses. */
+export interface MongoCursorLike {
+  /** Every document of the cursor. */
+  toArray(): Promise<MongoDocument[]>;
+}
+
+/** The part of a `deleteMany` result the store reads. */
+export interface MongoDeleteResultLike {
+  /** How many documents were deleted. */
+  deletedCount?: number;
 }
 
 /** Options of {@link MongoPaymentStore}. */
