@@ -55,6 +55,7 @@ export const CATEGORIES = [
       'payments/memory-store.ts',
       'payments/journal.ts',
       'postgres/',
+      'mongodb/',
       'journal/',
     ],
   ],
