@@ -52,6 +52,16 @@ const mock = fakeDaraja();
 const b2c = endpoint('/mpesa/b2c/v3/paymentrequest', { json: ACCEPTED });
 useMsw(...mock.handlers, b2c.handler);
 
+/** The variables `fromEnv` needs for STK and an initiator password. */
+const requiredEnv = () => ({
+  MPESA_CONSUMER_KEY: CONSUMER_KEY,
+  MPESA_CONSUMER_SECRET: CONSUMER_SECRET,
+  MPESA_SHORTCODE: '174379',
+  MPESA_PASSKEY: 'passkey',
+  MPESA_INITIATOR_NAME: INITIATOR_NAME,
+  MPESA_INITIATOR_PASSWORD: INITIATOR_PASSWORD,
+});
+
 const initiator = () => ({
   initiatorName: INITIATOR_NAME,
   initiatorPassword: INITIATOR_PASSWORD,
@@ -172,15 +182,7 @@ describe('the client builds the credential', () => {
         message: expect.stringMatching(/no node:fs.*Pass certificate instead.*securityCredential/),
       },
     ]);
-    const env = {
-      MPESA_CONSUMER_KEY: CONSUMER_KEY,
-      MPESA_CONSUMER_SECRET: CONSUMER_SECRET,
-      MPESA_SHORTCODE: '174379',
-      MPESA_PASSKEY: 'passkey',
-      MPESA_INITIATOR_NAME: INITIATOR_NAME,
-      MPESA_INITIATOR_PASSWORD: INITIATOR_PASSWORD,
-      MPESA_CERTIFICATE_PATH: path,
-    };
+    const env = { ...requiredEnv(), MPESA_CERTIFICATE_PATH: path };
     const fromEnv = configError(() => Daraja.fromEnv(env));
     expect(fromEnv.message).toMatch(/MPESA_CERTIFICATE_PATH/);
     expect(fromEnv.message).toMatch(/no node:fs/);
@@ -248,12 +250,7 @@ describe('the client builds the credential', () => {
     const path = join(dir, 'env.cer');
     writeFileSync(path, cert.certPem);
     const env = {
-      MPESA_CONSUMER_KEY: CONSUMER_KEY,
-      MPESA_CONSUMER_SECRET: CONSUMER_SECRET,
-      MPESA_SHORTCODE: '174379',
-      MPESA_PASSKEY: 'passkey',
-      MPESA_INITIATOR_NAME: INITIATOR_NAME,
-      MPESA_INITIATOR_PASSWORD: INITIATOR_PASSWORD,
+      ...requiredEnv(),
       MPESA_CERTIFICATE_PATH: path,
       MPESA_INITIATOR_SHORTCODE: B2C_SHORTCODE,
       MPESA_RESULT_URL: RESULT_URL,

@@ -10,14 +10,12 @@ import { generateCertificate, type TestCertificate } from '../../../helpers/cert
 
 const bigint = (b64url: string) => BigInt(`0x${Buffer.from(b64url, 'base64url').toString('hex')}`);
 
+/** base^exponent mod modulus, recursively (an oracle written differently from the SDK's loop). */
 function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-  }
-  return result;
+  if (exponent === 0n) return 1n;
+  const half = modPow(base, exponent / 2n, modulus);
+  const square = (half * half) % modulus;
+  return exponent % 2n === 0n ? square : (square * base) % modulus;
 }
 
 /**
