@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { toHex, utf8Bytes, utf8Text } from '../core/utils/bytes.js';
+import { sha256 } from '../core/utils/sha256.js';
 
 const AUDIT_MAX_BYTES = 64 * 1024;
 const AUDIT_MAX_DEPTH = 64;
@@ -25,7 +26,7 @@ function fewBrackets(text: string, limit: number): boolean {
 
 /** The body as text (its JSON, for a parsed body) and as the bytes it was received as. */
 function textAndBytes(body: unknown): { text: string; bytes: Uint8Array } {
-  if (body instanceof Uint8Array) return { text: Buffer.from(body).toString('utf8'), bytes: body };
+  if (body instanceof Uint8Array) return { text: utf8Text(body, true), bytes: body };
   let text: string;
   if (typeof body === 'string') text = body;
   else {
@@ -35,11 +36,11 @@ function textAndBytes(body: unknown): { text: string; bytes: Uint8Array } {
       text = '[unserialisable body]';
     }
   }
-  return { text, bytes: Buffer.from(text, 'utf8') };
+  return { text, bytes: utf8Bytes(text) };
 }
 
 function fingerprintOf(bytes: Uint8Array): { bytes: number; sha256: string } {
-  return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { bytes: bytes.byteLength, sha256: toHex(sha256(bytes)) };
 }
 
 /** @internal Size (UTF-8 bytes) and SHA-256 of a body as received, to tell bodies apart without keeping them. */

@@ -1,5 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
+import { fromBase64Url, toBase64Url, toHex } from '../core/utils/bytes.js';
+import { ipVersion as isIP } from '../core/utils/ip.js';
+import { hmacSha256, sha256, timingSafeEqual } from '../core/utils/sha256.js';
 
 /**
  * Addresses Safaricom's callbacks are known to come from: the union of the lists that developers
@@ -24,16 +25,14 @@ export const SAFARICOM_CALLBACK_IPS: readonly string[] = Object.freeze([
 ]);
 
 const TOKEN_CONTEXT = 'daraja-sdk:stk-callback:';
-const NO_TOKEN = Buffer.alloc(32);
+const NO_TOKEN = new Uint8Array(32);
 
 /**
  * @internal
  * The per-payment callback token: base64url HMAC-SHA256 of the payment id under the flow's secret.
  */
 export function callbackToken(secret: string, paymentId: string): string {
-  return createHmac('sha256', secret)
-    .update(TOKEN_CONTEXT + paymentId)
-    .digest('base64url');
+  return toBase64Url(hmacSha256(secret, TOKEN_CONTEXT + paymentId));
 }
 
 /**
@@ -45,14 +44,12 @@ export function callbackToken(secret: string, paymentId: string): string {
  * secret.
  */
 export function verifyCallbackToken(secrets: readonly string[], paymentId: string, token: string): boolean {
-  const decoded = Buffer.from(token, 'base64url');
-  const canonical = decoded.length === 32 && decoded.toString('base64url') === token;
+  const decoded = fromBase64Url(token);
+  const canonical = decoded?.length === 32 && toBase64Url(decoded) === token;
   const given = canonical ? decoded : NO_TOKEN;
   let ok = false;
   for (const secret of secrets) {
-    const expected = createHmac('sha256', secret)
-      .update(TOKEN_CONTEXT + paymentId)
-      .digest();
+    const expected = hmacSha256(secret, TOKEN_CONTEXT + paymentId);
     // Non-short-circuiting: every secret is compared.
     ok = timingSafeEqual(given, expected) || ok;
   }
@@ -158,9 +155,7 @@ export function comparePhone(
   if (/^[0-9a-f]{64}$/i.test(raw)) {
     const local = `0${expected.slice(3)}`;
     const forms = [expected, local, `+${expected}`, expected.slice(3)];
-    return forms.some((f) => createHash('sha256').update(f).digest('hex') === raw.toLowerCase())
-      ? 'match'
-      : 'unverifiable';
+    return forms.some((f) => toHex(sha256(f)) === raw.toLowerCase()) ? 'match' : 'unverifiable';
   }
   const candidate = toInternational(raw);
   if (!/^[0-9*]+$/.test(candidate) || !/\d/.test(candidate)) return 'unverifiable';

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
 import { toUnreadableAnswerError } from '../http/api-errors.js';
 import type { RequestOptions, TokenSource, Transport } from '../http/transport.js';
 import type { Log } from '../logger.js';
+import { toBase64, toHex, utf8Bytes } from '../utils/bytes.js';
+import { sha256 } from '../utils/sha256.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
 
 /** Stop using a token this long before Daraja's expiry (or half its lifetime, if shorter). */
@@ -39,9 +40,9 @@ export class TokenManager implements TokenSource {
     this.#cache = config.cache;
     this.#log = config.log;
     this.#marginMs = config.refreshMarginMs ?? DEFAULT_TOKEN_REFRESH_MARGIN_MS;
-    const keyHash = createHash('sha256').update(config.consumerKey).digest('hex').slice(0, 16);
+    const keyHash = toHex(sha256(config.consumerKey)).slice(0, 16);
     this.#key = `daraja-sdk:token:${config.scope}:${keyHash}`;
-    this.#basic = `Basic ${Buffer.from(`${config.consumerKey}:${config.consumerSecret}`).toString('base64')}`;
+    this.#basic = `Basic ${toBase64(utf8Bytes(`${config.consumerKey}:${config.consumerSecret}`))}`;
   }
 
   /** The cache key tokens are stored under (contains no secret). */

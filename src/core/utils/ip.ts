@@ -106,3 +106,20 @@ export function unreachableHost(hostname: string): string | undefined {
   if (scope !== undefined && scope !== 'public') return `${host} is ${describeScope(scope)}`;
   return undefined;
 }
+
+/**
+ * The IP version of `text`, as `node:net`'s `isIP` answers: `4` for a dotted quad (no leading zeros),
+ * `6` for an IPv6 address (compressed or not, with an embedded IPv4 tail, or a `%zone`), else `0`.
+ */
+export function ipVersion(text: string): 0 | 4 | 6 {
+  if (!text.includes(':'))
+    return /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(text)
+      ? 4
+      : 0;
+  const zone = text.indexOf('%');
+  const address = zone === -1 ? text : text.slice(0, zone);
+  if (zone !== -1 && !/^%[^%\s]+$/.test(text.slice(zone))) return 0;
+  const tail = address.slice(address.lastIndexOf(':') + 1);
+  if (tail.includes('.') && ipVersion(tail) !== 4) return 0;
+  return parseIpv6(address) ? 6 : 0;
+}

@@ -1,3 +1,5 @@
+import { toBase64, utf8Bytes } from './bytes.js';
+
 /**
  * Build the STK push / query `Password`: base64 of shortcode + passkey + timestamp. The timestamp must be
  * the same one sent in the request's `Timestamp` field, or Daraja answers "Wrong credentials".
@@ -15,5 +17,5 @@
  * ```
  */
 export function stkPassword(shortcode: string | number, passkey: string, timestamp: string): string {
-  return Buffer.from(`${shortcode}${passkey}${timestamp}`, 'utf8').toString('base64');
+  return toBase64(utf8Bytes(`${shortcode}${passkey}${timestamp}`));
 }

@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import { createLog, type Log } from '../../core/logger.js';
+import { toBase64Url } from '../../core/utils/bytes.js';
 import { RejectionSampler } from '../audit.js';
 import { type CallbackJournal, MemoryCallbackJournal } from '../journal.js';
 import { DEFAULT_QUERY_BUDGET, QueryLimiter, SANDBOX_QUERY_BUDGET } from '../query-budget.js';
@@ -125,7 +125,7 @@ export function errorText(error: unknown): string {
 }
 
 const ID_BYTES = 12;
-const idPool = Buffer.alloc(ID_BYTES * 256);
+const idPool = new Uint8Array(ID_BYTES * 256);
 let idOffset = idPool.length;
 
 /**
@@ -134,11 +134,11 @@ let idOffset = idPool.length;
  */
 export function randomId(prefix: string): string {
   if (idOffset + ID_BYTES > idPool.length) {
-    randomFillSync(idPool);
+    crypto.getRandomValues(idPool);
     idOffset = 0;
   }
   idOffset += ID_BYTES;
-  return prefix + idPool.toString('base64url', idOffset - ID_BYTES, idOffset);
+  return prefix + toBase64Url(idPool.subarray(idOffset - ID_BYTES, idOffset));
 }
 
 export const TIMED_OUT = Symbol('timed out');

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   DarajaValidationError,
   isDarajaApiError,
@@ -8,6 +7,7 @@ import {
   isDarajaValidationError,
 } from '../../core/errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
+import { toBase64Url } from '../../core/utils/bytes.js';
 import { validateText } from '../../core/utils/validate.js';
 import { normalizeStkFields } from '../../resources/stk/fields.js';
 import type { JournalEntry } from '../journal.js';
@@ -48,7 +48,7 @@ export async function initiate(
       ? null
       : validateText('idempotencyKey', params.idempotencyKey, 200, true);
 
-  const id = `pay_${randomBytes(16).toString('base64url')}`;
+  const id = `pay_${toBase64Url(crypto.getRandomValues(new Uint8Array(16)))}`;
   const { created, payment } = await ctx.store.create({
     id,
     ownerId,
@@ -156,7 +156,7 @@ async function attachOrJournal(
   }
   const entry: JournalEntry = {
     kind: 'checkout',
-    id: `jrn_${randomBytes(12).toString('base64url')}`,
+    id: `jrn_${toBase64Url(crypto.getRandomValues(new Uint8Array(12)))}`,
     receivedAt: ctx.now().toISOString(),
     paymentId,
     ...ids,

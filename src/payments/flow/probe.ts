@@ -1,3 +1,4 @@
+import { utf8Text } from '../../core/utils/bytes.js';
 import { addressScope, describeScope } from '../../core/utils/ip.js';
 import { VERSION } from '../../core/version.js';
 import { parseStkCallback } from '../../inbound/stk-callback.js';
@@ -42,7 +43,7 @@ export function unreadableBody(body: unknown): 'missing' | 'stream' | 'not_json'
   if (state === 'parsed') return undefined;
   if (typeof body === 'string') return body.trimStart().startsWith('{') ? undefined : 'not_json';
   if (body instanceof Uint8Array) {
-    const text = Buffer.from(body.subarray(0, 64)).toString('utf8');
+    const text = utf8Text(body.subarray(0, 64));
     return text.trimStart().startsWith('{') ? undefined : 'not_json';
   }
   return typeof body === 'object' ? 'stream' : 'not_json';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { toRefusalError } from '../../core/http/api-errors.js';
 import type { RequestOptions } from '../../core/http/transport.js';
@@ -155,7 +154,7 @@ export class B2bExpress extends ApiResource {
       partnerName: promptText('partnerName', p.partnerName, 'your name as the merchant knows it'),
       RequestRefID: matching(
         'requestRefId',
-        p.requestRefId ?? randomUUID(),
+        p.requestRefId ?? crypto.randomUUID(),
         REQUEST_REF_ID,
         'must be 1 to 100 letters, digits or "-" (e.g. a UUID); it is your id of this push.',
       ),

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { RequestOptions } from '../../core/http/transport.js';
 import { B2C_COMMAND_IDS, B2C_MAX_AMOUNT, type B2cCommandId, POCHI_MIN_AMOUNT } from '../../core/limits.js';
 import { normalizePhoneNumber } from '../../core/utils/phone.js';
@@ -206,7 +205,7 @@ export class B2c extends InitiatorResource {
     const occasion = this.occasion(p, 'Occassion');
     const key = matching(
       'originatorConversationId',
-      p.originatorConversationId ?? randomUUID(),
+      p.originatorConversationId ?? crypto.randomUUID(),
       KEY,
       KEY_FIX,
     );

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import type { DarajaConfigIssue } from '../../core/errors.js';
 import { validateCallbackUrl } from '../../core/utils/url.js';
@@ -23,7 +22,11 @@ export interface InitiatorOptions {
    * Env: `MPESA_CERTIFICATE` (PEM text; literal `\n` sequences are accepted).
    */
   certificate?: DarajaCertificate;
-  /** Path of the certificate file, read once at construction. Env: `MPESA_CERTIFICATE_PATH`. */
+  /**
+   * Path of the certificate file, read once at construction. Needs a runtime with `node:fs` (Node, Bun,
+   * Deno); on workerd or in a browser pass `certificate` or `securityCredential` instead. Env:
+   * `MPESA_CERTIFICATE_PATH`.
+   */
   certificatePath?: string;
   /** A precomputed security credential, instead of `initiatorPassword` + `certificate`. Never logged. Env: `MPESA_SECURITY_CREDENTIAL`. */
   securityCredential?: string;
@@ -61,6 +64,25 @@ export const INITIATOR_OPTION_FIELDS = {
   resultUrl: z.optional(z.string({ error: 'must be a URL string.' })),
   queueTimeoutUrl: z.optional(z.string({ error: 'must be a URL string.' })),
 };
+
+const NO_FILE_SYSTEM =
+  'cannot be read: this runtime has no node:fs (workerd, browsers). Pass certificate instead (the PEM text, e.g. from MPESA_CERTIFICATE, or the bytes of the .cer file), or a precomputed securityCredential.';
+
+/**
+ * `readFileSync` of `node:fs`, loaded without a static import (so the main entry bundles for web
+ * runtimes), or `undefined` where the runtime has no file system.
+ */
+function nodeReadFileSync(): ((path: string) => Uint8Array) | undefined {
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const fs = proc?.getBuiltinModule?.('node:fs') as
+      | { readFileSync?: (path: string) => Uint8Array }
+      | undefined;
+    return typeof fs?.readFileSync === 'function' ? fs.readFileSync : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * @internal
@@ -102,6 +124,11 @@ export function resolveInitiatorOptions(
     let certificate: unknown = o.certificate;
     const field = o.certificatePath === undefined ? 'certificate' : 'certificatePath';
     if (o.certificatePath !== undefined) {
+      const readFileSync = nodeReadFileSync();
+      if (!readFileSync) {
+        issue(field, NO_FILE_SYSTEM);
+        return { issues, securityCredential: undefined };
+      }
       try {
         certificate = readFileSync(String(o.certificatePath));
       } catch (error) {

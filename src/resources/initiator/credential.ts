@@ -1,5 +1,6 @@
-import { constants, type KeyObject, publicEncrypt, X509Certificate } from 'node:crypto';
 import { DarajaConfigError } from '../../core/errors.js';
+import { toBase64, utf8Bytes } from '../../core/utils/bytes.js';
+import { certificateDer, certificatePublicKey, type RsaPublicKey, rsaEncryptPkcs1 } from './rsa.js';
 
 /** A certificate as accepted by the SDK: PEM text, or the bytes of a PEM or DER `.cer` file. */
 export type DarajaCertificate = string | Uint8Array;
@@ -9,7 +10,7 @@ export type DarajaCertificate = string | Uint8Array;
  * Read the RSA public key of an X.509 certificate. Returns the key, or a message saying what is wrong
  * (never the certificate's content).
  */
-export function readCertificateKey(certificate: unknown): KeyObject | string {
+export function readCertificateKey(certificate: unknown): RsaPublicKey | string {
   let input: string | Uint8Array;
   if (typeof certificate === 'string') {
     // Certificates pasted into one-line environment variables often carry literal "\n" sequences.
@@ -21,14 +22,13 @@ export function readCertificateKey(certificate: unknown): KeyObject | string {
   } else {
     return 'must be the certificate as a PEM string or a Buffer (PEM or DER).';
   }
-  let key: KeyObject;
+  let key: RsaPublicKey | { type: string };
   try {
-    key = new X509Certificate(input).publicKey;
+    key = certificatePublicKey(certificateDer(input));
   } catch {
     return 'is not a readable X.509 certificate: pass the .cer file from the Daraja portal, unchanged.';
   }
-  if (key.asymmetricKeyType !== 'rsa')
-    return `holds a key of type ${key.asymmetricKeyType}, not RSA: pass Daraja's certificate.`;
+  if ('type' in key) return `holds a key of type ${key.type}, not RSA: pass Daraja's certificate.`;
   return key;
 }
 
@@ -39,16 +39,12 @@ export function readCertificateKey(certificate: unknown): KeyObject | string {
  */
 export function encryptWithKey(
   password: unknown,
-  key: KeyObject,
+  key: RsaPublicKey,
 ): { credential: string } | { problem: string } {
   if (typeof password !== 'string' || password === '')
     return { problem: 'must be the initiator password (a non-empty string).' };
   try {
-    const encrypted = publicEncrypt(
-      { key, padding: constants.RSA_PKCS1_PADDING },
-      Buffer.from(password, 'utf8'),
-    );
-    return { credential: encrypted.toString('base64') };
+    return { credential: toBase64(rsaEncryptPkcs1(key, utf8Bytes(password))) };
   } catch {
     return { problem: "is too long to encrypt with the certificate's key." };
   }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { toRefusalError } from '../../core/http/api-errors.js';
 import type { RequestOptions, TransportResponse } from '../../core/http/transport.js';
 import { STK_ACCOUNT_REFERENCE_MAX, STK_MAX_AMOUNT, STK_TRANSACTION_DESC_MAX } from '../../core/limits.js';
@@ -225,7 +224,7 @@ export class Ratiba extends ApiResource {
     const wire = this.#wireValues(p.wireValues);
     const customStoId =
       p.customStoId === undefined
-        ? randomUUID()
+        ? crypto.randomUUID()
         : matching(
             'customStoId',
             p.customStoId,

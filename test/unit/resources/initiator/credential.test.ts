@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Daraja, DarajaConfigError, encryptSecurityCredential } from '../../../../src/index.js';
 import {
   B2C_SHORTCODE,
@@ -51,6 +51,16 @@ const configError = (fn: () => unknown): DarajaConfigError => thrown(DarajaConfi
 const mock = fakeDaraja();
 const b2c = endpoint('/mpesa/b2c/v3/paymentrequest', { json: ACCEPTED });
 useMsw(...mock.handlers, b2c.handler);
+
+/** The variables `fromEnv` needs for STK and an initiator password. */
+const requiredEnv = () => ({
+  MPESA_CONSUMER_KEY: CONSUMER_KEY,
+  MPESA_CONSUMER_SECRET: CONSUMER_SECRET,
+  MPESA_SHORTCODE: '174379',
+  MPESA_PASSKEY: 'passkey',
+  MPESA_INITIATOR_NAME: INITIATOR_NAME,
+  MPESA_INITIATOR_PASSWORD: INITIATOR_PASSWORD,
+});
 
 const initiator = () => ({
   initiatorName: INITIATOR_NAME,
@@ -157,6 +167,30 @@ describe('the client builds the credential', () => {
     expect(decrypt(b2c.bodies[0]?.['SecurityCredential'] as string)).toBe(INITIATOR_PASSWORD);
   });
 
+  it('where the runtime has no node:fs (workerd, browsers), names certificatePath and the fix', () => {
+    const path = join(dir, 'unused.cer');
+    writeFileSync(path, cert.certDer);
+    const real = process.getBuiltinModule.bind(process);
+    vi.spyOn(process, 'getBuiltinModule').mockImplementation(((id: string) =>
+      id === 'node:fs' ? undefined : real(id)) as typeof process.getBuiltinModule);
+    const e = configError(() =>
+      makeClient({ ...initiator(), certificate: undefined, certificatePath: path }),
+    );
+    expect(e.issues).toEqual([
+      {
+        field: 'certificatePath',
+        message: expect.stringMatching(/no node:fs.*Pass certificate instead.*securityCredential/),
+      },
+    ]);
+    const env = { ...requiredEnv(), MPESA_CERTIFICATE_PATH: path };
+    const fromEnv = configError(() => Daraja.fromEnv(env));
+    expect(fromEnv.message).toMatch(/MPESA_CERTIFICATE_PATH/);
+    expect(fromEnv.message).toMatch(/no node:fs/);
+    // The same certificate as PEM text works there.
+    const { MPESA_CERTIFICATE_PATH: _, ...withoutPath } = env;
+    expect(() => Daraja.fromEnv({ ...withoutPath, MPESA_CERTIFICATE: cert.certPem })).not.toThrow();
+  });
+
   it('reports a bad certificate at construction, with every other problem', () => {
     const e = configError(() =>
       makeClient({
@@ -216,12 +250,7 @@ describe('the client builds the credential', () => {
     const path = join(dir, 'env.cer');
     writeFileSync(path, cert.certPem);
     const env = {
-      MPESA_CONSUMER_KEY: CONSUMER_KEY,
-      MPESA_CONSUMER_SECRET: CONSUMER_SECRET,
-      MPESA_SHORTCODE: '174379',
-      MPESA_PASSKEY: 'passkey',
-      MPESA_INITIATOR_NAME: INITIATOR_NAME,
-      MPESA_INITIATOR_PASSWORD: INITIATOR_PASSWORD,
+      ...requiredEnv(),
       MPESA_CERTIFICATE_PATH: path,
       MPESA_INITIATOR_SHORTCODE: B2C_SHORTCODE,
       MPESA_RESULT_URL: RESULT_URL,
