@@ -10,3 +10,4 @@ export type { Migration } from './migrations.js';
 export { MIGRATIONS } from './migrations.js';
 export type { SqlClient, SqlResult } from './store.js';
 export { PostgresPaymentStore, type PostgresPaymentStoreOptions } from './store.js';
+export { PostgresTokenCache, type PostgresTokenCacheOptions } from './token-cache.js';

@@ -1,0 +1,106 @@
+import type { CachedToken, CachedTokenFailure, TokenCache, TokenLock } from '../core/auth/token-cache.js';
+import { DEFAULT_TOKEN_FAILURE_TTL_MS } from '../core/auth/token-cache.js';
+import { PostgresPaymentStore, type SqlClient } from './store.js';
+
+/** Options of {@link PostgresTokenCache}. */
+export interface PostgresTokenCacheOptions {
+  /**
+   * How long an OAuth failure is kept, so other processes fail fast instead of calling OAuth again.
+   * `0` turns the negative cache off. @defaultValue {@link DEFAULT_TOKEN_FAILURE_TTL_MS} (5 s)
+   */
+  failureTtlMs?: number;
+}
+
+// Times of the lock and the failure are the database's clock, so skewed app clocks agree on a lease.
+const LEASE = `clock_timestamp() + make_interval(secs => $3::double precision / 1000)`;
+const UPSERT = `INSERT INTO daraja_token_cache (cache_key, kind, value, until) VALUES ($1, $4, $2, ${LEASE})
+  ON CONFLICT (cache_key, kind) DO UPDATE SET value = EXCLUDED.value, until = EXCLUDED.until`;
+const TAKE_LOCK = `${UPSERT} WHERE daraja_token_cache.until <= clock_timestamp() RETURNING value`;
+const SELECT_LIVE = `SELECT value FROM daraja_token_cache
+  WHERE cache_key = $1 AND kind = $2 AND until > clock_timestamp()`;
+
+/**
+ * A shared {@link TokenCache} in PostgreSQL, over the same clients as {@link PostgresPaymentStore}
+ * (`pg.Pool`, `pg.Client`, PGlite), with the cross-process refresh lock and the negative cache, so N
+ * cold processes make one OAuth request between them. Its table, `daraja_token_cache`, is created by
+ * migration 3 of {@link MIGRATIONS}: `npx daraja-sdk migrate`, `PostgresPaymentStore.migrate()` or
+ * {@link PostgresTokenCache.migrate}. The lock is a row with a lease on the database's clock, taken by
+ * `INSERT … ON CONFLICT DO UPDATE … WHERE` the lease expired and released by its owner (no advisory lock:
+ * a pool's connections are not sticky). See docs/token-caches.md.
+ *
+ * @example
+ * ```ts
+ * const tokenCache = new PostgresTokenCache(pool);
+ * await tokenCache.migrate();
+ * const daraja = new Daraja({ ...options, tokenCache });
+ * ```
+ */
+export class PostgresTokenCache implements TokenCache {
+  readonly #db: SqlClient;
+  readonly #failureTtlMs: number;
+
+  /**
+   * @param db - A `pg.Pool`, `pg.Client` or PGlite instance (anything with `query(text, params)`).
+   * @param options - The negative cache's duration.
+   */
+  constructor(db: SqlClient, options: PostgresTokenCacheOptions = {}) {
+    this.#db = db;
+    this.#failureTtlMs = options.failureTtlMs ?? DEFAULT_TOKEN_FAILURE_TTL_MS;
+  }
+
+  /** Apply the package's migrations (the same as `PostgresPaymentStore.migrate`); returns the versions applied. */
+  migrate(): Promise<number[]> {
+    return new PostgresPaymentStore(this.#db).migrate();
+  }
+
+  async #live(key: string, kind: string): Promise<Record<string, unknown> | undefined> {
+    const { rows } = await this.#db.query(SELECT_LIVE, [key, kind]);
+    const value = (rows[0] as { value?: unknown } | undefined)?.value;
+    return typeof value === 'string' ? (JSON.parse(value) as Record<string, unknown>) : undefined;
+  }
+
+  /** {@inheritDoc TokenCache.get} */
+  async get(key: string): Promise<CachedToken | undefined> {
+    const v = await this.#live(key, 'token');
+    if (typeof v?.['accessToken'] !== 'string' || typeof v['expiresAt'] !== 'number') return undefined;
+    return { accessToken: v['accessToken'], expiresAt: v['expiresAt'] };
+  }
+
+  /** {@inheritDoc TokenCache.set} */
+  async set(key: string, token: CachedToken): Promise<void> {
+    const ttlMs = Math.floor(token.expiresAt - Date.now());
+    if (ttlMs > 0) await this.#db.query(UPSERT, [key, JSON.stringify(token), ttlMs, 'token']);
+  }
+
+  /** {@inheritDoc TokenCache.delete} */
+  async delete(key: string): Promise<void> {
+    await this.#db.query(`DELETE FROM daraja_token_cache WHERE cache_key = $1 AND kind = 'token'`, [key]);
+  }
+
+  /** {@inheritDoc TokenCache.lock} */
+  async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
+    const owner = globalThis.crypto.randomUUID();
+    const { rows } = await this.#db.query(TAKE_LOCK, [key, owner, Math.max(1, Math.ceil(ttlMs)), 'lock']);
+    if (rows.length === 0) return undefined;
+    return {
+      release: async () => {
+        await this.#db.query(
+          `DELETE FROM daraja_token_cache WHERE cache_key = $1 AND kind = 'lock' AND value = $2`,
+          [key, owner],
+        );
+      },
+    };
+  }
+
+  /** {@inheritDoc TokenCache.getFailure} */
+  async getFailure(key: string): Promise<CachedTokenFailure | undefined> {
+    if (this.#failureTtlMs <= 0) return undefined;
+    return (await this.#live(key, 'failure')) as CachedTokenFailure | undefined;
+  }
+
+  /** {@inheritDoc TokenCache.setFailure} */
+  async setFailure(key: string, failure: CachedTokenFailure): Promise<void> {
+    if (this.#failureTtlMs <= 0) return;
+    await this.#db.query(UPSERT, [key, JSON.stringify(failure), this.#failureTtlMs, 'failure']);
+  }
+}
