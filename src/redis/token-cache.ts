@@ -125,7 +125,10 @@ function parse(value: unknown): Record<string, unknown> | undefined {
  * const daraja = new Daraja({ ...options, tokenCache: createRedisTokenCache(new Redis(process.env.REDIS_URL)) });
  * ```
  */
-export function createRedisTokenCache(client: RedisClientLike, options: RedisTokenCacheOptions = {}): TokenCache {
+export function createRedisTokenCache(
+  client: RedisClientLike,
+  options: RedisTokenCacheOptions = {},
+): TokenCache {
   const redis = commandsOf(client, options.kind);
   const prefix = options.prefix ?? '';
   const failureTtlMs = options.failureTtlMs ?? DEFAULT_TOKEN_FAILURE_TTL_MS;

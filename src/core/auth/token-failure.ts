@@ -7,7 +7,7 @@
 import {
   DarajaApiError,
   DarajaAuthError,
-  DarajaError,
+  type DarajaError,
   DarajaNetworkError,
   DarajaRateLimitError,
   DarajaTimeoutError,
