@@ -30,9 +30,12 @@ const forward =
     );
     process.stdout.write(`LOG ${JSON.stringify({ level, message, fields: JSON.parse(plain ?? '{}') })}\n`);
   };
-const dbg = (f: unknown, m: string) =>
-  process.env['TI_DEBUG'] && process.stderr.write(m + JSON.stringify(f) + '\n');
-const logger: DarajaLogger = { debug: dbg, info: dbg, warn: forward('warn'), error: forward('error') };
+const logger: DarajaLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: forward('warn'),
+  error: forward('error'),
+};
 
 const closers: Array<() => Promise<unknown>> = [];
 
