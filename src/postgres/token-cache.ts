@@ -30,9 +30,9 @@ const SELECT_LIVE = `SELECT value FROM daraja_token_cache
  *
  * @example
  * ```ts
- * const tokenCache = new PostgresTokenCache(pool);
+ * const tokenCache = new PostgresTokenCache(pool); // pool: a pg.Pool
  * await tokenCache.migrate();
- * const daraja = new Daraja({ ...options, tokenCache });
+ * const daraja = Daraja.fromEnv(process.env, { tokenCache });
  * ```
  */
 export class PostgresTokenCache implements TokenCache {

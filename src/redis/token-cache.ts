@@ -18,7 +18,7 @@ export interface UpstashRedisLike {
   /** `GET` (Upstash parses JSON values by default; both forms are read). */
   get(key: string): Promise<unknown>;
   /** `SET` with `PX` and `NX` options. */
-  set(key: string, value: string, options: { px: number; nx?: true }): Promise<unknown>;
+  set(key: string, value: string, options: { px: number } | { px: number; nx: true }): Promise<unknown>;
   /** `DEL`. */
   del(...keys: string[]): Promise<unknown>;
   /** `EVAL` of a Lua script. */
@@ -119,10 +119,12 @@ function parse(value: unknown): Record<string, unknown> | undefined {
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
+ * import { Daraja } from 'daraja-sdk';
  * import { createRedisTokenCache } from 'daraja-sdk/redis';
  *
- * const daraja = new Daraja({ ...options, tokenCache: createRedisTokenCache(new Redis(process.env.REDIS_URL)) });
+ * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+ * const daraja = Daraja.fromEnv(process.env, { tokenCache: createRedisTokenCache(redis) });
  * ```
  */
 export function createRedisTokenCache(
