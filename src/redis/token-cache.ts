@@ -7,7 +7,7 @@ export interface IoredisClientLike {
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
 }
 
-/** A node-redis client (v4 or v5, `createClient()` after `connect()`): the SDK calls only `sendCommand`. */
+/** A node-redis client (v4 and later, `createClient()` after `connect()`): the SDK calls only `sendCommand`. */
 export interface NodeRedisClientLike {
   /** Sends one command as an array of strings, e.g. `['GET', key]`. */
   sendCommand(args: string[]): Promise<unknown>;
@@ -112,7 +112,7 @@ function parse(value: unknown): Record<string, unknown> | undefined {
 /**
  * A shared {@link TokenCache} over Redis, with the cross-process refresh lock and the negative cache, so
  * N cold processes make one OAuth request between them. Pass your own connected client: ioredis,
- * node-redis (v4 or v5) or `@upstash/redis`; this package imports none of them. Tokens are stored as JSON
+ * node-redis (v4 and later; tested with v6) or `@upstash/redis`; this package imports none of them. Tokens are stored as JSON
  * with a `PX` expiry at their `expiresAt`; the lock is `SET <key>:lock <random owner> NX PX <ttl>`,
  * released by a Lua compare-and-delete; a failure is kept under `<key>:failure` for `failureTtlMs`. See
  * docs/token-caches.md.
