@@ -9,7 +9,7 @@
  * so the leak scan reads them). Exits when stdin closes.
  */
 import { createInterface } from 'node:readline';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { Daraja, type DarajaLogger, type TokenCache } from '../../src/index.js';

@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 
 export const UPSTASH_SHIM_TOKEN = 'shim-token';
 
