@@ -46,7 +46,7 @@ export const CATEGORIES = [
   ['STK push', ['resources/stk/stk.ts', 'core/utils/password.ts']],
   ['Callbacks', ['inbound/stk-callback.ts', 'payments/security.ts', 'payments/probe.ts']],
   ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'core/payment-status.ts']],
-  ['Token caches', ['redis/', 'postgres/token-cache.ts']],
+  ['Token caches', ['redis/']],
   [
     'Stores',
     [

@@ -1,16 +1,10 @@
 /**
  * `daraja-sdk/postgres`: a {@link PaymentStore} on PostgreSQL for `pg` (Pool or Client) and PGlite, with
- * its schema migrations, and {@link PostgresTokenCache}, a shared {@link TokenCache} in the same database.
+ * its schema migrations, and {@link PostgresTokenCache}, a shared `TokenCache` in the same database.
  *
  * @packageDocumentation
  * @module daraja-sdk/postgres
  */
-export type {
-  CachedToken,
-  CachedTokenFailure,
-  TokenCache,
-  TokenLock,
-} from '../core/auth/token-cache.js';
 export type { CallbackSettlement, CallbackSettlementResult, PaymentStore } from '../payments/types.js';
 export type { Migration } from './migrations.js';
 export { MIGRATIONS } from './migrations.js';

@@ -59,25 +59,28 @@ export class PostgresTokenCache implements TokenCache {
     return typeof value === 'string' ? (JSON.parse(value) as Record<string, unknown>) : undefined;
   }
 
-  /** {@inheritDoc TokenCache.get} */
+  /** The token stored under `key`, or `undefined` once it expired. */
   async get(key: string): Promise<CachedToken | undefined> {
     const v = await this.#live(key, 'token');
     if (typeof v?.['accessToken'] !== 'string' || typeof v['expiresAt'] !== 'number') return undefined;
     return { accessToken: v['accessToken'], expiresAt: v['expiresAt'] };
   }
 
-  /** {@inheritDoc TokenCache.set} */
+  /** Store a token under `key` until its `expiresAt`. */
   async set(key: string, token: CachedToken): Promise<void> {
     const ttlMs = Math.floor(token.expiresAt - Date.now());
     if (ttlMs > 0) await this.#db.query(UPSERT, [key, JSON.stringify(token), ttlMs, 'token']);
   }
 
-  /** {@inheritDoc TokenCache.delete} */
+  /** Remove the token stored under `key`. */
   async delete(key: string): Promise<void> {
     await this.#db.query(`DELETE FROM daraja_token_cache WHERE cache_key = $1 AND kind = 'token'`, [key]);
   }
 
-  /** {@inheritDoc TokenCache.lock} */
+  /**
+   * Take the refresh lock of `key` for `ttlMs` (a lease on the database's clock): a lock this caller now
+   * holds, releasable only by it, or `undefined` while another holder's lease runs.
+   */
   async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
     const owner = globalThis.crypto.randomUUID();
     const { rows } = await this.#db.query(TAKE_LOCK, [key, owner, Math.max(1, Math.ceil(ttlMs)), 'lock']);
@@ -92,13 +95,13 @@ export class PostgresTokenCache implements TokenCache {
     };
   }
 
-  /** {@inheritDoc TokenCache.getFailure} */
+  /** The OAuth failure recorded for `key` within the negative-cache window, or `undefined`. */
   async getFailure(key: string): Promise<CachedTokenFailure | undefined> {
     if (this.#failureTtlMs <= 0) return undefined;
     return (await this.#live(key, 'failure')) as CachedTokenFailure | undefined;
   }
 
-  /** {@inheritDoc TokenCache.setFailure} */
+  /** Record a failed OAuth request for `key` for `failureTtlMs`. */
   async setFailure(key: string, failure: CachedTokenFailure): Promise<void> {
     if (this.#failureTtlMs <= 0) return;
     await this.#db.query(UPSERT, [key, JSON.stringify(failure), this.#failureTtlMs, 'failure']);
