@@ -9,6 +9,7 @@ const entry = {
   index: 'src/index.ts',
   postgres: 'src/postgres/index.ts',
   mongodb: 'src/mongodb/index.ts',
+  redis: 'src/redis/index.ts',
   testing: 'src/testing/index.ts',
   simulator: 'src/simulator/index.ts',
   results: 'src/inbound/index.ts',

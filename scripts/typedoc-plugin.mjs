@@ -47,6 +47,7 @@ export const CATEGORIES = [
   ['Callbacks', ['inbound/stk-callback.ts', 'payments/security.ts', 'payments/probe.ts']],
   ['Payment flow', ['payments/flow/', 'payments/query-budget.ts', 'core/payment-status.ts']],
   ['Web handlers', ['payments/web.ts', 'inbound/web.ts', 'inbound/web-address.ts', 'inbound/web-request.ts']],
+  ['Token caches', ['redis/']],
   [
     'Stores',
     [

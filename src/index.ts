@@ -15,9 +15,9 @@ export {
   DEFAULT_RETRY_MAX_DELAY_MS,
   DEFAULT_TIMEOUT_MS,
 } from './client.js';
-export type { CachedToken, TokenCache } from './core/auth/token-cache.js';
-export { MemoryTokenCache } from './core/auth/token-cache.js';
-export { DEFAULT_TOKEN_REFRESH_MARGIN_MS } from './core/auth/token-manager.js';
+export type { CachedToken, CachedTokenFailure, TokenCache, TokenLock } from './core/auth/token-cache.js';
+export { DEFAULT_TOKEN_FAILURE_TTL_MS, MemoryTokenCache } from './core/auth/token-cache.js';
+export { DEFAULT_TOKEN_LOCK_TTL_MS, DEFAULT_TOKEN_REFRESH_MARGIN_MS } from './core/auth/token-manager.js';
 export type {
   DarajaApiErrorDetails,
   DarajaCallbackErrorOptions,

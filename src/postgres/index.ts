@@ -1,6 +1,6 @@
 /**
  * `daraja-sdk/postgres`: a {@link PaymentStore} on PostgreSQL for `pg` (Pool or Client) and PGlite, with
- * its schema migrations.
+ * its schema migrations, and {@link PostgresTokenCache}, a shared `TokenCache` in the same database.
  *
  * @packageDocumentation
  * @module daraja-sdk/postgres
@@ -10,3 +10,4 @@ export type { Migration } from './migrations.js';
 export { MIGRATIONS } from './migrations.js';
 export type { SqlClient, SqlResult } from './store.js';
 export { PostgresPaymentStore, type PostgresPaymentStoreOptions } from './store.js';
+export { PostgresTokenCache, type PostgresTokenCacheOptions } from './token-cache.js';

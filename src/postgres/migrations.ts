@@ -11,7 +11,8 @@ export interface Migration {
 /**
  * The schema of `PostgresPaymentStore`, as versioned migrations. Tables: `daraja_payments` (one row per
  * payment, never deleted), `daraja_callback_events` (every callback received, for audit; callbacks
- * rejected before authentication keep no body) and `daraja_schema_migrations` (what was applied).
+ * rejected before authentication keep no body), `daraja_token_cache` (the access token, refresh lock and
+ * recent OAuth failure of `PostgresTokenCache`) and `daraja_schema_migrations` (what was applied).
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -85,6 +86,19 @@ ALTER TABLE daraja_callback_events
   ADD COLUMN body_sha256 text;
 CREATE INDEX daraja_callback_events_rejected_idx ON daraja_callback_events (received_at)
   WHERE outcome = 'rejected' AND payment_id IS NULL AND body IS NULL;
+`,
+  },
+  {
+    version: 3,
+    name: 'shared token cache',
+    sql: `
+CREATE TABLE daraja_token_cache (
+  cache_key text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('token', 'lock', 'failure')),
+  value text NOT NULL,
+  until timestamptz NOT NULL,
+  PRIMARY KEY (cache_key, kind)
+);
 `,
   },
 ]);

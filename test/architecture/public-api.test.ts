@@ -12,6 +12,7 @@ const ENTRIES = [
   'src/index.ts',
   'src/postgres/index.ts',
   'src/mongodb/index.ts',
+  'src/redis/index.ts',
   'src/testing/index.ts',
   'src/simulator/index.ts',
   'src/inbound/index.ts',
