@@ -1,3 +1,5 @@
+import { CREATE_SETTLE_PROCEDURE } from './procedures.js';
+
 /** One versioned schema change of {@link MySqlPaymentStore}. Applied in order, once, by `migrate()`. */
 export interface MySqlMigration {
   /** Increasing version number. */
@@ -81,6 +83,11 @@ export const MYSQL_MIGRATIONS: readonly MySqlMigration[] = Object.freeze([
   CONSTRAINT daraja_callback_events_payment FOREIGN KEY (payment_id) REFERENCES daraja_payments (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
     ],
+  },
+  {
+    version: 2,
+    name: 'one-step callback settlement procedure',
+    statements: ['DROP PROCEDURE IF EXISTS daraja_settle_callback', CREATE_SETTLE_PROCEDURE],
   },
 ]);
 

@@ -178,3 +178,6 @@ export const PRUNE_REJECTED_CALLBACKS = `DELETE FROM daraja_callback_events
 
 /** The applied migration versions (the table may not exist yet). */
 export const APPLIED_VERSIONS = 'SELECT version FROM daraja_schema_migrations';
+
+/** The settlement procedure of `procedures.ts`: its 22 parameters, in order. */
+export const CALL_SETTLE = `CALL daraja_settle_callback(${Array(22).fill('?').join(', ')})`;

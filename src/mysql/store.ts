@@ -1,9 +1,10 @@
 import type { DarajaConfigError } from '../core/errors.js';
-import { appliedOutcome, settlementChecks } from '../payments/settlement.js';
+import { appliedOutcome } from '../payments/settlement.js';
 import type * as contract from '../payments/types.js';
-import type { MySqlConnection, MySqlPool, MySqlWriteResult } from './client.js';
-import { duplicateKey, isRetryable, schemaError, withoutStatement } from './failures.js';
-import { CREATE_MIGRATIONS_TABLE, MIGRATION_LOCK, MYSQL_MIGRATIONS } from './migrations.js';
+import type { MySqlPool, MySqlWriteResult } from './client.js';
+import { Db, type Run } from './db.js';
+import { duplicateKey } from './failures.js';
+import { settleValues } from './procedures.js';
 import {
   fencingToken,
   ms,
@@ -26,11 +27,6 @@ export interface MySqlPaymentStoreOptions {
   queryTimeoutMs?: number;
 }
 
-/** Runs one statement on one connection (or the pool) with the store's timeout. */
-type Run = (sql: string, values?: unknown[]) => Promise<unknown>;
-
-const DEADLOCK_RETRIES = 4;
-
 /**
  * A {@link PaymentStore} on MySQL 8.0+ or MariaDB 10.6+, over the user's mysql2 promise pool. Each write
  * is a short InnoDB transaction: the payment row is locked (`SELECT … FOR UPDATE`), changed by conditional
@@ -50,8 +46,7 @@ const DEADLOCK_RETRIES = 4;
  * ```
  */
 export class MySqlPaymentStore implements contract.PaymentStore {
-  readonly #pool: MySqlPool;
-  readonly #timeoutMs: number;
+  readonly #db: Db;
 
   /**
    * @param pool - A mysql2 promise pool (`mysql2/promise`), or anything with its `query` and `getConnection`.
@@ -63,50 +58,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
         '[daraja] MySqlPaymentStore needs a mysql2 promise pool: mysql.createPool(…) from mysql2/promise.',
       );
     }
-    this.#pool = pool;
-    this.#timeoutMs = options.queryTimeoutMs ?? 10_000;
-  }
-
-  #runner(on: MySqlPool | MySqlConnection): Run {
-    return async (sql, values = []) => {
-      try {
-        const [result] = await on.query({ sql, values, timeout: this.#timeoutMs });
-        return result;
-      } catch (error) {
-        throw schemaError(error) ?? withoutStatement(error);
-      }
-    };
-  }
-
-  async #rows(sql: string, values: unknown[] = []): Promise<Row[]> {
-    return (await this.#runner(this.#pool)(sql, values)) as Row[];
-  }
-
-  /**
-   * Run `fn` in a transaction on a connection of its own; commit what it wrote. A deadlock (rolled back
-   * by InnoDB, nothing written) runs it again, a few times.
-   */
-  async #tx<T>(fn: (run: Run) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const conn = await this.#pool.getConnection();
-      const run = this.#runner(conn);
-      let healthy = true;
-      try {
-        await run('START TRANSACTION');
-        const result = await fn(run);
-        await run('COMMIT');
-        return result;
-      } catch (error) {
-        healthy = await run('ROLLBACK').then(
-          () => true,
-          () => false,
-        );
-        if (!isRetryable(error) || attempt >= DEADLOCK_RETRIES) throw error;
-      } finally {
-        if (healthy || typeof conn.destroy !== 'function') conn.release();
-        else conn.destroy();
-      }
-    }
+    this.#db = new Db(pool, options.queryTimeoutMs ?? 10_000);
   }
 
   /**
@@ -117,46 +69,17 @@ export class MySqlPaymentStore implements contract.PaymentStore {
    * @returns The versions this call applied.
    */
   async migrate(): Promise<number[]> {
-    const conn = await this.#pool.getConnection();
-    const run = this.#runner(conn);
-    try {
-      const [lock] = (await run("SELECT GET_LOCK(CONCAT(?, SHA1(COALESCE(DATABASE(), ''))), 60) AS got", [
-        `${MIGRATION_LOCK}:`,
-      ])) as Row[];
-      if (Number(lock?.['got']) !== 1)
-        throw new Error('[daraja] migrate(): another instance held the migration lock for 60 s');
-      try {
-        return await this.#applyMigrations(run);
-      } finally {
-        await run("SELECT RELEASE_LOCK(CONCAT(?, SHA1(COALESCE(DATABASE(), ''))))", [`${MIGRATION_LOCK}:`]);
-      }
-    } finally {
-      conn.release();
-    }
-  }
-
-  async #applyMigrations(run: Run): Promise<number[]> {
-    await run(CREATE_MIGRATIONS_TABLE);
-    const rows = (await run(SQL.APPLIED_VERSIONS)) as Row[];
-    const done = new Set(rows.map((r) => Number(r['version'])));
-    const applied: number[] = [];
-    for (const m of MYSQL_MIGRATIONS) {
-      if (done.has(m.version)) continue;
-      for (const statement of m.statements) await run(statement);
-      await run('INSERT INTO daraja_schema_migrations (version, name) VALUES (?, ?)', [m.version, m.name]);
-      applied.push(m.version);
-    }
-    return applied;
+    return this.#db.migrate();
   }
 
   /** {@inheritDoc PaymentStore.create} */
   async create(p: contract.NewPayment): Promise<contract.CreateResult> {
     const values = [p.id, p.ownerId, p.amount, p.phoneNumber, p.accountReference, p.transactionDesc];
     try {
-      await this.#rows(SQL.INSERT_PAYMENT, [...values, JSON.stringify(p.metadata), p.idempotencyKey]);
+      await this.#db.rows(SQL.INSERT_PAYMENT, [...values, JSON.stringify(p.metadata), p.idempotencyKey]);
     } catch (error) {
       if (!duplicateKey(error)?.includes('daraja_payments_idempotency_key')) throw error;
-      const [existing] = await this.#rows(SQL.SELECT_BY_IDEMPOTENCY_KEY, [p.idempotencyKey]);
+      const [existing] = await this.#db.rows(SQL.SELECT_BY_IDEMPOTENCY_KEY, [p.idempotencyKey]);
       if (!existing)
         throw new Error('[daraja] payment insert conflicted but no payment has its idempotency key');
       return { created: false, payment: toPayment(existing) };
@@ -166,13 +89,13 @@ export class MySqlPaymentStore implements contract.PaymentStore {
 
   /** {@inheritDoc PaymentStore.get} */
   async get(id: string): Promise<contract.Payment | undefined> {
-    const [row] = await this.#rows(SQL.SELECT_BY_ID, [id]);
+    const [row] = await this.#db.rows(SQL.SELECT_BY_ID, [id]);
     return row ? toPayment(row) : undefined;
   }
 
   /** {@inheritDoc PaymentStore.getByCheckoutRequestId} */
   async getByCheckoutRequestId(checkoutRequestId: string): Promise<contract.Payment | undefined> {
-    const [row] = await this.#rows(SQL.SELECT_BY_CHECKOUT, [checkoutRequestId]);
+    const [row] = await this.#db.rows(SQL.SELECT_BY_CHECKOUT, [checkoutRequestId]);
     return row ? toPayment(row) : undefined;
   }
 
@@ -181,7 +104,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
     id: string,
     ids: { merchantRequestId: string; checkoutRequestId: string },
   ): Promise<contract.Payment | undefined> {
-    await this.#rows(SQL.ATTACH_CHECKOUT, [ids.checkoutRequestId, ids.merchantRequestId, id]);
+    await this.#db.rows(SQL.ATTACH_CHECKOUT, [ids.checkoutRequestId, ids.merchantRequestId, id]);
     return this.get(id);
   }
 
@@ -207,7 +130,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
   /** {@inheritDoc PaymentStore.transition} */
   async transition(id: string, t: contract.PaymentTransition): Promise<contract.TransitionResult> {
     try {
-      return await this.#tx(async (run) => {
+      return await this.#db.tx(async (run) => {
         const [locked] = (await run(SQL.LOCK_BY_ID, [id])) as Row[];
         if (!locked) return { applied: false, payment: undefined, reason: 'not_found' as const };
         if (!(await this.#transition(run, id, t)))
@@ -230,7 +153,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
   async attachReceipt(id: string, e: contract.ReceiptEnrichment): Promise<contract.EnrichmentResult> {
     let applied: boolean;
     try {
-      const result = (await this.#runner(this.#pool)(SQL.ATTACH_RECEIPT, [
+      const result = (await this.#db.run(SQL.ATTACH_RECEIPT, [
         e.mpesaReceiptNumber,
         toJsonText(e.callback),
         e.merchantRequestId,
@@ -265,12 +188,12 @@ export class MySqlPaymentStore implements contract.PaymentStore {
     id: string,
     options: { leaseMs: number; maxAttempts?: number },
   ): Promise<contract.FulfilmentClaim | undefined> {
-    const row = await this.#tx((run) => this.#claim(run, id, options));
+    const row = await this.#db.tx((run) => this.#claim(run, id, options));
     return row ? toClaim(row) : undefined;
   }
 
   async #fenced(sql: string, values: unknown[]): Promise<boolean> {
-    const result = (await this.#runner(this.#pool)(sql, values)) as MySqlWriteResult;
+    const result = (await this.#db.run(sql, values)) as MySqlWriteResult;
     return result.affectedRows === 1;
   }
 
@@ -312,7 +235,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
     recheckMs: number;
     maxRecheckMs: number;
   }): Promise<contract.DuePendingClaim> {
-    return this.#tx(async (run) => {
+    return this.#db.tx(async (run) => {
       const locked = (await run(SQL.LOCK_DUE_PENDING(limitOf(o.limit)), [ms(o.olderThanMs)])) as Row[];
       if (locked.length === 0) {
         const [row] = (await run(SQL.SELECT_NOW)) as Row[];
@@ -331,7 +254,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
     limit: number;
     maxAttempts: number;
   }): Promise<contract.FulfilmentClaim[]> {
-    return this.#tx(async (run) => {
+    return this.#db.tx(async (run) => {
       const locked = (await run(SQL.LOCK_DUE_FULFILMENTS(limitOf(o.limit)), [o.maxAttempts])) as Row[];
       if (locked.length === 0) return [];
       const ids = locked.map((r) => String(r['id']));
@@ -342,8 +265,9 @@ export class MySqlPaymentStore implements contract.PaymentStore {
 
   /** {@inheritDoc PaymentStore.settleCallback} */
   async settleCallback(s: contract.CallbackSettlement): Promise<contract.CallbackSettlementResult> {
+    let row: Row | undefined;
     try {
-      return await this.#tx((run) => this.#settle(run, s));
+      row = await this.#settle(s);
     } catch (error) {
       // A receipt or CheckoutRequestID another payment holds: nothing was written; the caller decides.
       if (duplicateKey(error) === undefined) throw error;
@@ -352,33 +276,19 @@ export class MySqlPaymentStore implements contract.PaymentStore {
         'id' in find ? await this.get(find.id) : await this.getByCheckoutRequestId(find.checkoutRequestId);
       return { outcome: payment ? 'not_settled' : 'not_found', payment };
     }
+    if (!row) return { outcome: 'not_found', payment: undefined };
+    const payment = toPayment(row);
+    const settlement = row['settlement'] as 'applied' | 'duplicate' | 'not_settled';
+    if (settlement !== 'applied') return { outcome: settlement, payment };
+    const claimed = Number(row['claimed']) === 1;
+    return { outcome: appliedOutcome(payment).outcome, payment, claim: claimed ? toClaim(row) : undefined };
   }
 
-  async #settle(run: Run, s: contract.CallbackSettlement): Promise<contract.CallbackSettlementResult> {
-    const [sql, key] =
-      'id' in s.find ? [SQL.LOCK_BY_ID, s.find.id] : [SQL.LOCK_BY_CHECKOUT, s.find.checkoutRequestId];
-    const [locked] = (await run(sql, [key])) as Row[];
-    if (!locked) return { outcome: 'not_found', payment: undefined };
-    const before = toPayment(locked);
-    const { passes, duplicate } = settlementChecks(before, s);
-    if (duplicate) {
-      await this.#record(run, {
-        ...s.event,
-        outcome: 'duplicate',
-        reason: 'already_settled',
-        paymentId: before.id,
-      });
-      return { outcome: 'duplicate', payment: before };
-    }
-    if (!passes || !(await this.#transition(run, before.id, s.transition)))
-      return { outcome: 'not_settled', payment: before };
-    const claimed =
-      s.transition.status === 'completed' ? await this.#claim(run, before.id, s.claim) : undefined;
-    const row = claimed ?? ((await run(SQL.SELECT_BY_ID, [before.id])) as Row[])[0]!;
-    const payment = toPayment(row);
-    const { outcome, reason } = appliedOutcome(payment);
-    await this.#record(run, { ...s.event, outcome, reason, paymentId: payment.id });
-    return { outcome, payment, claim: claimed ? toClaim(claimed) : undefined };
+  /** One call of the settlement procedure (see `procedures.ts`), run again after a deadlock. */
+  async #settle(s: contract.CallbackSettlement): Promise<Row | undefined> {
+    const values = settleValues(s);
+    const sets = (await this.#db.retrying(() => this.#db.run(SQL.CALL_SETTLE, values))) as unknown[];
+    return (sets[0] as Row[])[0];
   }
 
   async #record(run: Run, e: contract.CallbackEvent): Promise<void> {
@@ -398,7 +308,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
 
   /** {@inheritDoc PaymentStore.recordCallback} */
   async recordCallback(e: contract.CallbackEvent): Promise<void> {
-    await this.#record(this.#runner(this.#pool), e);
+    await this.#record(this.#db.runner(), e);
   }
 
   /** {@inheritDoc PaymentStore.listCallbacks} */
@@ -408,14 +318,14 @@ export class MySqlPaymentStore implements contract.PaymentStore {
     const limit = limitOf(filter.limit ?? 1000);
     const rows =
       filter.paymentId === undefined
-        ? await this.#rows(SQL.LIST_CALLBACK_EVENTS(limit))
-        : await this.#rows(SQL.LIST_PAYMENT_CALLBACK_EVENTS(limit), [filter.paymentId]);
+        ? await this.#db.rows(SQL.LIST_CALLBACK_EVENTS(limit))
+        : await this.#db.rows(SQL.LIST_PAYMENT_CALLBACK_EVENTS(limit), [filter.paymentId]);
     return rows.map(toEvent);
   }
 
   /** {@inheritDoc PaymentStore.pruneRejectedCallbacks} */
   async pruneRejectedCallbacks(options: { olderThanMs: number }): Promise<number> {
-    const result = (await this.#runner(this.#pool)(SQL.PRUNE_REJECTED_CALLBACKS, [
+    const result = (await this.#db.run(SQL.PRUNE_REJECTED_CALLBACKS, [
       ms(options.olderThanMs),
     ])) as MySqlWriteResult;
     return result.affectedRows;
