@@ -131,12 +131,12 @@ export class MySqlPaymentStore implements contract.PaymentStore {
   async transition(id: string, t: contract.PaymentTransition): Promise<contract.TransitionResult> {
     try {
       return await this.#db.tx(async (run) => {
-        const [locked] = (await run(SQL.LOCK_BY_ID, [id])) as Row[];
-        if (!locked) return { applied: false, payment: undefined, reason: 'not_found' as const };
-        if (!(await this.#transition(run, id, t)))
-          return { applied: false, payment: toPayment(locked), reason: 'not_pending' as const };
+        // The UPDATE locks the row it changes: the read after it sees the state it made.
+        const applied = await this.#transition(run, id, t);
         const [row] = (await run(SQL.SELECT_BY_ID, [id])) as Row[];
-        return { applied: true, payment: toPayment(row!) };
+        if (!row) return { applied: false, payment: undefined, reason: 'not_found' as const };
+        if (!applied) return { applied: false, payment: toPayment(row), reason: 'not_pending' as const };
+        return { applied: true, payment: toPayment(row) };
       });
     } catch (error) {
       const duplicate = duplicateKey(error);
