@@ -1,5 +1,5 @@
 import type { MySqlConnection, MySqlPool } from './client.js';
-import { isRetryable, schemaError, withoutStatement } from './failures.js';
+import { isRetryable, isTransportError, schemaError, withoutStatement } from './failures.js';
 import { CREATE_MIGRATIONS_TABLE, MIGRATION_LOCK, MYSQL_MIGRATIONS } from './migrations.js';
 import type { Row } from './rows.js';
 
@@ -37,9 +37,31 @@ export class Db {
     };
   }
 
-  /** One statement on the pool. */
+  /**
+   * Run `fn` on a connection of its own. After a transport failure (a timeout, a dropped connection) the
+   * connection is closed rather than given back: mysql2 keeps a timed-out statement queued on it, so the
+   * next statement sent on it would wait behind it with no timeout of its own.
+   */
+  async #withConnection<T>(fn: (conn: MySqlConnection, broken: () => void) => Promise<T>): Promise<T> {
+    const conn = await this.#pool.getConnection();
+    let healthy = true;
+    const broken = () => {
+      healthy = false;
+    };
+    try {
+      return await fn(conn, broken);
+    } catch (error) {
+      if (isTransportError(error)) broken();
+      throw error;
+    } finally {
+      if (healthy || typeof conn.destroy !== 'function') conn.release();
+      else conn.destroy();
+    }
+  }
+
+  /** One statement, on a connection taken from the pool for it. */
   run(sql: string, values: unknown[] = []): Promise<unknown> {
-    return this.runner()(sql, values);
+    return this.#withConnection((conn) => this.runner(conn)(sql, values));
   }
 
   /** One query on the pool; its rows. */
@@ -60,34 +82,34 @@ export class Db {
 
   /** Run `fn` in a transaction on a connection of its own and commit what it wrote; again after a deadlock. */
   tx<T>(fn: (run: Run) => Promise<T>): Promise<T> {
-    return this.retrying(async () => {
-      const conn = await this.#pool.getConnection();
-      const run = this.runner(conn);
-      let healthy = true;
-      try {
+    return this.retrying(() =>
+      this.#withConnection(async (conn, broken) => {
+        const run = this.runner(conn);
         await run('START TRANSACTION');
-        const result = await fn(run);
-        await run('COMMIT');
-        return result;
-      } catch (error) {
-        healthy = await run('ROLLBACK').then(
-          () => true,
-          () => false,
-        );
-        throw error;
-      } finally {
-        // A connection that cannot even roll back is closed, not handed to the next caller.
-        if (healthy || typeof conn.destroy !== 'function') conn.release();
-        else conn.destroy();
-      }
-    });
+        try {
+          const result = await fn(run);
+          await run('COMMIT');
+          return result;
+        } catch (error) {
+          // On a transport failure the connection is closed, and the server rolls back on its own.
+          if (
+            !isTransportError(error) &&
+            !(await run('ROLLBACK').then(
+              () => true,
+              () => false,
+            ))
+          )
+            broken();
+          throw error;
+        }
+      }),
+    );
   }
 
   /** Apply the missing migrations under a per-database `GET_LOCK`; the versions this call applied. */
   async migrate(): Promise<number[]> {
-    const conn = await this.#pool.getConnection();
-    const run = this.runner(conn);
-    try {
+    return this.#withConnection(async (conn) => {
+      const run = this.runner(conn);
       const [lock] = (await run(`SELECT GET_LOCK(${LOCK_NAME}, 60) AS got`, [`${MIGRATION_LOCK}:`])) as Row[];
       if (Number(lock?.['got']) !== 1)
         throw new Error('[daraja] migrate(): another instance held the migration lock for 60 s');
@@ -96,9 +118,7 @@ export class Db {
       } finally {
         await run(`SELECT RELEASE_LOCK(${LOCK_NAME})`, [`${MIGRATION_LOCK}:`]);
       }
-    } finally {
-      conn.release();
-    }
+    });
   }
 }
 

@@ -16,6 +16,16 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
+ * A failure of the connection rather than an answer of the server: mysql2's fatal errors, its timeout
+ * (`PROTOCOL_SEQUENCE_TIMEOUT`) and socket errors (`ECONNRESET`…). The server's errors are `ER_…`.
+ */
+export function isTransportError(error: unknown): boolean {
+  const e = error as (DbError & { fatal?: unknown }) | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  return e?.fatal === true || code.startsWith('PROTOCOL_') || /^E[A-Z]+$/.test(code);
+}
+
+/**
  * mysql2 puts the statement on its errors (`sql`), with the parameters inlined by `query`: a phone number
  * would reach logs. The error loses that property; its code, number and message stay.
  */
