@@ -8,6 +8,7 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 const entry = {
   index: 'src/index.ts',
   postgres: 'src/postgres/index.ts',
+  mysql: 'src/mysql/index.ts',
   testing: 'src/testing/index.ts',
   simulator: 'src/simulator/index.ts',
   results: 'src/inbound/index.ts',

@@ -14,6 +14,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^daraja-sdk\/postgres$/, replacement: src('postgres/index.ts') },
+      { find: /^daraja-sdk\/mysql$/, replacement: src('mysql/index.ts') },
       { find: /^daraja-sdk\/simulator$/, replacement: src('simulator/index.ts') },
       { find: /^daraja-sdk\/testing$/, replacement: src('testing/index.ts') },
       { find: /^daraja-sdk\/results$/, replacement: src('inbound/index.ts') },

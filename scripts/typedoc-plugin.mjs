@@ -54,6 +54,7 @@ export const CATEGORIES = [
       'payments/memory-store.ts',
       'payments/journal.ts',
       'postgres/',
+      'mysql/',
       'journal/',
     ],
   ],

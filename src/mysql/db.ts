@@ -1,6 +1,6 @@
-import type { MySqlConnection, MySqlPool } from './client.js';
 import { isRetryable, isTransportError, schemaError, withoutStatement } from './failures.js';
 import { CREATE_MIGRATIONS_TABLE, MIGRATION_LOCK, MYSQL_MIGRATIONS } from './migrations.js';
+import type { MySqlConnection, MySqlPool } from './pool.js';
 import type { Row } from './rows.js';
 
 /** Runs one statement on one connection (or the pool) with the store's timeout; resolves to its result. */

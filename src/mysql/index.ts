@@ -6,7 +6,7 @@
  * @module daraja-sdk/mysql
  */
 export type { CallbackSettlement, CallbackSettlementResult, PaymentStore } from '../payments/types.js';
-export type { MySqlConnection, MySqlPool, MySqlQueryOptions, MySqlWriteResult } from './client.js';
 export type { MySqlMigration } from './migrations.js';
 export { MYSQL_MIGRATIONS } from './migrations.js';
+export type { MySqlConnection, MySqlPool, MySqlQueryOptions, MySqlWriteResult } from './pool.js';
 export { MySqlPaymentStore, type MySqlPaymentStoreOptions } from './store.js';

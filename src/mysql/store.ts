@@ -1,9 +1,9 @@
 import type { DarajaConfigError } from '../core/errors.js';
 import { appliedOutcome } from '../payments/settlement.js';
 import type * as contract from '../payments/types.js';
-import type { MySqlPool, MySqlWriteResult } from './client.js';
 import { Db, type Run } from './db.js';
 import { duplicateKey } from './failures.js';
+import type { MySqlPool, MySqlWriteResult } from './pool.js';
 import { settleValues } from './procedures.js';
 import {
   fencingToken,

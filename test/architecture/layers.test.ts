@@ -105,6 +105,7 @@ const forbidden: [string, string, string][] = [
     'adapter',
   ],
   [`src/testing/${PROBE}.ts`, `import { Daraja } from '../index.js';`, 'adapter'],
+  [`src/mysql/${PROBE}.ts`, `import { toPayment } from '../postgres/rows.js';`, 'adapter'],
   // standalone folders → anything of the SDK, exceptions included for a new file
   [
     `src/messages/${PROBE}.ts`,

@@ -11,6 +11,7 @@ const root = resolve(import.meta.dirname, '../..');
 const ENTRIES = [
   'src/index.ts',
   'src/postgres/index.ts',
+  'src/mysql/index.ts',
   'src/testing/index.ts',
   'src/simulator/index.ts',
   'src/inbound/index.ts',

@@ -111,12 +111,13 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
     });
   });
 
-  it.each(['postgres', 'testing', 'results', 'journal', 'messages'])(
+  it.each(['postgres', 'mysql', 'testing', 'results', 'journal', 'messages'])(
     'daraja-sdk/%s loads with require() and import()',
     async (entry) => {
       // Each subpath entry exposes working code in both module systems (a smoke call per entry).
       const probe = {
         postgres: "typeof m.PostgresPaymentStore === 'function' && m.MIGRATIONS.length > 0",
+        mysql: "typeof m.MySqlPaymentStore === 'function' && m.MYSQL_MIGRATIONS.length > 0",
         testing: "m.buildStkCallback({ checkoutRequestId: 'ws_CO_1' }).Body.stkCallback.ResultCode === 0",
         results: "m.c2bAccept().ResultCode === '0' && typeof m.createResultHandler === 'function'",
         journal: "typeof m.FileCallbackJournal === 'function'",
