@@ -19,6 +19,7 @@ const MODULES = join(root, 'test/docs/snippet-modules.d.ts');
 const ENTRIES: Record<string, string> = {
   'daraja-sdk': 'src/index.ts',
   'daraja-sdk/postgres': 'src/postgres/index.ts',
+  'daraja-sdk/mysql': 'src/mysql/index.ts',
   'daraja-sdk/simulator': 'src/simulator/index.ts',
   'daraja-sdk/testing': 'src/testing/index.ts',
   'daraja-sdk/results': 'src/inbound/index.ts',
