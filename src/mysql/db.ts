@@ -80,11 +80,16 @@ export class Db {
     }
   }
 
-  /** Run `fn` in a transaction on a connection of its own and commit what it wrote; again after a deadlock. */
-  tx<T>(fn: (run: Run) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` in a transaction on a connection of its own and commit what it wrote; again after a deadlock.
+   * `readCommitted` is for the `SKIP LOCKED` claims: under InnoDB's default REPEATABLE READ a scan also
+   * keeps locks on rows it read but did not take, which concurrent claimers would then skip.
+   */
+  tx<T>(fn: (run: Run) => Promise<T>, options: { readCommitted?: boolean } = {}): Promise<T> {
     return this.retrying(() =>
       this.#withConnection(async (conn, broken) => {
         const run = this.runner(conn);
+        if (options.readCommitted) await run('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
         await run('START TRANSACTION');
         try {
           const result = await fn(run);

@@ -245,7 +245,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
       await run(SQL.BACK_OFF_PENDING, [ms(o.recheckMs), ms(o.maxRecheckMs), ids]);
       const rows = await this.#byIds(run, ids);
       return { now: toDate(locked[0]!['store_now'])!, payments: rows.map(toPayment) };
-    });
+    }, READ_COMMITTED);
   }
 
   /** {@inheritDoc PaymentStore.claimDueFulfilments} */
@@ -260,7 +260,7 @@ export class MySqlPaymentStore implements contract.PaymentStore {
       const ids = locked.map((r) => String(r['id']));
       await run(SQL.CLAIM_FULFILMENTS, [ms(o.leaseMs), ids]);
       return (await this.#byIds(run, ids)).map(toClaim);
-    });
+    }, READ_COMMITTED);
   }
 
   /** {@inheritDoc PaymentStore.settleCallback} */
@@ -331,6 +331,9 @@ export class MySqlPaymentStore implements contract.PaymentStore {
     return result.affectedRows;
   }
 }
+
+/** The claims' transactions (see `Db.tx`). */
+const READ_COMMITTED = { readCommitted: true } as const;
 
 /** A row limit as the integer inlined in a statement (never negative, never fractional). */
 function limitOf(n: number): number {
