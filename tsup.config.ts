@@ -10,6 +10,7 @@ const entry = {
   postgres: 'src/postgres/index.ts',
   mongodb: 'src/mongodb/index.ts',
   redis: 'src/redis/index.ts',
+  mysql: 'src/mysql/index.ts',
   testing: 'src/testing/index.ts',
   simulator: 'src/simulator/index.ts',
   results: 'src/inbound/index.ts',

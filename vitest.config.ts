@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^daraja-sdk\/postgres$/, replacement: src('postgres/index.ts') },
       { find: /^daraja-sdk\/mongodb$/, replacement: src('mongodb/index.ts') },
       { find: /^daraja-sdk\/redis$/, replacement: src('redis/index.ts') },
+      { find: /^daraja-sdk\/mysql$/, replacement: src('mysql/index.ts') },
       { find: /^daraja-sdk\/simulator$/, replacement: src('simulator/index.ts') },
       { find: /^daraja-sdk\/testing$/, replacement: src('testing/index.ts') },
       { find: /^daraja-sdk\/results$/, replacement: src('inbound/index.ts') },

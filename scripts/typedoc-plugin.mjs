@@ -57,6 +57,7 @@ export const CATEGORIES = [
       'payments/journal.ts',
       'postgres/',
       'mongodb/',
+      'mysql/',
       'journal/',
     ],
   ],

@@ -106,6 +106,7 @@ const forbidden: [string, string, string][] = [
   ],
   [`src/testing/${PROBE}.ts`, `import { Daraja } from '../index.js';`, 'adapter'],
   [`src/redis/${PROBE}.ts`, `import { PostgresTokenCache } from '../postgres/token-cache.js';`, 'adapter'],
+  [`src/mysql/${PROBE}.ts`, `import { toPayment } from '../postgres/rows.js';`, 'adapter'],
   // standalone folders → anything of the SDK, exceptions included for a new file
   [
     `src/messages/${PROBE}.ts`,

@@ -13,6 +13,7 @@ const ENTRIES = [
   'src/postgres/index.ts',
   'src/mongodb/index.ts',
   'src/redis/index.ts',
+  'src/mysql/index.ts',
   'src/testing/index.ts',
   'src/simulator/index.ts',
   'src/inbound/index.ts',

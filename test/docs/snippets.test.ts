@@ -21,6 +21,7 @@ const ENTRIES: Record<string, string> = {
   'daraja-sdk/postgres': 'src/postgres/index.ts',
   'daraja-sdk/mongodb': 'src/mongodb/index.ts',
   'daraja-sdk/redis': 'src/redis/index.ts',
+  'daraja-sdk/mysql': 'src/mysql/index.ts',
   'daraja-sdk/simulator': 'src/simulator/index.ts',
   'daraja-sdk/testing': 'src/testing/index.ts',
   'daraja-sdk/results': 'src/inbound/index.ts',

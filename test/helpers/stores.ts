@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, it } from 'vitest';
 import { MemoryPaymentStore, type PaymentStore } from '../../src/index.js';
 import { PostgresPaymentStore } from '../../src/postgres/index.js';
+import { freshStore, MYSQL_SKIP } from './mysql.js';
 
 /** The PostgreSQL server to test against, when set (CI sets it). */
 export const DATABASE_URL = process.env['DATABASE_URL'];
@@ -67,7 +68,24 @@ export const STORE_KINDS: StoreKind[] = [
         }),
     make: makeServer,
   },
+  {
+    name: 'MySqlPaymentStore on the MySQL/MariaDB server',
+    ...(MYSQL_SKIP ? { skip: MYSQL_SKIP } : {}),
+    make: makeMySql,
+  },
 ];
+
+const mysqlStores: { close: () => Promise<void> }[] = [];
+afterAll(async () => {
+  for (const s of mysqlStores.splice(0)) await s.close();
+});
+
+/** A fresh database on the MySQL/MariaDB server at MYSQL_URL (dropped after the file's tests). */
+async function makeMySql(): Promise<PaymentStore> {
+  const s = await freshStore();
+  mysqlStores.push(s);
+  return s.store;
+}
 
 /** Register a visible skipped test that says why a store kind did not run. */
 export function reportSkip(kind: StoreKind): void {

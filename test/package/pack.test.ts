@@ -111,7 +111,7 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
     });
   });
 
-  it.each(['postgres', 'mongodb', 'redis', 'testing', 'results', 'journal', 'messages'])(
+  it.each(['postgres', 'mysql', 'mongodb', 'redis', 'testing', 'results', 'journal', 'messages'])(
     'daraja-sdk/%s loads with require() and import()',
     async (entry) => {
       // Each subpath entry exposes working code in both module systems (a smoke call per entry).
@@ -119,6 +119,7 @@ console.log(JSON.stringify({ resolved: RESOLVED, status: q.status, requests: sim
         postgres: "typeof m.PostgresPaymentStore === 'function' && m.MIGRATIONS.length > 0",
         mongodb: "typeof m.MongoPaymentStore === 'function'",
         redis: "typeof m.createRedisTokenCache({ call: async () => null }).lock === 'function'",
+        mysql: "typeof m.MySqlPaymentStore === 'function' && m.MYSQL_MIGRATIONS.length > 0",
         testing: "m.buildStkCallback({ checkoutRequestId: 'ws_CO_1' }).Body.stkCallback.ResultCode === 0",
         results: "m.c2bAccept().ResultCode === '0' && typeof m.createResultHandler === 'function'",
         journal: "typeof m.FileCallbackJournal === 'function'",
