@@ -100,3 +100,19 @@ describe('the main entry on web runtimes', () => {
     expect(offenders.map(([file]) => file)).toEqual([]);
   });
 });
+
+// The entries that take the user's own client (a pg/PGlite, mysql2, MongoDB or Redis client) and the
+// results parsers and handlers have no Node built-in of their own either, so they load on the same
+// runtimes when that client does. (Their drivers are the user's: left external here.)
+describe('the portable subpath entries', () => {
+  it.each([
+    ['daraja-sdk/results', 'src/inbound/index.ts'],
+    ['daraja-sdk/postgres', 'src/postgres/index.ts'],
+    ['daraja-sdk/mysql', 'src/mysql/index.ts'],
+    ['daraja-sdk/mongodb', 'src/mongodb/index.ts'],
+    ['daraja-sdk/redis', 'src/redis/index.ts'],
+    ['daraja-sdk/messages', 'src/messages/index.ts'],
+  ])('%s bundles for the browser with no Node built-in', async (_name, entry) => {
+    expect(await browserBundle(join(root, entry))).toEqual([]);
+  });
+});
