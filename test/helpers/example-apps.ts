@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll } from 'vitest';
 import { startExpressApp } from '../../examples/express/app.js';
 import { startFastifyApp } from '../../examples/fastify/app.js';
+import { startHonoApp } from '../../examples/hono/app.js';
 import { type AppConfig, configFromEnv } from '../../examples/shared/config.js';
 import type { RunningApp } from '../../examples/shared/running-app.js';
 import { testLogger } from './logger.js';
@@ -16,6 +17,7 @@ import { DATABASE_URL } from './stores.js';
 export const FRAMEWORKS = [
   { name: 'Express', start: startExpressApp },
   { name: 'Fastify', start: startFastifyApp },
+  { name: 'Hono', start: startHonoApp },
 ] as const;
 
 /** The databases the example tests run on: PGlite always, the PostgreSQL server when DATABASE_URL is set. */
