@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
-import nextModule from 'next';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AppConfig } from '../shared/config.js';
 import { listenThenStart } from '../shared/http-server.js';
 import type { RunningApp } from '../shared/running-app.js';
@@ -7,8 +7,22 @@ import { createWebRoutes } from '../shared/web.js';
 import { NEXT_DIR } from './build.js';
 import { CLIENT_ADDRESS_HEADER, provideRoutes } from './lib/routes.js';
 
-// `next` is CommonJS: to Node's ESM its default export is the function; its types say otherwise.
-const next = nextModule as unknown as typeof nextModule.default;
+/** The part of Next.js's programmatic server this front uses. */
+interface NextServer {
+  prepare(): Promise<void>;
+  getRequestHandler(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  close(): Promise<void>;
+}
+
+// Loaded with require and typed here: importing `next` would bring its global types (NODE_ENV made a
+// required variable of process.env) into every program that type-checks this file, the tests' included.
+const next = createRequire(import.meta.url)('next') as (options: {
+  dir: string;
+  dev: boolean;
+  quiet: boolean;
+  hostname: string;
+  port: number;
+}) => NextServer;
 
 /**
  * The subscription product on Next.js (App Router), started in this process: a node:http server in front
@@ -17,11 +31,9 @@ const next = nextModule as unknown as typeof nextModule.default;
  */
 export async function startNextjsApp(config: AppConfig): Promise<RunningApp> {
   const nextApp = next({ dir: NEXT_DIR, dev: false, quiet: true, hostname: config.host, port: config.port });
-  await nextApp.prepare();
-  const handle = nextApp.getRequestHandler();
-  let ready = false;
+  let handle: ReturnType<NextServer['getRequestHandler']> | undefined;
   const server = createServer((req, res) => {
-    if (!ready) {
+    if (!handle) {
       res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'starting' }));
       return;
     }
@@ -29,16 +41,18 @@ export async function startNextjsApp(config: AppConfig): Promise<RunningApp> {
     req.headers[CLIENT_ADDRESS_HEADER] = req.socket.remoteAddress ?? '';
     void handle(req, res);
   });
+  // The port first (a busy one fails at once), then Next.js and the service.
   return listenThenStart(
     server,
     config,
-    (service) => {
+    async (service) => {
       provideRoutes(Promise.resolve(createWebRoutes(service, config)));
-      ready = true;
+      await nextApp.prepare();
+      handle = nextApp.getRequestHandler();
     },
     async () => {
       provideRoutes(undefined);
-      await nextApp.close();
+      if (handle) await nextApp.close();
     },
   );
 }

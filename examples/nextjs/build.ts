@@ -64,6 +64,10 @@ export async function ensureNextBuild(log: (line: string) => void = () => {}): P
       { cwd: ROOT, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, encoding: 'utf8' },
     );
     if (result.status !== 0) throw new Error(`next build failed:\n${result.stdout}${result.stderr}`);
+    // The route types Next.js writes for editors bring its global types (NODE_ENV made a required variable)
+    // into the repository's type-checks, which include examples/: they are not needed to run.
+    rmSync(join(NEXT_DIR, 'next-env.d.ts'), { force: true });
+    rmSync(join(NEXT_DIR, '.next', 'types'), { recursive: true, force: true });
     writeFileSync(STAMP, key);
     return true;
   } finally {

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import type { NextConfig } from 'next';
 
 interface WebpackConfig {
   resolve: { extensionAlias?: Record<string, string[]> };
@@ -9,7 +8,8 @@ interface WebpackConfig {
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-const config: NextConfig = {
+// Typed by Next.js when it loads this file (not imported here: see app.ts on Next.js's global types).
+const config = {
   // The build output stays out of the repository (git-ignored) and away from other examples.
   distDir: '.next',
   // PGlite loads its WebAssembly and data files from its own folder; pg has optional native parts.
