@@ -56,6 +56,18 @@ export async function readText(request: Request, limit: number): Promise<string 
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The body of a payment request: parsed when it is JSON, else `undefined`; a 413 or 400 when unreadable. */
+async function readJson(request: Request): Promise<{ body: unknown } | Response> {
+  const text = await readText(request, BODY_LIMITS.json);
+  if (text === undefined) return Response.json(TOO_LARGE, { status: 413 });
+  if (!/\bjson\b/i.test(request.headers.get('content-type') ?? '') || text === '') return { body: undefined };
+  try {
+    return { body: JSON.parse(text) };
+  } catch {
+    return Response.json(BAD_REQUEST, { status: 400 });
+  }
+}
+
 const headersOf = (request: Request): Record<string, string> => Object.fromEntries(request.headers);
 
 /** The subscription routes as web-standard handlers, around one started service. */
@@ -105,16 +117,9 @@ export function createWebRoutes(
     plans: () => toResponse(service.plans()),
     // Read and parse the body first (413, 400), then authenticate (401), then the limits (429).
     initiate: guarded('/api/subscription/initiate-mpesa', async (request) => {
-      const text = await readText(request, BODY_LIMITS.json);
-      if (text === undefined) return Response.json(TOO_LARGE, { status: 413 });
-      let body: unknown;
-      if (/\bjson\b/i.test(request.headers.get('content-type') ?? '') && text !== '') {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          return Response.json(BAD_REQUEST, { status: 400 });
-        }
-      }
+      const parsed = await readJson(request);
+      if (parsed instanceof Response) return parsed;
+      const { body } = parsed;
       const user = service.authenticate(headersOf(request));
       if (!user) return Response.json(UNAUTHORIZED, { status: 401 });
       for (const counter of counters) {
