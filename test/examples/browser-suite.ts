@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../examples/shared/running-app.js';
 import { STK_RESULT_CODES } from '../../src/resources/stk/result-codes.js';
 import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
-import { type FRAMEWORKS, startExample } from '../helpers/example-apps.js';
+import { type FRAMEWORKS, START_TIMEOUT_MS, startExample } from '../helpers/example-apps.js';
 
 // A person paying through the example page, in a real (headless) Chromium driven by playwright-core, on
-// both frameworks: success, cancel, timeout, wrong PIN, a reload mid-payment, the network cut while the
+// each framework that runs it: success, cancel, timeout, wrong PIN, a reload mid-payment, the network cut while the
 // payment is pending, and "we could not confirm yet". What the page says is what a payer reads: never
 // Daraja's own text nor a field name.
 const root = resolve(import.meta.dirname, '../..');
@@ -32,7 +32,7 @@ const FIELD_NAMES =
 
 /**
  * The page's suite for one framework. Each framework runs it from its own test file, so that vitest runs
- * the two in parallel (browser-express.test.ts, browser-fastify.test.ts).
+ * them in parallel (browser-express.test.ts, browser-fastify.test.ts, browser-nextjs.test.ts).
  */
 export function browserSuite(framework: (typeof FRAMEWORKS)[number]): void {
   describe.skipIf(!hasChromium)(`the web page in Chromium (${framework.name})`, () => {
@@ -53,7 +53,7 @@ export function browserSuite(framework: (typeof FRAMEWORKS)[number]): void {
       const contexts: BrowserContext[] = [];
       beforeAll(async () => {
         app = await startExample(framework, 'PGlite', { simulatorCallbackDelayMs: 300 });
-      }, 60_000);
+      }, START_TIMEOUT_MS);
       afterAll(async () => {
         for (const c of contexts) await c.close();
         await app?.close();

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../examples/shared/running-app.js';
-import { apiFor, FRAMEWORKS, newSchema, startExample } from '../helpers/example-apps.js';
+import { apiFor, newSchema, QUICK_FRAMEWORKS, startExample } from '../helpers/example-apps.js';
 import { captured, testLogger } from '../helpers/logger.js';
 import { DATABASE_URL } from '../helpers/stores.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -50,7 +50,7 @@ if (SKIP) {
     it.skip(`SKIPPED: ${SKIP}`, () => {});
   });
 } else {
-  for (const framework of FRAMEWORKS) {
+  for (const framework of QUICK_FRAMEWORKS) {
     describe(`${framework.name} example when PostgreSQL goes away`, () => {
       let proxy: TcpProxy;
       let app: RunningApp;
@@ -167,9 +167,9 @@ if (SKIP) {
     });
   }
 
-  // The real entry points (`npm start`, `npm run start:fastify`) in a process of their own: a connection
+  // The real entry points (`npm start`, `npm run start:fastify`, `npm run start:hono`) in a process of their own: a connection
   // dropping while idle in the pool is an `error` event, which kills a process that does not listen for it.
-  for (const framework of FRAMEWORKS) {
+  for (const framework of QUICK_FRAMEWORKS) {
     describe(`${framework.name} server process when PostgreSQL goes away`, () => {
       let proxy: TcpProxy;
       let child: ChildProcess | undefined;
@@ -185,7 +185,7 @@ if (SKIP) {
 
       it('keeps running through a cut, answering 503, and serves again after restore', async () => {
         proxy = await TcpProxy.forUrl(DATABASE_URL!).start();
-        const script = `examples/${framework.name.toLowerCase()}/server.ts`;
+        const script = `examples/${framework.dir}/server.ts`;
         child = spawn(
           resolve(root, 'node_modules/.bin/tsx'),
           ['--tsconfig', 'examples/tsconfig.json', script],

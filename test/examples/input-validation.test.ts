@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../examples/shared/running-app.js';
-import { apiFor, DATABASES, FRAMEWORKS, startExample } from '../helpers/example-apps.js';
+import { apiFor, DATABASES, QUICK_FRAMEWORKS, startExample } from '../helpers/example-apps.js';
 
 // Hostile input never reaches PostgreSQL, and no error text of PostgreSQL reaches a client. Before this,
 // a NUL byte in a payment id or an idempotency key was a 500, and Fastify sent PostgreSQL's message
@@ -19,7 +19,7 @@ const CONTROL_CHARACTERS = [
 const DATABASE_TEXT =
   /invalid byte sequence|UTF8|0x00|syntax error|postgres|pglite|relation|violates|constraint|SQLSTATE|DatabaseError|column|stack/i;
 
-for (const framework of FRAMEWORKS) {
+for (const framework of QUICK_FRAMEWORKS) {
   for (const database of DATABASES) {
     const suite = `${framework.name} example on ${database.name}: hostile input`;
     if (database.skip) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../examples/shared/config.js';
 import { initiateLimits } from '../../examples/shared/rate-limits.js';
 import type { RunningApp } from '../../examples/shared/running-app.js';
-import { apiFor, FRAMEWORKS, startExample } from '../helpers/example-apps.js';
+import { apiFor, QUICK_FRAMEWORKS, startExample } from '../helpers/example-apps.js';
 import { captured } from '../helpers/logger.js';
 
 // Starting a payment sends an STK prompt to someone's phone: one user must not be able to send hundreds
@@ -11,7 +11,7 @@ import { captured } from '../helpers/logger.js';
 
 const LIMITS = { perUser: 3, perPhone: 2, windowMs: 60_000 };
 
-for (const framework of FRAMEWORKS) {
+for (const framework of QUICK_FRAMEWORKS) {
   describe(`${framework.name} example: initiate rate limits`, () => {
     /** An app with these limits for the tests of one describe block (the counts carry over between them). */
     const appWith = (initiateRateLimit: typeof LIMITS) => {

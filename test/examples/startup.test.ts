@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureNextBuild } from '../../examples/nextjs/build.js';
 import { configFromEnv, SettingsError } from '../../examples/shared/config.js';
-import { type ExampleProcess, spawnExampleServer } from '../helpers/example-apps.js';
+import { type ExampleProcess, START_TIMEOUT_MS, spawnExampleServer } from '../helpers/example-apps.js';
 
 // The first minutes of a new user: a busy port, a missing setting, a second `npm start` on the same data
 // folder. Each is one clear message and exit code 1, never a stack trace or a silent success.
@@ -27,52 +28,70 @@ const start = (...args: Parameters<typeof spawnExampleServer>) => {
   return p;
 };
 
-const COMMANDS = { express: 'npm start', fastify: 'npm run start:fastify' } as const;
+const COMMANDS = {
+  express: 'npm start',
+  fastify: 'npm run start:fastify',
+  hono: 'npm run start:hono',
+  nextjs: 'npm run start:nextjs',
+} as const;
 
-describe.each(['express', 'fastify'] as const)('%s server start-up', (framework) => {
-  it('on a busy port: exits 1 with one line saying so, no stack trace', async () => {
-    const blocker: Server = createServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    const port = (blocker.address() as { port: number }).port;
-    try {
-      const app = start(framework, { PORT: String(port), DATA_DIR: 'memory' });
-      expect(await app.exited).toBe(1);
-      expect(app.output().trim()).toBe(
-        `Port ${port} is in use; stop the other process or start with PORT=${port + 1} ${COMMANDS[framework]}`,
+// Next.js's server.ts builds first when its sources changed (examples/nextjs/build.ts, shared with the other
+// test files); the build is done before its cases, so that they see only what a start prints.
+describe.each(['express', 'fastify', 'hono', 'nextjs'] as const)('%s server start-up', (framework) => {
+  beforeAll(async () => {
+    if (framework === 'nextjs') await ensureNextBuild();
+  }, START_TIMEOUT_MS);
+  it(
+    'on a busy port: exits 1 with one line saying so, no stack trace',
+    async () => {
+      const blocker: Server = createServer();
+      await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+      const port = (blocker.address() as { port: number }).port;
+      try {
+        const app = start(framework, { PORT: String(port), DATA_DIR: 'memory' });
+        expect(await app.exited).toBe(1);
+        expect(app.output().trim()).toBe(
+          `Port ${port} is in use; stop the other process or start with PORT=${port + 1} ${COMMANDS[framework]}`,
+        );
+        expect(app.output()).not.toMatch(STACK);
+        expect(app.output()).not.toMatch(/listening on/);
+      } finally {
+        blocker.close();
+      }
+    },
+    START_TIMEOUT_MS,
+  );
+
+  it(
+    'reads ./.env (the environment wins) and reports every missing real-Daraja setting at once',
+    async () => {
+      const cwd = tempDir('daraja-env-');
+      writeFileSync(
+        join(cwd, '.env'),
+        '# real Daraja, half set up\nMPESA_CONSUMER_KEY=abc123\nMPESA_ENVIRONMENT=sandbox\nRECONCILE_INTERVAL_MS=often\nLOG_LEVEL=chatty\n',
       );
-      expect(app.output()).not.toMatch(STACK);
-      expect(app.output()).not.toMatch(/listening on/);
-    } finally {
-      blocker.close();
-    }
-  }, 60_000);
-
-  it('reads ./.env (the environment wins) and reports every missing real-Daraja setting at once', async () => {
-    const cwd = tempDir('daraja-env-');
-    writeFileSync(
-      join(cwd, '.env'),
-      '# real Daraja, half set up\nMPESA_CONSUMER_KEY=abc123\nMPESA_ENVIRONMENT=sandbox\nRECONCILE_INTERVAL_MS=often\nLOG_LEVEL=chatty\n',
-    );
-    // LOG_LEVEL is set in the environment too: that value wins, so it is not reported.
-    const app = start(framework, { DATA_DIR: 'memory', LOG_LEVEL: 'warn' }, cwd);
-    expect(await app.exited).toBe(1);
-    const out = app.output();
-    expect(out).not.toMatch(STACK);
-    expect(out).toMatch(/^Cannot start: \d+ settings are missing or invalid for the real Daraja/m);
-    for (const variable of [
-      'MPESA_CONSUMER_SECRET',
-      'MPESA_SHORTCODE',
-      'MPESA_PASSKEY',
-      'PUBLIC_URL',
-      'CALLBACK_SECRET',
-      'RECONCILE_INTERVAL_MS',
-    ]) {
-      expect(out).toMatch(new RegExp(`^  - ${variable}: \\S`, 'm'));
-    }
-    expect(out).not.toContain('LOG_LEVEL');
-    expect(out).not.toContain('abc123'); // no value of a credential is echoed
-    expect(out).toContain('or unset the MPESA_* variables to use the simulator');
-  }, 60_000);
+      // LOG_LEVEL is set in the environment too: that value wins, so it is not reported.
+      const app = start(framework, { DATA_DIR: 'memory', LOG_LEVEL: 'warn' }, cwd);
+      expect(await app.exited).toBe(1);
+      const out = app.output();
+      expect(out).not.toMatch(STACK);
+      expect(out).toMatch(/^Cannot start: \d+ settings are missing or invalid for the real Daraja/m);
+      for (const variable of [
+        'MPESA_CONSUMER_SECRET',
+        'MPESA_SHORTCODE',
+        'MPESA_PASSKEY',
+        'PUBLIC_URL',
+        'CALLBACK_SECRET',
+        'RECONCILE_INTERVAL_MS',
+      ]) {
+        expect(out).toMatch(new RegExp(`^  - ${variable}: \\S`, 'm'));
+      }
+      expect(out).not.toContain('LOG_LEVEL');
+      expect(out).not.toContain('abc123'); // no value of a credential is echoed
+      expect(out).toContain('or unset the MPESA_* variables to use the simulator');
+    },
+    START_TIMEOUT_MS,
+  );
 });
 
 describe('.env on embedded defaults', () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../examples/shared/running-app.js';
-import { apiFor, DATABASES, FRAMEWORKS, startExample } from '../helpers/example-apps.js';
+import { apiFor, DATABASES, FRAMEWORKS, START_TIMEOUT_MS, startExample } from '../helpers/example-apps.js';
 
-// The subscription examples end to end over real HTTP: the app (Express or Fastify) on a free port, the
+// The subscription examples end to end over real HTTP: the app (Express, Fastify, Hono or Next.js) on a free port, the
 // Daraja simulator in-process, PGlite or the PostgreSQL server. Outcomes follow the simulator's
 // phone-number rule: …01 cancelled, …02 timeout, …05 no callback, …06 duplicate callbacks.
 
@@ -23,7 +23,7 @@ for (const framework of FRAMEWORKS) {
         app = await startExample(framework, database.name);
         alice = apiFor(app, 'demo-token-alice');
         bob = apiFor(app, 'demo-token-bob');
-      }, 60_000);
+      }, START_TIMEOUT_MS);
       afterAll(() => app?.close());
 
       const initiate = async (

@@ -8,15 +8,41 @@ import pg from 'pg';
 import { afterAll } from 'vitest';
 import { startExpressApp } from '../../examples/express/app.js';
 import { startFastifyApp } from '../../examples/fastify/app.js';
+import { startHonoApp } from '../../examples/hono/app.js';
 import { type AppConfig, configFromEnv } from '../../examples/shared/config.js';
 import type { RunningApp } from '../../examples/shared/running-app.js';
 import { testLogger } from './logger.js';
 import { DATABASE_URL } from './stores.js';
 
+/**
+ * Starts the Next.js example in this process, building it first when its sources changed (the build is
+ * cached in examples/nextjs/.next, keyed by a hash of the sources: one build per change, shared by the
+ * test files running in parallel). Imported on first use: loading Next.js costs seconds.
+ */
+async function startNextjs(config: AppConfig): Promise<RunningApp> {
+  const { ensureNextBuild } = await import('../../examples/nextjs/build.js');
+  await ensureNextBuild();
+  const { startNextjsApp } = await import('../../examples/nextjs/app.js');
+  return startNextjsApp(config);
+}
+
+/** The example adapters: `dir` is their folder under examples/. */
 export const FRAMEWORKS = [
-  { name: 'Express', start: startExpressApp },
-  { name: 'Fastify', start: startFastifyApp },
+  { name: 'Express', dir: 'express', start: startExpressApp },
+  { name: 'Fastify', dir: 'fastify', start: startFastifyApp },
+  { name: 'Hono', dir: 'hono', start: startHonoApp },
+  { name: 'Next.js', dir: 'nextjs', start: startNextjs },
 ] as const;
+
+/**
+ * The adapters that start in a second or so. Next.js needs a build and starts in seconds; its routes are
+ * examples/shared/web.ts, which Hono's suites test everywhere, so only the end-to-end and browser suites
+ * run it.
+ */
+export const QUICK_FRAMEWORKS = FRAMEWORKS.filter((f) => f.name !== 'Next.js');
+
+/** How long a suite's `beforeAll` may take to start an app: a Next.js build on a busy machine is slow. */
+export const START_TIMEOUT_MS = 300_000;
 
 /** The databases the example tests run on: PGlite always, the PostgreSQL server when DATABASE_URL is set. */
 export const DATABASES = [
@@ -109,12 +135,12 @@ export interface ExampleProcess {
 }
 
 /**
- * Start `examples/<express|fastify>/server.ts` (Node with tsx's loader) in its own process group, with `env` over a
+ * Start `examples/<express|fastify|hono|nextjs>/server.ts` (Node with tsx's loader) in its own process group, with `env` over a
  * clean environment (no `MPESA_*`, `DATABASE_URL` or `PORT` from the test's own), in `cwd` (an empty folder
  * unless given, so no `.env` of the repository is read).
  */
 export function spawnExampleServer(
-  framework: 'express' | 'fastify',
+  framework: (typeof FRAMEWORKS)[number]['dir'],
   env: Record<string, string>,
   cwd = mkdtempSync(join(tmpdir(), 'daraja-example-cwd-')),
 ): ExampleProcess {

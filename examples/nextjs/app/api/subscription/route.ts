@@ -1,0 +1,3 @@
+import { routes } from '../../../lib/routes.js';
+
+export const GET = async (request: Request) => (await routes()).subscription(request);
