@@ -30,6 +30,16 @@ const RUNNERS: Runner[] = [
     file: 'test/examples/database-outage.test.ts',
     evidence: ['start:fastify'],
   },
+  {
+    command: /^npm run start:hono$/,
+    file: 'test/examples/startup.test.ts',
+    evidence: ["'npm run start:hono'"],
+  },
+  {
+    command: /^npm run start:nextjs$/,
+    file: 'test/examples/startup.test.ts',
+    evidence: ["'npm run start:nextjs'"],
+  },
   // The offline equivalent: the packed tarball installed into a scratch project.
   { command: /^npm install daraja-sdk$/, file: 'test/package/pack.test.ts', evidence: ["'install'", 'npm'] },
   { command: /^npm install pg$/, file: 'test/integration/cli-migrate.test.ts', evidence: ['npm install pg'] },
