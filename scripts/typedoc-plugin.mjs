@@ -174,7 +174,7 @@ export function anchorMap(markdown) {
 
 const IMAGE = /\.(svg|png|jpe?g|gif|webp|avif)$/i;
 const GUIDE_ON_GITHUB = new RegExp(
-  `(\\]\\(\\s*<?|href=["'])${BLOB.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(docs/[\\w.-]+\\.md)(?:#([\\w-]*))?`,
+  `(\\]\\(\\s*<?|href=["'])${BLOB.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(docs/(?:[\\w.-]+/)?[\\w.-]+\\.md)(?:#([\\w-]*))?`,
   'g',
 );
 

@@ -138,6 +138,7 @@ describe.runIf(DATABASE_URL)('daraja migrate against the PostgreSQL server', () 
       'daraja_callback_events',
       'daraja_payments',
       'daraja_schema_migrations',
+      'daraja_token_cache',
     ]);
 
     const again = await runDaraja(['migrate', '--json'], { env: { DATABASE_URL: url.toString() } });
