@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaymentFlow, type Payment, type PaymentFlow } from '../../src/index.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { MySqlPaymentStore, type MySqlPool } from '../../src/mysql/index.js';
-import { buildStkCallback } from '../../src/testing/index.js';
-import { CALLBACK_SECRET, FLOW_CALLBACK_URL, SAFARICOM_IP } from '../fixtures/constants.js';
-import { makeClient } from '../helpers/client.js';
+import { countFlowSteps, expectWithinLimits, type FlowStep } from '../helpers/flow-steps.js';
 import { startLocalDaraja } from '../helpers/local-daraja.js';
-import { testLogger } from '../helpers/logger.js';
 import { freshStore, MYSQL_SKIP, type MySqlTestStore } from '../helpers/mysql.js';
 
 // The database round trips of each step of the flow on MySqlPaymentStore, counted at the client (one
@@ -24,8 +20,7 @@ const LIMITS = {
   'malformed callback': 2,
   'checkStatus, still pending': 1,
   'checkStatus, settled by the query': 12, // read, the kept callbacks, transition and claim (transactions), complete, read
-} as const;
-type Step = keyof typeof LIMITS;
+} satisfies Record<FlowStep, number>;
 
 /** A pool that counts the statements sent through it and through the connections it hands out. */
 function counting(pool: MySqlPool) {
@@ -70,84 +65,9 @@ afterAll(async () => {
   await db?.close();
 });
 
-function callback(flow: PaymentFlow, paymentId: string, body: unknown) {
-  const url = new URL(flow.callbackUrlFor(paymentId));
-  return { body, url: url.pathname + url.search, remoteAddress: SAFARICOM_IP };
-}
-
-async function countSteps(): Promise<Record<Step, number>> {
+async function countSteps() {
   const counter = counting(db.pool as unknown as MySqlPool);
-  const fulfilled: Payment[] = [];
-  const flow = createPaymentFlow({
-    daraja: makeClient({ baseUrl: daraja.baseUrl, maxRetries: 0 }),
-    store: new MySqlPaymentStore(counter.pool),
-    callbackUrl: FLOW_CALLBACK_URL,
-    callbackSecret: CALLBACK_SECRET,
-    onCompleted: (p) => {
-      fulfilled.push(p);
-    },
-    statusQueryIntervalMs: 0,
-    queryBudget: false,
-    logger: testLogger,
-  });
-  const counts = {} as Record<Step, number>;
-  const measure = async <T>(step: Step, fn: () => Promise<T>): Promise<T> => {
-    counter.reset();
-    const result = await fn();
-    counts[step] = counter.count;
-    return result;
-  };
-  const initiated = () =>
-    flow.initiate({ ownerId: 'u1', amount: 500, phoneNumber: '0712345678', accountReference: 'RT' });
-  const handle = async (request: ReturnType<typeof callback>) => {
-    const ack = await flow.handleCallback(request);
-    await ack.afterAck;
-    return ack;
-  };
-  await handle(callback(flow, 'pay_warmup', 'not json')); // the once-per-process journal replay
-
-  const paid = await measure('initiate', initiated);
-  expect(paid.outcome).toBe('sent');
-  const payment = paid.payment;
-  const success = buildStkCallback({
-    checkoutRequestId: payment.checkoutRequestId!,
-    amount: payment.amount,
-    phoneNumber: Number(payment.phoneNumber),
-  });
-  const applied = await measure('applied success callback', () =>
-    handle(callback(flow, payment.id, success)),
-  );
-  expect(applied.outcome).toBe('applied');
-  expect(fulfilled.map((p) => p.id)).toEqual([payment.id]);
-  const duplicate = await measure('duplicate callback', () => handle(callback(flow, payment.id, success)));
-  expect([duplicate.outcome, duplicate.reason]).toEqual(['duplicate', 'already_settled']);
-
-  const other = (await initiated()).payment;
-  const cancel = buildStkCallback({ checkoutRequestId: other.checkoutRequestId!, resultCode: 1032 });
-  const cancelled = await measure('failure callback (cancelled)', () =>
-    handle(callback(flow, other.id, cancel)),
-  );
-  expect(cancelled.outcome).toBe('applied');
-  const unknown = await measure('callback for an unknown payment', () =>
-    handle(callback(flow, 'pay_never_created', success)),
-  );
-  expect([unknown.outcome, unknown.reason]).toEqual(['unmatched', 'unknown_payment']);
-  const malformed = await measure('malformed callback', () => handle(callback(flow, payment.id, 'not json')));
-  expect(malformed.outcome).toBe('invalid');
-
-  const open = (await initiated()).payment;
-  daraja.state.answers.set(open.checkoutRequestId!, 'pending');
-  const stillPending = await measure('checkStatus, still pending', () =>
-    flow.checkStatus(open.id, { ownerId: 'u1' }),
-  );
-  expect(stillPending?.status).toBe('pending');
-  daraja.state.answers.set(open.checkoutRequestId!, 0);
-  const settled = await measure('checkStatus, settled by the query', () =>
-    flow.checkStatus(open.id, { ownerId: 'u1' }),
-  );
-  expect(settled?.status).toBe('completed');
-  expect(fulfilled.map((p) => p.id)).toEqual([payment.id, open.id]);
-  return counts;
+  return countFlowSteps(daraja, new MySqlPaymentStore(counter.pool), counter);
 }
 
 describe('database round trips per step of the flow on MySqlPaymentStore', () => {
@@ -157,12 +77,6 @@ describe('database round trips per step of the flow on MySqlPaymentStore', () =>
   }
   it('an applied callback takes at most 2, a duplicate 1, and no step more than its limit', async () => {
     const counts = await countSteps();
-    console.log(
-      `round trips on MySQL/MariaDB:\n${Object.entries(counts)
-        .map(([k, v]) => `  ${k.padEnd(36)} ${v} (limit ${LIMITS[k as Step]})`)
-        .join('\n')}`,
-    );
-    const over = (Object.keys(LIMITS) as Step[]).filter((s) => !(counts[s]! <= LIMITS[s]));
-    expect(over.map((s) => `${s}: ${counts[s]} > ${LIMITS[s]}`)).toEqual([]);
+    expectWithinLimits('MySQL/MariaDB', counts, LIMITS);
   });
 });
