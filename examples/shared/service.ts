@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import {
   type CallbackRequest,
   createPaymentFlow,
+  createWebCallbackHandler,
   Daraja,
   isDarajaValidationError,
   MemoryCallbackJournal,
@@ -10,6 +11,7 @@ import {
   maskPhoneNumbersInText,
   type Payment,
   SAFARICOM_CALLBACK_IPS,
+  type WebHandlerContext,
 } from 'daraja-sdk';
 import { FileCallbackJournal } from 'daraja-sdk/journal';
 import {
@@ -62,6 +64,11 @@ export interface SubscriptionService {
   plans(): Reply;
   initiate(user: User, body: unknown): Promise<Reply>;
   callback(request: CallbackRequest): Promise<Reply>;
+  /**
+   * The same route for a web-standard framework (Hono, Next.js): the SDK's `createWebCallbackHandler`,
+   * with the client's address (and the platform's `waitUntil`, where it has one) in `context`.
+   */
+  webCallback(request: Request, context?: WebHandlerContext): Promise<Response>;
   checkPayment(user: User, paymentId: unknown): Promise<Reply>;
   subscription(user: User): Promise<Reply>;
   /**
@@ -370,6 +377,8 @@ export async function createSubscriptionService(
       const ack = await flow.handleCallback(request);
       return { status: ack.status, body: ack.body };
     },
+
+    webCallback: createWebCallbackHandler(flow, { logger: log }),
 
     async checkPayment(user, paymentId) {
       if (typeof paymentId !== 'string' || paymentId === '')

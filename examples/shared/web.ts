@@ -1,3 +1,4 @@
+import type { WebHandlerContext } from 'daraja-sdk';
 import type { AppConfig } from './config.js';
 import { type InitiateLimit, initiateLimits, retryAfterSeconds } from './rate-limits.js';
 import type { Reply, SubscriptionService } from './service.js';
@@ -10,8 +11,8 @@ const TOO_LARGE = { error: 'too_large', message: 'The request is too large.' };
 const BAD_REQUEST = { error: 'bad_request', message: 'The request could not be read.' };
 const UNAUTHORIZED = { error: 'unauthorized', message: 'Send Authorization: Bearer <demo token>.' };
 
-/** The body limits: a payment request, and a callback (kept raw, whatever its content type). */
-export const BODY_LIMITS = { json: 16 * 1024, callback: 64 * 1024 } as const;
+/** The body limit of a payment request (the callback's, 64 KiB, is the SDK's web handler's). */
+export const BODY_LIMITS = { json: 16 * 1024 } as const;
 
 /** A {@link Reply} as a web-standard Response (JSON). */
 export const toResponse = (reply: Reply): Response =>
@@ -76,8 +77,15 @@ export interface WebRoutes {
   page(): Response;
   plans(): Response;
   initiate(request: Request): Promise<Response>;
-  /** `remoteAddress`: the client's address, as the adapter knows it (a socket, a header its host sets). */
-  callback(request: Request, remoteAddress: string | undefined): Promise<Response>;
+  /**
+   * `remoteAddress`: the client's address, as the adapter knows it (a socket, a header its host sets);
+   * `waitUntil`: the platform's, where it has one (Next.js `after`).
+   */
+  callback(
+    request: Request,
+    remoteAddress: string | undefined,
+    waitUntil?: WebHandlerContext['waitUntil'],
+  ): Promise<Response>;
   checkPayment(request: Request): Promise<Response>;
   subscription(request: Request): Promise<Response>;
   /** An error no route handled: logged server-side, answered 500 with a generic body. */
@@ -133,23 +141,16 @@ export function createWebRoutes(
       }
       return toResponse(await service.initiate(user, body));
     }),
-    // Raw text, whatever the content type: a malformed callback must still reach the flow, which
-    // acknowledges it and keeps it for audit.
+    // The SDK's web-standard callback handler: it reads the raw text, whatever the content type (a
+    // malformed callback must still reach the flow, which acknowledges it and keeps it for audit), at most
+    // 64 KiB (413 above), and hands the work after the answer to `waitUntil` where the platform has one.
     callback: guarded(
       '/api/subscription/payment-callback',
-      async (request, remoteAddress: string | undefined) => {
-        const text = await readText(request, BODY_LIMITS.callback);
-        if (text === undefined) return Response.json(TOO_LARGE, { status: 413 });
-        const url = new URL(request.url);
-        return toResponse(
-          await service.callback({
-            body: text,
-            url: url.pathname + url.search,
-            headers: headersOf(request),
-            ...(remoteAddress ? { remoteAddress } : {}),
-          }),
-        );
-      },
+      (request, remoteAddress: string | undefined, waitUntil?: WebHandlerContext['waitUntil']) =>
+        service.webCallback(request, {
+          ...(remoteAddress ? { remoteAddress } : {}),
+          ...(waitUntil ? { waitUntil } : {}),
+        }),
     ),
     checkPayment: signedIn('/api/subscription/check-payment', async (request, user) => {
       const ids = new URL(request.url).searchParams.getAll('paymentId');
