@@ -101,7 +101,7 @@ async function stkPushBench() {
     `  daraja-sdk stk.push         ${fmt(result.sdk).padStart(8)} req/s   ${ratio.toFixed(2)}x baseline, ${(result.sdk / result.ky).toFixed(2)}x ky alone`,
   );
   console.log(`  target: stk.push >= 0.80x baseline: ${ratio >= 0.8 ? 'met' : 'NOT met'}`);
-  return ratio;
+  return { vsFetch: ratio, vsKy: result.sdk / result.ky };
 }
 
 /** Bundle an entry (minified, tree-shaken) and return gzip size plus minified bytes per package. */
@@ -330,6 +330,7 @@ async function serverCallbackBench() {
     warmup: 200,
   };
   const perContender = o.warmup + o.rounds * o.total;
+  const ratios = {};
   const schema = `bench_${process.pid}_${Date.now()}`;
   const admin = new pg.Pool({ connectionString: url, max: 1 });
   await admin.query(`CREATE SCHEMA ${schema}`);
@@ -356,6 +357,7 @@ async function serverCallbackBench() {
       ]) {
         const r = result[name];
         const ratio = r.rate / result.minimal.rate;
+        ratios[`${name}${latencyMs}`] = ratio;
         const cpuTarget =
           latencyMs === 0 ? ` (target <= 400 µs: ${r.user + r.system <= 400 ? 'met' : 'NOT met'})` : '';
         console.log(
@@ -368,6 +370,7 @@ async function serverCallbackBench() {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
   }
+  return ratios;
 }
 
 /**
@@ -430,6 +433,32 @@ function delayed(pool, ms) {
   };
 }
 
+if (process.env.BENCH_ONLY === 'ci') {
+  // The short version .ci/run runs after the build: each figure as a ratio to its baseline in the same
+  // run, against a budget; exit code 1 when one falls below. The budgets hold today's level with room
+  // for this machine's run-to-run noise (docs/benchmarks.md, "In CI"), so a regression fails CI.
+  const push = await stkPushBench();
+  const callbacks = await serverCallbackBench();
+  const checks = [
+    ['stk.push throughput / ky alone (the SDK layer over ky)', push.vsKy, 0.7],
+    ['stk.push throughput / hand-written fetch', push.vsFetch, 0.4],
+  ];
+  if (callbacks) {
+    checks.push(
+      ['handleCallback, preparedStatements / minimal handler (PostgreSQL server)', callbacks.prepared0, 0.2],
+      ['the same, 2 ms added per statement', callbacks.prepared2, 0.25],
+      ['handleCallback, default store / minimal handler', callbacks.flow0, 0.07],
+    );
+  }
+  console.log('\nBudgets (ratio >= budget):');
+  let failed = 0;
+  for (const [name, ratio, budget] of checks) {
+    const ok = ratio >= budget;
+    if (!ok) failed++;
+    console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${name}: ${ratio.toFixed(2)}x (budget ${budget}x)`);
+  }
+  process.exit(failed === 0 ? 0 : 1);
+}
 if (process.env.BENCH_ONLY === 'callbacks') {
   // Only the callback figures: `BENCH_ONLY=callbacks node bench/run.mjs` after `npm run build`.
   await callbackBench();
