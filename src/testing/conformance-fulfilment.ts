@@ -78,6 +78,40 @@ export function fulfilmentClaimTests({ test, concurrency: n, tickMs: tick }: Con
 }
 
 /**
+ * Completions at once: a store may write them together (as `PostgresPaymentStore` does under load), but
+ * each caller still learns about its own claim, and fencing holds for every one.
+ */
+export function concurrentCompletionTests({ test, concurrency: n }: ConformanceContext): void {
+  test('completes many payments at once, each by its own claim, refusing the stale ones among them', async (store) => {
+    const ids = await Promise.all(Array.from({ length: n }, () => completed(store)));
+    const claims = await Promise.all(ids.map((id) => store.claimFulfilment(id, { leaseMs: 60_000 })));
+    const tokens = claims.map((c, i) => {
+      assert.ok(c, `claim ${i}`);
+      return c.token;
+    });
+    // Every third one completes with a forged token; the rest with their own, all at once, twice over.
+    const forged = (i: number) => i % 3 === 2;
+    const results = await Promise.all(
+      ids.flatMap((id, i) => [
+        store.completeFulfilment(id, forged(i) ? 'not-a-token' : tokens[i]!),
+        store.completeFulfilment(id, forged(i) ? '999999' : tokens[i]!),
+      ]),
+    );
+    for (const [i, id] of ids.entries()) {
+      const [a, b] = [results[2 * i], results[2 * i + 1]];
+      const p = await store.get(id);
+      if (forged(i)) {
+        assert.deepEqual([a, b], [false, false], `payment ${i}: a forged token completes nothing`);
+        assert.equal(p?.fulfilledAt, null);
+      } else {
+        assert.deepEqual([a, b].sort(), [false, true], `payment ${i}: exactly one of two completes`);
+        assert.ok(p?.fulfilledAt instanceof Date);
+      }
+    }
+  });
+}
+
+/**
  * Fulfilment retries: a holder renews its lease, a failure is released until its retry time with its
  * error kept, and `maxAttempts` parks a payment (an explicit uncapped claim still takes it).
  */

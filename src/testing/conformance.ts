@@ -2,7 +2,11 @@ import type { PaymentStore } from '../payments/types.js';
 import { callbackLogTests } from './conformance-callbacks.js';
 import { checkoutTests, creationTests } from './conformance-create.js';
 import type { ConformanceContext } from './conformance-fixtures.js';
-import { fulfilmentClaimTests, fulfilmentRetryTests } from './conformance-fulfilment.js';
+import {
+  concurrentCompletionTests,
+  fulfilmentClaimTests,
+  fulfilmentRetryTests,
+} from './conformance-fulfilment.js';
 import { dueFulfilmentTests, duePendingTests } from './conformance-reconcile.js';
 import { settleCallbackTests } from './conformance-settle.js';
 import { lateSuccessTests, transitionTests } from './conformance-transitions.js';
@@ -36,6 +40,7 @@ const GROUPS: readonly ((ctx: ConformanceContext) => void)[] = [
   transitionTests,
   lateSuccessTests,
   fulfilmentClaimTests,
+  concurrentCompletionTests,
   fulfilmentRetryTests,
   duePendingTests,
   dueFulfilmentTests,
