@@ -268,6 +268,13 @@ async function reconcileRuns(pool, PostgresPaymentStore) {
       ...(queryBudget === undefined ? {} : { queryBudget }),
     });
   try {
+    // Run 0 (the baseline): the same 100,000 queries by a minimal hand-written reconciler, then every stale
+    // payment due again for run 1.
+    await baselineRun(pool, daraja);
+    await pool.query(
+      `UPDATE daraja_payments SET next_check_at = NULL, status_checks = 0 WHERE status = 'pending'`,
+    );
+
     // Run 1: no query budget, limit 100,000.
     const one = counting(pool, claimText);
     const flow = makeFlow(new PostgresPaymentStore(one.client), false);
@@ -282,7 +289,7 @@ async function reconcileRuns(pool, PostgresPaymentStore) {
       `\n  b. flow.reconcile({ limit: 100_000, olderThanMs: 60_000 }), queryBudget: false; every query answered "being processed"${globalThis.gc ? '' : ' (run with --expose-gc for a settled baseline)'}`,
     );
     console.log(
-      `     RSS before ${mb(memory.before)}, peak ${mb(memory.peak)}: growth ${mb(growth)}   target < 50 MB: ${growth < 50 * 1024 * 1024 ? 'met' : 'NOT met'}`,
+      `     RSS before ${mb(memory.before)}, peak ${mb(memory.peak)}: growth ${mb(growth)}, ${(growth / baselineGrowth).toFixed(2)}x the baseline's   target < 50 MB: ${growth < 50 * 1024 * 1024 ? 'met' : 'NOT met'}`,
     );
     console.log(
       `     heap used before ${mb(memory.heapBefore)}, after the run and a full GC ${memory.heapAfter === undefined ? '(needs --expose-gc)' : mb(memory.heapAfter)} (what the run keeps)`,
@@ -325,6 +332,64 @@ async function reconcileRuns(pool, PostgresPaymentStore) {
     await daraja.close();
   }
 }
+
+/**
+ * The baseline of run 1's memory: what a minimal reconciler does for the same payments, with nothing the
+ * flow adds. It claims 100 due pending payments by SQL (pushing back each one's next check in the same
+ * statement), sends each its STK query with `fetch` (4 in flight, one token fetched first) and reads the
+ * answer's JSON; no validation, no budget, no audit, no client library.
+ */
+async function baselineRun(pool, daraja) {
+  const tokenAnswer = await fetch(`${daraja.url}/oauth/v1/generate?grant_type=client_credentials`, {
+    headers: { authorization: `Basic ${Buffer.from('bench-key:bench-secret').toString('base64')}` },
+  });
+  const { access_token: token } = await tokenAnswer.json();
+  const from = await daraja.queries();
+  const query = async (checkoutRequestId) => {
+    const timestamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+    const res = await fetch(`${daraja.url}/mpesa/stkpushquery/v1/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        BusinessShortCode: SHORTCODE,
+        Password: Buffer.from(`${SHORTCODE}${PASSKEY}${timestamp}`).toString('base64'),
+        Timestamp: timestamp,
+        CheckoutRequestID: checkoutRequestId,
+      }),
+    });
+    return res.json();
+  };
+  const { seconds, memory } = await measured(async () => {
+    for (let claimed = 0; claimed < STALE; ) {
+      const { rows } = await pool.query(
+        `UPDATE daraja_payments SET next_check_at = now() + interval '1 hour', status_checks = status_checks + 1
+          WHERE id IN (SELECT id FROM daraja_payments
+                        WHERE status = 'pending' AND created_at <= now() - interval '60 seconds'
+                          AND COALESCE(next_check_at, created_at) <= now()
+                        ORDER BY COALESCE(next_check_at, created_at) LIMIT 100 FOR UPDATE SKIP LOCKED)
+          RETURNING checkout_request_id`,
+      );
+      if (rows.length === 0) return;
+      claimed += rows.length;
+      let next = 0;
+      const worker = async () => {
+        while (next < rows.length) await query(rows[next++].checkout_request_id);
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+    }
+  });
+  const queries = (await daraja.queries()) - from;
+  const growth = memory.peak - memory.before;
+  baselineGrowth = growth;
+  console.log(
+    `\n  b0. baseline: a minimal reconciler (claim 100 by SQL, fetch each STK query, 4 in flight, read the JSON)`,
+  );
+  console.log(
+    `     RSS before ${mb(memory.before)}, peak ${mb(memory.peak)}: growth ${mb(growth)}; ${fmt(queries)} queries, ${seconds.toFixed(1)} s (${fmt(queries / seconds)} queries/s)`,
+  );
+}
+
+let baselineGrowth;
 
 /** Run `fn`, sampling this process's RSS every 100 ms: its result, seconds, RSS before and peak, heap. */
 async function measured(fn) {

@@ -343,7 +343,12 @@ async function serverCallbackBench() {
     await new PostgresPaymentStore(pool).migrate();
     for (const latencyMs of [0, 2]) {
       const db = latencyMs === 0 ? pool : delayed(pool, latencyMs);
-      const result = await compareWithCpu(await contenders(pool, db, `${latencyMs}_`, perContender), o);
+      // The default store prepares its statements on a pg Pool; the latency wrapper is not one: say so.
+      const prepared = latencyMs === 0 ? undefined : true;
+      const result = await compareWithCpu(
+        await contenders(pool, db, `${latencyMs}_`, perContender, prepared),
+        o,
+      );
       const target = latencyMs === 0 ? 0.5 : 0.4;
       const cpu = (r) =>
         `${Math.round(r.user + r.system)} µs (${Math.round(r.user)} user + ${Math.round(r.system)} system)`;
@@ -352,8 +357,8 @@ async function serverCallbackBench() {
         `    minimal one-UPDATE handler              ${fmt(result.minimal.rate).padStart(6)} /s (baseline)   CPU ${cpu(result.minimal)}`,
       );
       for (const [name, label] of [
-        ['flow', 'flow.handleCallback                    '],
-        ['prepared', 'flow.handleCallback, preparedStatements'],
+        ['flow', 'flow.handleCallback, preparedStatements: false'],
+        ['prepared', 'flow.handleCallback, default store (prepared)'],
       ]) {
         const r = result[name];
         const ratio = r.rate / result.minimal.rate;
@@ -375,15 +380,16 @@ async function serverCallbackBench() {
 
 /**
  * The three contenders on fresh payments each: the minimal handler (parse by hand and set the status,
- * nothing else: what an unsafe integration does), and handleCallback on the store as constructed by
- * default and with prepared statements (pg only), each callback's fulfilment included.
+ * nothing else: what an unsafe integration does), and handleCallback on the store without prepared
+ * statements and as constructed by default (prepared on a pg Pool; `prepared` says so for a wrapper),
+ * each callback's fulfilment included.
  */
-async function contenders(pool, db, tag, count) {
+async function contenders(pool, db, tag, count, prepared) {
   const daraja = new Daraja({ consumerKey: 'k', consumerSecret: 's', baseUrl: 'http://127.0.0.1:9' });
   const handler = async (name, preparedStatements) => {
     const flow = createPaymentFlow({
       daraja,
-      store: new PostgresPaymentStore(db, { preparedStatements }),
+      store: new PostgresPaymentStore(db, preparedStatements === undefined ? {} : { preparedStatements }),
       callbackUrl: 'https://example.com/cb',
       callbackSecret: SECRET,
       onCompleted: () => {},
@@ -422,7 +428,7 @@ async function contenders(pool, db, tag, count) {
       );
     },
     flow: await handler('f', false),
-    prepared: await handler('p', true),
+    prepared: await handler('p', prepared),
   };
 }
 
@@ -445,9 +451,13 @@ if (process.env.BENCH_ONLY === 'ci') {
   ];
   if (callbacks) {
     checks.push(
-      ['handleCallback, preparedStatements / minimal handler (PostgreSQL server)', callbacks.prepared0, 0.2],
-      ['the same, 2 ms added per statement', callbacks.prepared2, 0.25],
-      ['handleCallback, default store / minimal handler', callbacks.flow0, 0.07],
+      [
+        'handleCallback (default store: prepared) / minimal handler (PostgreSQL server)',
+        callbacks.prepared0,
+        0.25,
+      ],
+      ['the same, 2 ms added per statement', callbacks.prepared2, 0.3],
+      ['handleCallback, preparedStatements: false / minimal handler', callbacks.flow0, 0.07],
     );
   }
   console.log('\nBudgets (ratio >= budget):');
