@@ -1,6 +1,6 @@
 // Daraja's limits and fixed values in one place: amount limits, field maxima, command ids, identifier
-// types. The resources check parameters against them (through `utils/validate.ts`); the public entry
-// re-exports them under their names.
+// types, and the SDK's own bound on a callback body. The resources check parameters against them (through
+// `utils/validate.ts`); the public entry re-exports them under their names.
 
 /** Smallest STK push amount Daraja accepts, in shillings. */
 export const STK_MIN_AMOUNT = 1;
@@ -26,6 +26,13 @@ export const B2B_ACCOUNT_REFERENCE_MAX = 13;
 export const REMARKS_MAX = 100;
 /** KRA's shortcode, the `PartyB` of a tax remittance. */
 export const KRA_SHORTCODE = '572572';
+/**
+ * The largest callback body the SDK reads: 64 KiB (65,536). Daraja's bodies are a few kilobytes. The
+ * web-standard handlers answer a body of more bytes 413 without reading the rest; `parseStkCallback` and
+ * `parseB2bExpressResult` refuse body text of more characters with a `DarajaCallbackError` (`too_large`);
+ * the payment flow keeps a longer body for audit as its text, truncated to this many characters.
+ */
+export const CALLBACK_BODY_MAX_BYTES = 64 * 1024;
 
 /** Lipa na M-Pesa transaction types: PayBill or Buy Goods (till). */
 export type StkTransactionType = 'CustomerPayBillOnline' | 'CustomerBuyGoodsOnline';

@@ -1,5 +1,6 @@
 // The B2B Express Checkout callback: a flat camelCase body POSTed to the push's `callbackUrl` (no
 // `Result` envelope), read into a typed result whose status comes from the product's code catalogue.
+import { CALLBACK_BODY_MAX_BYTES } from '../core/limits.js';
 import {
   fail,
   type Json,
@@ -84,7 +85,7 @@ function readCode(body: Json): string {
  * ```
  */
 export function parseB2bExpressResult(body: unknown): B2bExpressResult {
-  const b = readBody(body, { maxChars: 64 * 1024 });
+  const b = readBody(body, { maxChars: CALLBACK_BODY_MAX_BYTES });
   const info = describeB2bExpressCode(readCode(b));
   const requestId = requireString(b, 'requestId', 'requestId', 100);
   const text = (key: string) => readText(own(b, key), key);

@@ -1,3 +1,4 @@
+import { CALLBACK_BODY_MAX_BYTES } from '../core/limits.js';
 import { tryNormalizePhoneNumber } from '../core/utils/phone.js';
 import {
   type BodyRules,
@@ -87,7 +88,7 @@ const ITEMS = `${PATH}.CallbackMetadata.Item`;
 
 /** How the STK callback words a malformed body: its reasons predate the shared defaults. */
 const STK_BODY: BodyRules = {
-  maxChars: 64 * 1024,
+  maxChars: CALLBACK_BODY_MAX_BYTES,
   keepBom: true,
   notJson: ['invalid_json', 'the body is not valid JSON.'],
   notObject: 'the body must be a JSON object with a "Body" field.',

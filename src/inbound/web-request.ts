@@ -1,15 +1,9 @@
 // What every web-standard handler shares (`inbound/web.ts`, `payments/web.ts`): reading a `Request` body
 // once, bounded, and answering JSON as a `Response`. Uses only web-standard globals (Node 18+, Bun, Deno,
 // Workers).
+import { CALLBACK_BODY_MAX_BYTES } from '../core/limits.js';
 import type { DarajaLogger } from '../core/logger.js';
 import type { ClientAddressSource, WebHandlerContext } from './web-address.js';
-
-/**
- * @internal
- * The largest body a web handler reads, in bytes: the 64 KiB the parsers accept (`maxChars` in
- * `inbound/stk-callback.ts` and `inbound/b2b-express.ts`). Daraja's bodies are a few kilobytes.
- */
-export const WEB_BODY_MAX_BYTES = 64 * 1024;
 
 /**
  * A web-standard request handler, `(request, context?) => Promise<Response>`: what Next.js route
@@ -32,7 +26,10 @@ const UTF8 = new TextDecoder();
  * The body as text, read once, or `undefined` when it is larger than `max` bytes (then reading stops at
  * the limit: a large body costs no more than `max` bytes of memory). An unreadable stream gives `''`.
  */
-export async function readBodyText(request: Request, max = WEB_BODY_MAX_BYTES): Promise<string | undefined> {
+export async function readBodyText(
+  request: Request,
+  max = CALLBACK_BODY_MAX_BYTES,
+): Promise<string | undefined> {
   const declared = Number(request.headers.get('content-length'));
   const body = request.body;
   if (Number.isFinite(declared) && declared > max) {
@@ -74,9 +71,12 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   });
 }
 
-/** @internal The answer to a body over {@link WEB_BODY_MAX_BYTES}: 413, nothing read further or changed. */
+/**
+ * @internal
+ * The answer to a body over {@link CALLBACK_BODY_MAX_BYTES} bytes: 413, nothing read further or changed.
+ */
 export function tooLarge(): Response {
-  return jsonResponse(413, { error: 'body_too_large', maxBytes: WEB_BODY_MAX_BYTES });
+  return jsonResponse(413, { error: 'body_too_large', maxBytes: CALLBACK_BODY_MAX_BYTES });
 }
 
 /** @internal The request's headers as a plain record (lower-case names), for hooks that take records. */

@@ -1,7 +1,8 @@
-import type { CallbackEvent, FulfilmentClaim, Payment } from '../payments/types.js';
+// MariaDB's and MySQL's column readers for the row mapping the two SQL stores share
+// (`payments/sql-rows.ts`), and the parameters this store writes (times, durations).
+import { type Row, sqlRowMapping, toJsonText } from '../payments/sql-rows.js';
 
-/** One row of a query result, keyed by column name. */
-export type Row = Record<string, unknown>;
+export { type Row, toJsonText };
 
 /**
  * A `DATETIME(3)` column, selected as text (`CAST(… AS CHAR)`: `2026-05-01 12:00:00.123`, UTC), as a
@@ -28,63 +29,18 @@ const fromJsonText = (v: unknown): unknown => {
   }
 };
 
-/** A JSON value as the text parameter of a JSON column; `null` and `undefined` become SQL `NULL`. */
-export const toJsonText = (v: unknown): string | null =>
-  v === null || v === undefined ? null : JSON.stringify(v);
-
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-/** A `daraja_payments` row (selected with `PAYMENT_COLUMNS` of `sql.ts`) as a {@link Payment}. */
-export function toPayment(r: Row): Payment {
-  return {
-    id: String(r['id']),
-    ownerId: String(r['owner_id']),
-    amount: Number(r['amount']),
-    phoneNumber: String(r['phone_number']),
-    accountReference: String(r['account_reference']),
-    transactionDesc: String(r['transaction_desc']),
-    metadata: fromJsonText(r['metadata']) as Record<string, unknown>,
-    idempotencyKey: text(r['idempotency_key']),
-    status: r['status'] as Payment['status'],
-    final: Number(r['final']) === 1,
-    correctedFrom: text(r['corrected_from']) as Payment['correctedFrom'],
-    merchantRequestId: text(r['merchant_request_id']),
-    checkoutRequestId: text(r['checkout_request_id']),
-    mpesaReceiptNumber: text(r['mpesa_receipt_number']),
-    resultCode: text(r['result_code']),
-    resultDesc: text(r['result_desc']),
-    callback: fromJsonText(r['callback']),
-    settledBy: text(r['settled_by']) as Payment['settledBy'],
-    statusChecks: Number(r['status_checks'] ?? 0),
-    createdAt: toDate(r['created_at'])!,
-    updatedAt: toDate(r['updated_at'])!,
-    completedAt: toDate(r['completed_at']),
-    fulfilledAt: toDate(r['fulfilled_at']),
-    fulfilmentAttempts: Number(r['fulfilment_attempts'] ?? 0),
-    lastFulfilmentError: text(r['last_fulfilment_error']),
-  };
-}
-
-/** A claimed `daraja_payments` row as a {@link FulfilmentClaim}: the payment and its fencing token. */
-export function toClaim(r: Row): FulfilmentClaim {
-  return { payment: toPayment(r), token: String(r['fulfilment_claim']) };
-}
-
-/** A `daraja_callback_events` row (selected with `EVENT_COLUMNS`) as a {@link CallbackEvent}. */
-export function toEvent(r: Row): CallbackEvent {
-  return {
-    id: String(r['id']),
-    receivedAt: toDate(r['received_at'])!,
-    outcome: r['outcome'] as CallbackEvent['outcome'],
-    reason: text(r['reason']),
-    paymentId: text(r['payment_id']),
-    checkoutRequestId: text(r['checkout_request_id']),
-    remoteAddress: text(r['remote_address']),
-    body: fromJsonText(r['body']),
-    bodyBytes: r['body_bytes'] === null || r['body_bytes'] === undefined ? null : Number(r['body_bytes']),
-    bodySha256: text(r['body_sha256']),
-  };
-}
+/**
+ * The mapping of `daraja_payments` and `daraja_callback_events` rows (selected with `PAYMENT_COLUMNS` and
+ * `EVENT_COLUMNS` of `sql.ts`) with MariaDB's and MySQL's readers: times as text, `TINYINT(1)` as 0 or 1,
+ * `JSON` as text (MariaDB) or its value (MySQL).
+ */
+export const { toPayment, toClaim, toEvent } = sqlRowMapping({
+  text: (v) => (v === null || v === undefined ? null : String(v)),
+  date: toDate,
+  bool: (v) => Number(v) === 1,
+  json: fromJsonText,
+  jsonText: fromJsonText,
+});
 
 /** The fencing token of a claim, as the integer it stands for (a malformed token matches no claim). */
 export function fencingToken(token: string): string {

@@ -1,7 +1,7 @@
+import { CALLBACK_BODY_MAX_BYTES } from '../core/limits.js';
 import { toHex, utf8Bytes, utf8Text } from '../core/utils/bytes.js';
 import { sha256 } from '../core/utils/sha256.js';
 
-const AUDIT_MAX_BYTES = 64 * 1024;
 const AUDIT_MAX_DEPTH = 64;
 
 /** True when `value` nests deeper than `limit` (checked without recursion). */
@@ -51,7 +51,8 @@ export function bodyFingerprint(body: unknown): { bytes: number; sha256: string 
 /**
  * @internal
  * The body as it will be kept for audit (a JSON copy, or its JSON text when it is very deep or large, so
- * that any store can hold it, truncated to 64 kB), with its fingerprint, serialising it once.
+ * that any store can hold it, truncated to {@link CALLBACK_BODY_MAX_BYTES} characters), with its
+ * fingerprint, serialising it once.
  */
 export function auditedBody(body: unknown): {
   body: unknown;
@@ -63,9 +64,12 @@ export function auditedBody(body: unknown): {
     typeof body === 'string' ||
     body instanceof Uint8Array ||
     text === '[unserialisable body]' ||
-    text.length > AUDIT_MAX_BYTES ||
+    text.length > CALLBACK_BODY_MAX_BYTES ||
     (!fewBrackets(text, AUDIT_MAX_DEPTH) && deeperThan(body, AUDIT_MAX_DEPTH));
-  return { body: asText ? text.slice(0, AUDIT_MAX_BYTES) : (JSON.parse(text) as unknown), fingerprint };
+  return {
+    body: asText ? text.slice(0, CALLBACK_BODY_MAX_BYTES) : (JSON.parse(text) as unknown),
+    fingerprint,
+  };
 }
 
 /**

@@ -139,9 +139,26 @@ async function digest(text: string): Promise<Uint8Array> {
   return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', ENCODER.encode(text)));
 }
 
+/**
+ * The digest of `text`, computed on the first call and kept: nothing is hashed when the handler is built
+ * (a Worker's global scope allows no async work). A failed digest is not kept: the next call tries again.
+ */
+function digestOnce(text: string): () => Promise<Uint8Array> {
+  let kept: Promise<Uint8Array> | undefined;
+  return () => {
+    if (kept) return kept;
+    const attempt = digest(text);
+    kept = attempt;
+    attempt.catch(() => {
+      if (kept === attempt) kept = undefined;
+    });
+    return attempt;
+  };
+}
+
 /** Constant-time: both sides are hashed first, so the time depends on neither the secret nor its length. */
-async function sameSecret(given: string, expected: Promise<Uint8Array>): Promise<boolean> {
-  const [a, b] = await Promise.all([digest(given), expected]);
+async function sameSecret(given: string, expected: () => Promise<Uint8Array>): Promise<boolean> {
+  const [a, b] = await Promise.all([digest(given), expected()]);
   let diff = 0;
   for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return diff === 0;
@@ -152,7 +169,8 @@ async function sameSecret(given: string, expected: Promise<Uint8Array>): Promise
  * {@link ReconcileSummary} as JSON (counts only: no secrets, no phone numbers). It answers 405 to
  * methods other than GET and POST, and 401 unless the request carries `Authorization: Bearer <secret>`
  * (compared in constant time). A run that throws is answered 500 `{ "error": "reconcile_failed" }` and
- * logged. Runs on several instances at once are safe.
+ * logged. Runs on several instances at once are safe. Building the handler does no async work and no
+ * crypto (the secret is hashed on the first request), so a Worker may build it in its global scope.
  *
  * Vercel Cron calls the route with GET and `Authorization: Bearer $CRON_SECRET`. Cloudflare Cron Triggers
  * call a Worker's `scheduled(event, env, ctx)` export instead: there, call
@@ -187,7 +205,7 @@ export function createWebReconcileHandler(
     Object.entries({ olderThanMs, limit, maxWaitMs }).filter(([, v]) => v !== undefined),
   );
   const log = createLog(options.logger, { handler: 'webReconcile' });
-  const expected = digest(`Bearer ${secret}`);
+  const expected = digestOnce(`Bearer ${secret}`);
   return async (request) => {
     if (request.method !== 'GET' && request.method !== 'POST')
       return jsonResponse(405, { error: 'method_not_allowed' }, { allow: 'GET, POST' });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWebReconcileHandler, DarajaConfigError, type PaymentFlow } from '../../../src/index.js';
 import { useMsw } from '../../helpers/fake-daraja.js';
 import { initiateParams, makeFlow, scriptedDaraja } from '../../helpers/flow.js';
@@ -89,6 +89,52 @@ describe('createWebReconcileHandler', () => {
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ error: 'reconcile_failed' });
     expect(captured.some((l) => l.includes('reconcile-broke-TEST'))).toBe(true);
+  });
+
+  describe('hashing the secret', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+    const spyDigest = () => vi.spyOn(globalThis.crypto.subtle, 'digest');
+
+    it('does no crypto when built (a Worker global scope), and hashes the secret once for many requests', async () => {
+      const digest = spyDigest();
+      const f = countingFlow();
+      const handle = createWebReconcileHandler(f.counted, { secret: SECRET, olderThanMs: 0 });
+      expect(digest).not.toHaveBeenCalled();
+      // Each request hashes the header it was given; only the first also hashes the secret.
+      expect((await handle(call('GET', `Bearer ${SECRET}`))).status).toBe(200);
+      expect(digest).toHaveBeenCalledTimes(2);
+      expect((await handle(call('GET', 'Bearer wrong-secret-TEST-000000'))).status).toBe(401);
+      expect(digest).toHaveBeenCalledTimes(3);
+      // Two first requests at once share the one digest of the secret.
+      const fresh = createWebReconcileHandler(f.counted, { secret: SECRET, olderThanMs: 0 });
+      const both = await Promise.all([
+        fresh(call('GET', `Bearer ${SECRET}`)),
+        fresh(call('POST', `Bearer ${SECRET}`)),
+      ]);
+      expect(both.map((r) => r.status)).toEqual([200, 200]);
+      expect(digest).toHaveBeenCalledTimes(6);
+      expect(f.runs()).toBe(3);
+    });
+
+    it('does not keep a failed digest of the secret: the next request hashes it again', async () => {
+      const subtle = globalThis.crypto.subtle;
+      const original = subtle.digest.bind(subtle);
+      // The first request hashes the given header, then the secret: that second digest fails.
+      const digest = spyDigest()
+        .mockImplementationOnce(original)
+        .mockImplementationOnce(() => Promise.reject(new Error('digest-broke-TEST')));
+      const f = countingFlow();
+      const handle = createWebReconcileHandler(f.counted, { secret: SECRET, olderThanMs: 0 });
+      await expect(handle(call('GET', `Bearer ${SECRET}`))).rejects.toThrow('digest-broke-TEST');
+      expect(f.runs()).toBe(0);
+      expect((await handle(call('GET', `Bearer ${SECRET}`))).status).toBe(200);
+      expect(digest).toHaveBeenCalledTimes(4);
+      expect((await handle(call('GET', `Bearer ${SECRET}`))).status).toBe(200);
+      expect(digest).toHaveBeenCalledTimes(5);
+      expect(f.runs()).toBe(2);
+    });
   });
 
   it('refuses a missing or short secret, or a non-flow, with a DarajaConfigError', () => {
