@@ -454,10 +454,10 @@ if (process.env.BENCH_ONLY === 'ci') {
       [
         'handleCallback (default store: prepared) / minimal handler (PostgreSQL server)',
         callbacks.prepared0,
-        0.25,
+        0.2,
       ],
-      ['the same, 2 ms added per statement', callbacks.prepared2, 0.3],
-      ['handleCallback, preparedStatements: false / minimal handler', callbacks.flow0, 0.07],
+      ['the same, 2 ms added per statement', callbacks.prepared2, 0.25],
+      ['handleCallback, preparedStatements: false / minimal handler', callbacks.flow0, 0.1],
     );
   }
   console.log('\nBudgets (ratio >= budget):');

@@ -104,39 +104,50 @@ interface Waiting {
 }
 
 /**
- * Completes fulfilments the way a database groups commits: one statement at a time, and whatever calls
- * arrive while it runs go together in the next one (at most `max`). Alone, a completion is sent at once
- * as before; under load, 16 callbacks in flight complete in a few statements rather than 16. Each caller
- * still learns whether its own claim completed (fenced by its token).
+ * Completes fulfilments the way a database groups commits: at most `lanes` statements at a time, and
+ * whatever calls arrive while they run go together in the next one (at most `max` each). Alone, a
+ * completion is sent at once as before; under load, 16 callbacks in flight complete in a few statements
+ * rather than 16. Each caller still learns whether its own claim completed (fenced by its token).
  */
 export class CompletionBatcher {
   readonly #queue: Waiting[] = [];
-  #running = false;
+  #inFlight = 0;
+  readonly #one: (id: string, claim: string) => Promise<boolean>;
+  readonly #many: (ids: string[], claims: string[]) => Promise<Set<string>>;
+  readonly #lanes: number;
+  readonly #max: number;
 
   /**
    * @param one - Completes one claim: whether it completed.
-   * @param many - Completes several (distinct payments): the ids and claims that completed.
+   * @param many - Completes several (distinct payments): `"<id> <claim>"` of each one that completed.
+   * @param limits - At most `lanes` statements in flight, `max` completions in one.
    */
   constructor(
-    private readonly one: (id: string, claim: string) => Promise<boolean>,
-    private readonly many: (ids: string[], claims: string[]) => Promise<Set<string>>,
-    private readonly max = 256,
-  ) {}
+    one: (id: string, claim: string) => Promise<boolean>,
+    many: (ids: string[], claims: string[]) => Promise<Set<string>>,
+    limits: { lanes?: number; max?: number } = {},
+  ) {
+    this.#one = one;
+    this.#many = many;
+    this.#lanes = limits.lanes ?? 2;
+    this.#max = limits.max ?? 256;
+  }
 
   /** Complete the claim `claim` of payment `id`; resolves to whether it completed. */
   complete(id: string, claim: string): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       this.#queue.push({ id, claim, resolve, reject });
-      if (!this.#running) void this.#drain();
+      this.#pump();
     });
   }
 
-  async #drain(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#queue.length > 0) await this.#send(this.#take());
-    } finally {
-      this.#running = false;
+  #pump(): void {
+    while (this.#inFlight < this.#lanes && this.#queue.length > 0) {
+      this.#inFlight++;
+      void this.#send(this.#take()).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
     }
   }
 
@@ -144,7 +155,7 @@ export class CompletionBatcher {
   #take(): Waiting[] {
     const batch: Waiting[] = [];
     const ids = new Set<string>();
-    for (let i = 0; i < this.#queue.length && batch.length < this.max; ) {
+    for (let i = 0; i < this.#queue.length && batch.length < this.#max; ) {
       const w = this.#queue[i]!;
       if (ids.has(w.id)) {
         i++;
@@ -161,10 +172,10 @@ export class CompletionBatcher {
     try {
       if (batch.length === 1) {
         const w = batch[0]!;
-        w.resolve(await this.one(w.id, w.claim));
+        w.resolve(await this.#one(w.id, w.claim));
         return;
       }
-      const done = await this.many(
+      const done = await this.#many(
         batch.map((w) => w.id),
         batch.map((w) => w.claim),
       );

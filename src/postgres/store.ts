@@ -231,8 +231,9 @@ export class PostgresPaymentStore implements contract.PaymentStore {
   /**
    * {@inheritDoc PaymentStore.completeFulfilment}
    *
-   * Completions that arrive while one is being written go together in the next statement (each still
-   * fenced by its own token), so many callbacks at once cost a few statements, not one each.
+   * At most two completion statements run at a time; completions that arrive meanwhile go together in the
+   * next one (each still fenced by its own token), so many callbacks at once cost a few statements, not
+   * one each.
    */
   completeFulfilment(id: string, token: string): Promise<boolean> {
     return this.#completions.complete(id, fencingToken(token));

@@ -118,7 +118,7 @@ describe('CompletionBatcher', () => {
         });
         return done;
       },
-      3,
+      { lanes: 1, max: 3 },
     );
     return { batcher, statements, release: () => release?.() };
   }
@@ -164,6 +164,39 @@ describe('CompletionBatcher', () => {
     }
     expect(await Promise.all([first, ...again])).toEqual([false, true, false]);
     expect(f.statements).toEqual([['x'], ['a'], ['a']]);
+  });
+
+  it('sends up to `lanes` statements at once, and what waits for them together', async () => {
+    const statements: string[][] = [];
+    const releases: (() => void)[] = [];
+    const hold = () => new Promise<void>((r) => releases.push(r));
+    const batcher = new CompletionBatcher(
+      async (id) => {
+        statements.push([id]);
+        await hold();
+        return true;
+      },
+      async (ids, claims) => {
+        statements.push(ids);
+        await hold();
+        return new Set(ids.map((id, i) => `${id} ${claims[i]}`));
+      },
+      { lanes: 2 },
+    );
+    const calls = ['a', 'b', 'c', 'd', 'e'].map((id) => batcher.complete(id, '1'));
+    await tick();
+    expect(statements).toEqual([['a'], ['b']]); // both lanes busy at once: c, d and e wait
+    releases.shift()!();
+    await tick();
+    expect(statements[2]).toEqual(['c', 'd', 'e']);
+    const more = ['f', 'g'].map((id) => batcher.complete(id, '1'));
+    await tick();
+    expect(statements).toHaveLength(3); // f and g wait for a free lane
+    releases.shift()!();
+    await tick();
+    expect(statements[3]).toEqual(['f', 'g']);
+    for (const r of releases.splice(0)) r();
+    expect(await Promise.all([...calls, ...more])).toEqual(Array(7).fill(true));
   });
 
   it('rejects every call of a statement that failed, and goes on with the next', async () => {
