@@ -6,7 +6,10 @@
 //     fulfilled, 500 fresh pending, the rest completed and fulfilled or failed/cancelled over six months):
 //     the two claim statements, exactly as PostgresPaymentStore sends them, under EXPLAIN (ANALYZE,
 //     BUFFERS) in a transaction rolled back, against a primary-key lookup in the same run.
+//  b0. The baseline of b's memory: a minimal hand-written reconciler (claim 100 by SQL, `fetch` each STK
+//     query, 4 in flight) over the same 100,000 payments, in a fresh process of its own.
 //  b. flow.reconcile over the 100,000 stale pending payments with a real flow, store (pg.Pool) and client,
+//     in a fresh process of its own (RSS is per process),
 //     against a local Daraja in a child process that answers every STK query as Daraja does while the
 //     customer has not answered yet (HTTP 500, 500.001.1001 "The transaction is being processed"): peak
 //     RSS growth, queries, statements, time. The stale payments are 2 minutes to 22 hours old, inside the
@@ -25,6 +28,7 @@ const SHORTCODE = '174379';
 const PASSKEY = 'bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919';
 
 if (process.argv[2] === '--daraja') runDaraja();
+else if (process.argv[2] === '--measure') await measureRun(process.argv[3], process.argv[4], process.argv[5]);
 else await main();
 
 /** The child: OAuth and the STK query, answering "being processed"; counts the queries. */
@@ -78,7 +82,7 @@ async function main() {
     await new PostgresPaymentStore(pool).migrate();
     await fill(pool);
     await claimPlans(pool, PostgresPaymentStore);
-    await reconcileRuns(pool, PostgresPaymentStore);
+    await reconcileRuns(pool, PostgresPaymentStore, schema);
   } finally {
     await pool.end();
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -243,63 +247,55 @@ function counting(pool, claimText) {
   };
 }
 
-async function reconcileRuns(pool, PostgresPaymentStore) {
+/** A real flow on `store` against the local Daraja at `darajaUrl`, logging nothing. */
+async function makeFlow(store, darajaUrl, queryBudget) {
   const { createPaymentFlow, Daraja } = await import('../dist/index.js');
+  return createPaymentFlow({
+    daraja: new Daraja({
+      consumerKey: 'bench-key',
+      consumerSecret: 'bench-secret',
+      shortcode: SHORTCODE,
+      passkey: PASSKEY,
+      baseUrl: darajaUrl,
+    }),
+    store,
+    callbackUrl: 'https://merchant.example.com/mpesa/callback',
+    callbackSecret: 'bench-callback-secret-0123456789abcdef',
+    onCompleted: () => {},
+    logger: null,
+    ...(queryBudget === undefined ? {} : { queryBudget }),
+  });
+}
+
+async function reconcileRuns(pool, PostgresPaymentStore, schema) {
   const daraja = await startDaraja();
   const claimText = (
     await captureStatement(PostgresPaymentStore, (s) =>
       s.claimDuePending({ olderThanMs: 0, limit: 1, recheckMs: 1, maxRecheckMs: 1 }),
     )
   ).text;
-  const makeFlow = (store, queryBudget) =>
-    createPaymentFlow({
-      daraja: new Daraja({
-        consumerKey: 'bench-key',
-        consumerSecret: 'bench-secret',
-        shortcode: SHORTCODE,
-        passkey: PASSKEY,
-        baseUrl: daraja.url,
-      }),
-      store,
-      callbackUrl: 'https://merchant.example.com/mpesa/callback',
-      callbackSecret: 'bench-callback-secret-0123456789abcdef',
-      onCompleted: () => {},
-      logger: null,
-      ...(queryBudget === undefined ? {} : { queryBudget }),
-    });
   try {
-    // Run 0 (the baseline): the same 100,000 queries by a minimal hand-written reconciler, then every stale
-    // payment due again for run 1.
-    await baselineRun(pool, daraja);
-    await pool.query(
-      `UPDATE daraja_payments SET next_check_at = NULL, status_checks = 0 WHERE status = 'pending'`,
-    );
-
-    // Run 1: no query budget, limit 100,000.
-    const one = counting(pool, claimText);
-    const flow = makeFlow(new PostgresPaymentStore(one.client), false);
-    const {
-      result: summary,
-      seconds,
-      memory,
-    } = await measured(() => flow.reconcile({ limit: STALE, olderThanMs: 60_000 }));
-    const queries = await daraja.queries();
-    const growth = memory.peak - memory.before;
-    console.log(
-      `\n  b. flow.reconcile({ limit: 100_000, olderThanMs: 60_000 }), queryBudget: false; every query answered "being processed"${globalThis.gc ? '' : ' (run with --expose-gc for a settled baseline)'}`,
-    );
-    console.log(
-      `     RSS before ${mb(memory.before)}, peak ${mb(memory.peak)}: growth ${mb(growth)}, ${(growth / baselineGrowth).toFixed(2)}x the baseline's   target < 50 MB: ${growth < 50 * 1024 * 1024 ? 'met' : 'NOT met'}`,
-    );
-    console.log(
-      `     heap used before ${mb(memory.heapBefore)}, after the run and a full GC ${memory.heapAfter === undefined ? '(needs --expose-gc)' : mb(memory.heapAfter)} (what the run keeps)`,
-    );
-    console.log(
-      `     STK queries received ${fmt(queries)}; checked ${fmt(summary.checked)}, still pending ${fmt(summary.stillPending)}, settled ${JSON.stringify(summary.settled)}, gave up ${summary.gaveUp}, query errors ${summary.queryErrors}; fulfilled ${fmt(summary.fulfilled)}`,
-    );
-    console.log(
-      `     statements ${fmt(one.counts.statements)} (${fmt(one.counts.claims)} pending claims), ${seconds.toFixed(1)} s (${fmt(queries / seconds)} queries/s)`,
-    );
+    // Run 0, the baseline: the same 100,000 queries by a minimal hand-written reconciler; run 1 the flow's
+    // reconcile. Each in a fresh process of its own (RSS is per process), every stale payment due again
+    // before each.
+    const growth = {};
+    for (const kind of ['baseline', 'flow']) {
+      await pool.query(
+        `UPDATE daraja_payments SET next_check_at = NULL, status_checks = 0 WHERE status = 'pending'`,
+      );
+      const from = await daraja.queries();
+      const child = fork(new URL(import.meta.url).pathname, ['--measure', kind, schema, daraja.url], {
+        execArgv: ['--expose-gc'],
+        stdio: 'inherit',
+      });
+      const result = await new Promise((resolve) => child.once('message', resolve));
+      await new Promise((resolve) => child.once('exit', resolve));
+      growth[kind] = result.growth;
+      const queries = (await daraja.queries()) - from;
+      console.log(
+        `     STK queries received ${fmt(queries)} in ${result.seconds.toFixed(1)} s (${fmt(queries / result.seconds)} a second)${kind === 'flow' ? `; RSS growth ${(growth.flow / growth.baseline).toFixed(2)}x the baseline's` : ''}`,
+      );
+    }
 
     // Right after: 100,000 claimed rows left dead versions in the due index, before autovacuum has run.
     const claim = await captureStatement(PostgresPaymentStore, (s) =>
@@ -316,7 +312,7 @@ async function reconcileRuns(pool, PostgresPaymentStore) {
       `UPDATE daraja_payments SET next_check_at = NULL, status_checks = 0 WHERE status = 'pending'`,
     );
     const two = counting(pool, claimText);
-    const budgeted = makeFlow(new PostgresPaymentStore(two.client), undefined);
+    const budgeted = await makeFlow(new PostgresPaymentStore(two.client), daraja.url, undefined);
     const from = await daraja.queries();
     const run2 = await measured(() =>
       budgeted.reconcile({ limit: STALE, olderThanMs: 60_000, maxWaitMs: 20_000 }),
@@ -334,20 +330,76 @@ async function reconcileRuns(pool, PostgresPaymentStore) {
 }
 
 /**
- * The baseline of run 1's memory: what a minimal reconciler does for the same payments, with nothing the
- * flow adds. It claims 100 due pending payments by SQL (pushing back each one's next check in the same
- * statement), sends each its STK query with `fetch` (4 in flight, one token fetched first) and reads the
- * answer's JSON; no validation, no budget, no audit, no client library.
+ * In a fresh process (`--measure <kind> <schema> <daraja url>`, run with `--expose-gc`): one measured run,
+ * its lines printed, `{ growth, seconds }` sent to the parent.
+ *
+ * - `baseline`: what a minimal reconciler does for the same payments, with nothing the flow adds. It
+ *   claims 100 due pending payments by SQL (pushing back each one's next check in the same statement),
+ *   sends each its STK query with `fetch` (4 in flight, one token fetched first) and reads the answer's
+ *   JSON; no validation, no budget, no audit, no client library.
+ * - `flow`: `flow.reconcile({ limit: 100_000, olderThanMs: 60_000 })` with `queryBudget: false`, on a
+ *   `PostgresPaymentStore` over a `pg.Pool`, counting its statements.
  */
-async function baselineRun(pool, daraja) {
-  const tokenAnswer = await fetch(`${daraja.url}/oauth/v1/generate?grant_type=client_credentials`, {
+async function measureRun(kind, schema, darajaUrl) {
+  const pool = new pg.Pool({
+    connectionString: process.env.DATABASE_URL,
+    max: 8,
+    options: `-c search_path=${schema}`,
+  });
+  try {
+    const { memory, seconds, lines } =
+      kind === 'baseline' ? await baselineRun(pool, darajaUrl) : await flowRun(pool, darajaUrl);
+    const growth = memory.peak - memory.before;
+    console.log(
+      kind === 'baseline'
+        ? '\n  b0. baseline: a minimal reconciler (claim 100 by SQL, fetch each STK query, 4 in flight, read the JSON)'
+        : '\n  b. flow.reconcile({ limit: 100_000, olderThanMs: 60_000 }), queryBudget: false; every query answered "being processed"',
+    );
+    console.log(
+      `     RSS before ${mb(memory.before)}, peak ${mb(memory.peak)}: growth ${mb(growth)}${kind === 'flow' ? `   target < 50 MB: ${growth < 50 * 1024 * 1024 ? 'met' : 'NOT met'}` : ''}`,
+    );
+    console.log(
+      `     heap used before ${mb(memory.heapBefore)}, after the run and a full GC ${mb(memory.heapAfter)} (what the run keeps)`,
+    );
+    for (const line of lines) console.log(`     ${line}`);
+    process.send({ growth, seconds });
+  } finally {
+    await pool.end();
+  }
+}
+
+async function flowRun(pool, darajaUrl) {
+  const { PostgresPaymentStore } = await import('../dist/postgres.js');
+  const claimText = (
+    await captureStatement(PostgresPaymentStore, (s) =>
+      s.claimDuePending({ olderThanMs: 0, limit: 1, recheckMs: 1, maxRecheckMs: 1 }),
+    )
+  ).text;
+  const one = counting(pool, claimText);
+  const flow = await makeFlow(new PostgresPaymentStore(one.client), darajaUrl, false);
+  const {
+    result: summary,
+    seconds,
+    memory,
+  } = await measured(() => flow.reconcile({ limit: STALE, olderThanMs: 60_000 }));
+  return {
+    memory,
+    seconds,
+    lines: [
+      `checked ${fmt(summary.checked)}, still pending ${fmt(summary.stillPending)}, settled ${JSON.stringify(summary.settled)}, gave up ${summary.gaveUp}, query errors ${summary.queryErrors}; fulfilled ${fmt(summary.fulfilled)}`,
+      `statements ${fmt(one.counts.statements)} (${fmt(one.counts.claims)} pending claims)`,
+    ],
+  };
+}
+
+async function baselineRun(pool, darajaUrl) {
+  const tokenAnswer = await fetch(`${darajaUrl}/oauth/v1/generate?grant_type=client_credentials`, {
     headers: { authorization: `Basic ${Buffer.from('bench-key:bench-secret').toString('base64')}` },
   });
   const { access_token: token } = await tokenAnswer.json();
-  const from = await daraja.queries();
   const query = async (checkoutRequestId) => {
     const timestamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-    const res = await fetch(`${daraja.url}/mpesa/stkpushquery/v1/query`, {
+    const res = await fetch(`${darajaUrl}/mpesa/stkpushquery/v1/query`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -378,18 +430,8 @@ async function baselineRun(pool, daraja) {
       await Promise.all([worker(), worker(), worker(), worker()]);
     }
   });
-  const queries = (await daraja.queries()) - from;
-  const growth = memory.peak - memory.before;
-  baselineGrowth = growth;
-  console.log(
-    `\n  b0. baseline: a minimal reconciler (claim 100 by SQL, fetch each STK query, 4 in flight, read the JSON)`,
-  );
-  console.log(
-    `     RSS before ${mb(memory.before)}, peak ${mb(memory.peak)}: growth ${mb(growth)}; ${fmt(queries)} queries, ${seconds.toFixed(1)} s (${fmt(queries / seconds)} queries/s)`,
-  );
+  return { memory, seconds, lines: [] };
 }
-
-let baselineGrowth;
 
 /** Run `fn`, sampling this process's RSS every 100 ms: its result, seconds, RSS before and peak, heap. */
 async function measured(fn) {
