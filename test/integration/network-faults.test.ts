@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DarajaApiError,
@@ -68,5 +69,73 @@ describe('STK push under network faults (real HTTP)', () => {
     expect(error).toBeInstanceOf(DarajaNetworkError);
     expect(error).not.toBeInstanceOf(DarajaUnknownOutcomeError);
     expect((error as Error).message).toMatch(/ECONNREFUSED/);
+  });
+});
+
+/**
+ * A server that answers OAuth, then answers STK push and query with headers and the first bytes of a body
+ * that never ends (a proxy or a Daraja node that stalls mid-answer). Counts each path's requests.
+ */
+async function stallingServer() {
+  const calls = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const path = (req.url ?? '').split('?')[0]!;
+      calls.set(path, (calls.get(path) ?? 0) + 1);
+      if (path === '/oauth/v1/generate') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"access_token":"stall-token-0000000000","expires_in":"3599"}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+      res.write('{"MerchantRequestID":"29115-34620561-1","CheckoutRequestID":'); // and nothing more
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    calls: (path: string) => calls.get(path) ?? 0,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('an answer whose body stalls after its headers (real sockets)', () => {
+  it('STK push: an unknown outcome after timeoutMs, sent once', async () => {
+    const stalling = await stallingServer();
+    try {
+      const started = Date.now();
+      const error = await makeClient({ baseUrl: stalling.baseUrl, timeoutMs: 300, maxRetries: 5 })
+        .stk.push(params)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DarajaUnknownOutcomeError);
+      expect((error as Error).cause).toBeInstanceOf(DarajaTimeoutError);
+      expect(Date.now() - started).toBeLessThan(300 + 2_000); // not the OS's socket timeout
+      expect(stalling.calls('/mpesa/stkpush/v1/processrequest')).toBe(1);
+    } finally {
+      await stalling.close();
+    }
+  });
+
+  it('STK query: a timeout, resent (a query moves no money) up to maxRetries', async () => {
+    const stalling = await stallingServer();
+    try {
+      const error = await makeClient({ baseUrl: stalling.baseUrl, timeoutMs: 200, maxRetries: 2 })
+        .stk.query('ws_CO_191220191020363925')
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DarajaTimeoutError);
+      expect(stalling.calls('/mpesa/stkpushquery/v1/query')).toBe(3);
+    } finally {
+      await stalling.close();
+    }
   });
 });
