@@ -229,7 +229,8 @@ export class PostgresPaymentStore implements contract.PaymentStore {
   }
 
   /**
-   * {@inheritDoc PaymentStore.completeFulfilment}
+   * Mark fulfilment done, only for the current claim's holder. Sets `fulfilledAt` once: false when it
+   * was already set or `token` is stale.
    *
    * At most two completion statements run at a time; completions that arrive meanwhile go together in the
    * next one (each still fenced by its own token), so many callbacks at once cost a few statements, not
