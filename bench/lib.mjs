@@ -36,7 +36,10 @@ export async function startServer({ delayMs = 0 } = {}) {
   };
 }
 
-/** Run `fn` `total` times with `concurrency` in flight; returns operations per second. */
+/**
+ * Run `fn` `total` times with `concurrency` in flight; returns operations per second. When `fn.drain`
+ * exists (work `fn` started and left running), the clock stops only once it has resolved.
+ */
 export async function throughput(fn, { total, concurrency }) {
   let next = 0;
   const started = process.hrtime.bigint();
@@ -47,6 +50,7 @@ export async function throughput(fn, { total, concurrency }) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  await fn.drain?.();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return total / seconds;
 }

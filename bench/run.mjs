@@ -15,6 +15,7 @@ import {
 } from '../dist/index.js';
 import { PostgresPaymentStore } from '../dist/postgres.js';
 import { buildStkCallback } from '../dist/testing.js';
+import { importCostBench } from './import-cost.mjs';
 import { compare, compareWithCpu, fmt, startServer } from './lib.mjs';
 import { memoryStoreBench } from './memory-store.mjs';
 
@@ -132,7 +133,7 @@ async function sizeBench() {
   const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
   console.log('\nSize of the main entry with its dependencies (ESM, minified, tree-shaken, gzip -9)');
   console.log(
-    `  daraja-sdk (everything exported)  ${kb(main.gzip).padStart(8)} gzip   budget 57 kB: ${main.gzip <= 57 * 1024 ? 'met' : 'NOT met'}`,
+    `  daraja-sdk (everything exported)  ${kb(main.gzip).padStart(8)} gzip   issue 13's target 25 kB: ${main.gzip <= 25 * 1024 ? 'met' : 'NOT met'} (size-limit holds the budget in package.json)`,
   );
   console.log(
     `  ky alone                          ${kb(kyOnly.gzip).padStart(8)} gzip   (baseline; ratio ${(main.gzip / kyOnly.gzip).toFixed(1)}x)`,
@@ -359,6 +360,7 @@ async function serverCallbackBench() {
       for (const [name, label] of [
         ['flow', 'flow.handleCallback, preparedStatements: false'],
         ['prepared', 'flow.handleCallback, default store (prepared)'],
+        ['answered', '  the same, slot free at the answer       '],
       ]) {
         const r = result[name];
         const ratio = r.rate / result.minimal.rate;
@@ -386,7 +388,7 @@ async function serverCallbackBench() {
  */
 async function contenders(pool, db, tag, count, prepared) {
   const daraja = new Daraja({ consumerKey: 'k', consumerSecret: 's', baseUrl: 'http://127.0.0.1:9' });
-  const handler = async (name, preparedStatements) => {
+  const handler = async (name, preparedStatements, answered = false) => {
     const flow = createPaymentFlow({
       daraja,
       store: new PostgresPaymentStore(db, preparedStatements === undefined ? {} : { preparedStatements }),
@@ -407,6 +409,18 @@ async function contenders(pool, db, tag, count, prepared) {
       return { body, url: callbackUrl.pathname + callbackUrl.search, remoteAddress: IP };
     });
     let next = 0;
+    if (answered) {
+      // As a server runs it: the request's slot is free once the callback is answered; the fulfilment
+      // goes on after the answer, and the round's clock stops only when every one has finished.
+      const after = [];
+      const fn = async () => {
+        const ack = await flow.handleCallback(requests[next++]);
+        if (ack.outcome !== 'applied') throw new Error(`unexpected outcome ${ack.outcome} ${ack.reason}`);
+        after.push(ack.afterAck);
+      };
+      fn.drain = () => Promise.all(after.splice(0));
+      return fn;
+    }
     return async () => {
       const ack = await flow.handleCallback(requests[next++]);
       if (ack.outcome !== 'applied') throw new Error(`unexpected outcome ${ack.outcome} ${ack.reason}`);
@@ -429,6 +443,7 @@ async function contenders(pool, db, tag, count, prepared) {
     },
     flow: await handler('f', false),
     prepared: await handler('p', prepared),
+    answered: await handler('a', prepared, true),
   };
 }
 
@@ -479,6 +494,10 @@ if (process.env.BENCH_ONLY === 'size') {
   await sizeBench();
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'import') {
+  importCostBench();
+  process.exit(0);
+}
 if (process.env.BENCH_ONLY === 'memory-store') {
   await memoryStoreBench();
   process.exit(0);
@@ -489,3 +508,4 @@ await callbackBench();
 await serverCallbackBench();
 await memoryStoreBench();
 await sizeBench();
+importCostBench();
