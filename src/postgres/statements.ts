@@ -119,7 +119,8 @@ export class CompletionBatcher {
 
   /**
    * @param one - Completes one claim: whether it completed.
-   * @param many - Completes several (distinct payments): `"<id> <claim>"` of each one that completed.
+   * @param many - Completes several (distinct payments, each with its own claim): the ids of those that
+   * completed.
    * @param limits - At most `lanes` statements in flight, `max` completions in one.
    */
   constructor(
@@ -179,7 +180,7 @@ export class CompletionBatcher {
         batch.map((w) => w.id),
         batch.map((w) => w.claim),
       );
-      for (const w of batch) w.resolve(done.has(`${w.id} ${w.claim}`));
+      for (const w of batch) w.resolve(done.has(w.id)); // ids are distinct in a batch
     } catch (error) {
       for (const w of batch) w.reject(error);
     }

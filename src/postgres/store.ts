@@ -61,7 +61,7 @@ export class PostgresPaymentStore implements contract.PaymentStore {
         [ids, claims],
         'daraja_complete_fulfilments',
       );
-      return new Set((rows as Row[]).map((r) => `${String(r['id'])} ${String(r['claim'])}`));
+      return new Set((rows as Row[]).map((r) => String(r['id'])));
     },
   );
 
