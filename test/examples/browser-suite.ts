@@ -67,7 +67,10 @@ export function browserSuite(framework: (typeof FRAMEWORKS)[number]): void {
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(String(e)));
         await page.goto(app.url);
-        await expect.poll(() => page.getByTestId('subscription-status').textContent()).not.toBe('…');
+        // The first page of a fresh server loads its routes' code (Next.js, under a busy suite: seconds).
+        await expect
+          .poll(() => page.getByTestId('subscription-status').textContent(), { timeout: 15_000 })
+          .not.toBe('…');
         return { page, context, errors };
       }
 
