@@ -19,7 +19,7 @@ export interface PostgresPaymentStoreOptions {
   /**
    * Send the statements of the callback path (`settleCallback`, `completeFulfilment`) as named prepared
    * statements, so that PostgreSQL parses and plans each once per connection rather than on every call:
-   * about 2.5 times the callbacks per second on a busy server. `'auto'` (the default) prepares them when
+   * 1.6 to 1.9 times the callbacks per second on a busy server. `'auto'` (the default) prepares them when
    * the client is node-postgres (a `pg` `Pool` or `Client`, or a driver built on it), whose `query` takes
    * `{ name, text, values }`; not for PGlite or a wrapper. `true` asks for it with such a wrapper.
    *
