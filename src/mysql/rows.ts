@@ -1,8 +1,8 @@
 // MariaDB's and MySQL's column readers for the row mapping the two SQL stores share
 // (`payments/sql-rows.ts`), and the parameters this store writes (times, durations).
-import { type Row, sqlRowMapping, toJsonText } from '../payments/sql-rows.js';
+import { fencingToken, fromJsonText, type Row, sqlRowMapping, toJsonText } from '../payments/sql-rows.js';
 
-export { type Row, toJsonText };
+export { fencingToken, type Row, toJsonText };
 
 /**
  * A `DATETIME(3)` column, selected as text (`CAST(… AS CHAR)`: `2026-05-01 12:00:00.123`, UTC), as a
@@ -18,17 +18,6 @@ export const toDate = (v: unknown): Date | null => {
 /** A time as a `DATETIME(3)` parameter in UTC (`YYYY-MM-DD HH:MM:SS.mmm`). */
 export const toDateTime = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
 
-/** A JSON value kept as text: its value, or the text itself when it is not JSON. */
-const fromJsonText = (v: unknown): unknown => {
-  if (v === null || v === undefined) return null;
-  if (typeof v !== 'string') return v;
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
-  }
-};
-
 /**
  * The mapping of `daraja_payments` and `daraja_callback_events` rows (selected with `PAYMENT_COLUMNS` and
  * `EVENT_COLUMNS` of `sql.ts`) with MariaDB's and MySQL's readers: times as text, `TINYINT(1)` as 0 or 1,
@@ -41,11 +30,6 @@ export const { toPayment, toClaim, toEvent } = sqlRowMapping({
   json: fromJsonText,
   jsonText: fromJsonText,
 });
-
-/** The fencing token of a claim, as the integer it stands for (a malformed token matches no claim). */
-export function fencingToken(token: string): string {
-  return /^\d{1,18}$/.test(token) ? token : '-1';
-}
 
 /** A duration in whole milliseconds, never negative (a `TIMESTAMPADD` parameter). */
 export const ms = (n: number): number => Math.max(0, Math.round(n));

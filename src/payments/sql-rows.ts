@@ -26,6 +26,25 @@ export interface SqlReaders {
 export const toJsonText = (v: unknown): string | null =>
   v === null || v === undefined ? null : JSON.stringify(v);
 
+/**
+ * @internal A JSON value kept in a text column: its value, or the text itself when it is not JSON; a value
+ * the driver already parsed passes through.
+ */
+export const fromJsonText = (v: unknown): unknown => {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
+
+/** @internal The fencing token of a claim, as the integer it stands for (a malformed token matches no claim). */
+export function fencingToken(token: string): string {
+  return /^\d{1,18}$/.test(token) ? token : '-1';
+}
+
 /** @internal The row mapping of a SQL store, reading each column with its driver's `readers`. */
 export interface SqlRowMapping {
   /** A `daraja_payments` row as a {@link Payment}. */

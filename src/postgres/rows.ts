@@ -1,23 +1,13 @@
 // PostgreSQL's column readers for the row mapping the two SQL stores share (`payments/sql-rows.ts`):
 // `pg` gives `timestamptz` as a `Date`, `jsonb` as its value and `boolean` as a boolean; each reader also
 // takes the text form (PGlite may give text).
-import { type Row, sqlRowMapping, toJsonText } from '../payments/sql-rows.js';
+import { fencingToken, fromJsonText, type Row, sqlRowMapping, toJsonText } from '../payments/sql-rows.js';
 
-export { type Row, toJsonText };
+export { fencingToken, type Row, toJsonText };
 
 /** A `timestamptz` column as a `Date` (`pg` gives a `Date`, PGlite may give text); `null` stays `null`. */
 export const toDate = (v: unknown): Date | null =>
   v === null || v === undefined ? null : v instanceof Date ? v : new Date(String(v));
-
-/** A JSON column stored as text: its value, or the text itself when it is not JSON. */
-const fromJsonText = (v: unknown): unknown => {
-  if (v === null || v === undefined) return null;
-  try {
-    return JSON.parse(String(v)) as unknown;
-  } catch {
-    return String(v);
-  }
-};
 
 /** The mapping of `daraja_payments` and `daraja_callback_events` rows with PostgreSQL's readers. */
 export const { toPayment, toClaim, toEvent } = sqlRowMapping({
@@ -27,8 +17,3 @@ export const { toPayment, toClaim, toEvent } = sqlRowMapping({
   json: (v) => (typeof v === 'string' ? JSON.parse(v) : v) as unknown,
   jsonText: fromJsonText,
 });
-
-/** The fencing token of a claim, as the integer it stands for (a malformed token matches no claim). */
-export function fencingToken(token: string): string {
-  return /^\d{1,18}$/.test(token) ? token : '-1';
-}
