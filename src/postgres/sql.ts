@@ -81,16 +81,6 @@ export const COMPLETE_FULFILMENT = `UPDATE daraja_payments
         WHERE id = $1 AND fulfilment_claim = $2::bigint AND fulfilled_at IS NULL
         RETURNING id`;
 
-/**
- * {@link COMPLETE_FULFILMENT} for several payments in one statement: `$1` ids, `$2` their fencing tokens
- * (distinct ids). Returns the id of each one completed.
- */
-export const COMPLETE_FULFILMENTS = `UPDATE daraja_payments p
-          SET fulfilled_at = now(), fulfilment_lease_until = NULL, last_fulfilment_error = NULL, updated_at = now()
-         FROM unnest($1::text[], $2::bigint[]) AS c(id, claim)
-        WHERE p.id = c.id AND p.fulfilment_claim = c.claim AND p.fulfilled_at IS NULL
-        RETURNING p.id`;
-
 /** `$1` id, `$2` fencing token, `$3` error, `$4` retry after, in ms. */
 export const RELEASE_FULFILMENT = `UPDATE daraja_payments
           SET fulfilment_lease_until = now() + $4 * interval '1 millisecond', last_fulfilment_error = $3

@@ -4,13 +4,7 @@ import { uniqueViolation } from './failures.js';
 import { MIGRATIONS, migrationStatement } from './migrations.js';
 import { fencingToken, type Row, toClaim, toDate, toEvent, toJsonText, toPayment } from './rows.js';
 import * as SQL from './sql.js';
-import {
-  CompletionBatcher,
-  isNodePostgres,
-  type SqlClient,
-  type SqlResult,
-  Statements,
-} from './statements.js';
+import { isNodePostgres, type SqlClient, type SqlResult, Statements } from './statements.js';
 
 export type { SqlClient, SqlResult } from './statements.js';
 
@@ -52,18 +46,6 @@ export interface PostgresPaymentStoreOptions {
 export class PostgresPaymentStore implements contract.PaymentStore {
   readonly #db: SqlClient;
   readonly #statements: Statements;
-  readonly #completions = new CompletionBatcher(
-    async (id, claim) =>
-      (await this.#one(SQL.COMPLETE_FULFILMENT, [id, claim], 'daraja_complete_fulfilment')) !== undefined,
-    async (ids, claims) => {
-      const { rows } = await this.#query(
-        SQL.COMPLETE_FULFILMENTS,
-        [ids, claims],
-        'daraja_complete_fulfilments',
-      );
-      return new Set((rows as Row[]).map((r) => String(r['id'])));
-    },
-  );
 
   /**
    * @param client - A `pg.Pool`, `pg.Client`, PGlite instance, or anything with `query(text, params)`.
@@ -228,16 +210,14 @@ export class PostgresPaymentStore implements contract.PaymentStore {
     return row !== undefined;
   }
 
-  /**
-   * Mark fulfilment done, only for the current claim's holder. Sets `fulfilledAt` once: false when it
-   * was already set or `token` is stale.
-   *
-   * At most two completion statements run at a time; completions that arrive meanwhile go together in the
-   * next one (each still fenced by its own token), so many callbacks at once cost a few statements, not
-   * one each.
-   */
-  completeFulfilment(id: string, token: string): Promise<boolean> {
-    return this.#completions.complete(id, fencingToken(token));
+  /** {@inheritDoc PaymentStore.completeFulfilment} */
+  async completeFulfilment(id: string, token: string): Promise<boolean> {
+    const row = await this.#one(
+      SQL.COMPLETE_FULFILMENT,
+      [id, fencingToken(token)],
+      'daraja_complete_fulfilment',
+    );
+    return row !== undefined;
   }
 
   /** {@inheritDoc PaymentStore.releaseFulfilment} */

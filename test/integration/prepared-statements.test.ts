@@ -3,12 +3,10 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresPaymentStore } from '../../src/postgres/index.js';
 import { completed } from '../../src/testing/conformance-fixtures.js';
-import { countedPglite, countedServer } from '../helpers/round-trips.js';
 import { DATABASE_URL } from '../helpers/stores.js';
 
 // Issue 13: the store prepares the callback path's statements on node-postgres by default, and falls back
-// to plain statements on a connection that does not keep them (a pooler in transaction mode); it writes
-// the completions that arrive together in one statement. On the real server: a pooler that loses a
+// to plain statements on a connection that does not keep them (a pooler in transaction mode). On the real server: a pooler that loses a
 // prepared statement is what `DEALLOCATE ALL` on the store's own connection does (node-postgres still
 // believes the statement is there), and one that already has the name is a `PREPARE` made before.
 
@@ -87,34 +85,3 @@ if (DATABASE_URL) {
 } else {
   it.skip('prepared statements on the PostgreSQL server: SKIPPED: DATABASE_URL is not set (.ci/run starts PostgreSQL and sets it; PGlite has no named statements)', () => {});
 }
-
-describe('completions that arrive together', () => {
-  const kinds = [
-    ['PGlite', countedPglite],
-    ...(DATABASE_URL
-      ? ([['the PostgreSQL server', () => countedServer({ preparedStatements: true })]] as const)
-      : []),
-  ] as const;
-  it.each(kinds)('on %s: 16 at once take 3 statements, each fenced by its own token', async (_, open) => {
-    const counted = await open();
-    try {
-      const claims = [];
-      for (let i = 0; i < 16; i++) claims.push(await claimed(counted.store));
-      counted.db.reset();
-      const results = await Promise.all(
-        // 5: a stale token; 7: its own token spelt with a leading zero (the same number, as one alone reads it).
-        claims.map((c, i) =>
-          counted.store.completeFulfilment(c.id, i === 5 ? '999999' : i === 7 ? `0${c.token}` : c.token),
-        ),
-      );
-      expect(results).toEqual(claims.map((_, i) => i !== 5));
-      expect(counted.db.count).toBe(3); // two alone (two lanes), the 14 that waited for them together
-      for (const [i, c] of claims.entries()) {
-        const p = await counted.store.get(c.id);
-        expect(p?.fulfilledAt === null, `payment ${i}`).toBe(i === 5);
-      }
-    } finally {
-      await counted.close();
-    }
-  });
-});
